@@ -1,11 +1,11 @@
 """Public data types: notes, search results, history events, trajectories.
 
-    Note            one Zettelkasten note (episodic, concept or procedure)
-    SearchResult    a note with its retrieval score and how it was found
-    Event           one entry of a note's append-only history
-    Step            one step of an agent trajectory (thought, action, observation)
-    Trajectory      a task, its steps and its outcome; the input of ``learn``
-    Scope           the (user_id, agent_id, run_id) triple every note lives in
+Note            one Zettelkasten note (episodic, concept or procedure)
+SearchResult    a note with its retrieval score and how it was found
+Event           one entry of a note's append-only history
+Step            one step of an agent trajectory (thought, action, observation)
+Trajectory      a task, its steps and its outcome; the input of ``learn``
+Scope           the (user_id, agent_id, run_id) triple every note lives in
 """
 
 from __future__ import annotations
@@ -101,6 +101,10 @@ class Note(BaseModel):
     retrieved_count: int = Field(default=0, ge=0, description="Times reported by feedback().")
     success_count: int = Field(default=0, ge=0, description="Of those, how many succeeded.")
     pinned: bool = Field(default=False, description="Pinned notes are never pruned.")
+    follows: str | None = Field(
+        default=None,
+        description="The note this one continues (Folgezettel: the previous turn of a thread).",
+    )
 
     @property
     def scope(self) -> Scope:

