@@ -1,0 +1,301 @@
+"""Structured requests with retries, timeouts and cost accounting.
+
+    StructuredCaller        call(system, user, schema) / acall(...) -> (object | None, Usage)
+     └── _Exchange          the retry logic of one request, free of I/O (shared by both)
+
+One request is a short conversation: native structured output first (when enabled
+and supported), else JSON in text. A reply that does not parse or validate is answered
+with the error and retried; an exception or timeout is retried as is; a native attempt
+that fails moves the rest of the request to text JSON, which every chat model can do.
+After ``max_retries`` retries the result is ``None``: callers decide what that means
+(the LLM mind falls back to the heuristic mind). Nothing here raises for a model's
+failure; only invalid arguments raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from memory.errors import InvalidInput
+from memory.mind.base import Usage
+from memory.mind.llm.adapters import ChatBackend, ChatReply, ChatTurn, as_chat_backend
+from memory.mind.llm.parsing import MalformedReply, describe_error, parse_reply
+from memory.mind.llm.prompts import clip, compact_json_schema, json_instructions, retry_message
+from memory.mind.llm.tokens import estimate_prompt_tokens, estimate_tokens
+
+__all__ = ["StructuredCaller"]
+
+logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+ResultT = TypeVar("ResultT")
+
+_ECHO_CHARS = 1000  # how much of a bad reply is echoed back on retry
+
+
+def _call_with_timeout(fn: Callable[[], ResultT], timeout: float | None) -> ResultT:
+    """Run ``fn`` in a daemon thread and give up after ``timeout`` seconds.
+
+    A blocking client cannot be interrupted; on timeout its thread is abandoned
+    (daemon, so it never holds up interpreter exit) and ``TimeoutError`` is raised.
+    """
+    if timeout is None:
+        return fn()
+    box: dict[str, Any] = {}
+    done = threading.Event()
+    context = contextvars.copy_context()  # keeps tracing/callback context vars
+
+    def run() -> None:
+        try:
+            box["value"] = context.run(fn)
+        except BaseException as exc:  # re-raised in the calling thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="zettelmem-llm-call", daemon=True).start()
+    if not done.wait(timeout):
+        raise TimeoutError(f"the model did not answer within {timeout:g}s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+class _Exchange(Generic[ModelT]):
+    """The state of one structured request: messages, mode, attempts, usage, result."""
+
+    def __init__(
+        self, system: str, user: str, schema: type[ModelT], *, native: bool, attempts: int
+    ) -> None:
+        self.schema = schema
+        self.native = native
+        self.native_refused = False
+        self.result: ModelT | None = None
+        self.usage = Usage()
+        self._system = system
+        self._user = user
+        self._left = attempts
+        self._made = 0
+        self._followup: list[ChatTurn] = []
+
+    @property
+    def pending(self) -> bool:
+        return self.result is None and self._left > 0
+
+    def messages(self) -> list[ChatTurn]:
+        system = self._system
+        if not self.native:
+            system = f"{system}\n\n{json_instructions(self.schema)}"
+        return [("system", system), ("user", self._user), *self._followup]
+
+    def _count_call(self) -> None:
+        self.usage.calls += 1
+        if self._made:
+            self.usage.retries += 1
+        self._made += 1
+        self._left -= 1
+
+    def unsupported(self) -> None:
+        """Native structured output is not implemented: switch to text, no call spent."""
+        logger.info("native structured output unsupported; using JSON in text")
+        self.native = False
+        self.native_refused = True
+
+    def failed(self, exc: Exception) -> None:
+        """The call raised (or timed out)."""
+        self._count_call()
+        if isinstance(exc, ValidationError | MalformedReply):
+            self._followup = [("user", retry_message(describe_error(exc)))]
+        logger.warning(
+            "LLM call failed (attempt %d, %s): %s: %s",
+            self._made,
+            "native" if self.native else "text",
+            type(exc).__name__,
+            clip(str(exc), 200),
+        )
+        self.native = False
+
+    def replied(self, reply: ChatReply, messages: list[ChatTurn], native: bool) -> None:
+        """Account for a reply and parse it; on failure, prepare the retry."""
+        self._count_call()
+        completion = reply.text
+        if reply.parsed is not None and not completion:
+            completion = reply.parsed.model_dump_json()
+        prompt_estimate = estimate_prompt_tokens(messages)
+        if native:  # the schema travels as a tool definition
+            prompt_estimate += estimate_tokens(compact_json_schema(self.schema))
+        self.usage.prompt_tokens += (
+            reply.prompt_tokens if reply.prompt_tokens is not None else prompt_estimate
+        )
+        self.usage.completion_tokens += (
+            reply.completion_tokens
+            if reply.completion_tokens is not None
+            else estimate_tokens(completion)
+        )
+        if isinstance(reply.parsed, self.schema):
+            self.result = reply.parsed
+            return
+        try:
+            if native and reply.parsed is not None:
+                self.result = self.schema.model_validate(reply.parsed.model_dump())
+                return
+            if native and not (reply.text and reply.text.strip()):
+                raise MalformedReply(reply.error or "no structured output returned")
+            self.result = parse_reply(reply.text, self.schema)
+        except (MalformedReply, ValidationError) as exc:
+            error = describe_error(exc)
+            logger.info("unusable LLM reply (attempt %d): %s", self._made, clip(error, 200))
+            echo: list[ChatTurn] = (
+                [("assistant", clip(reply.text, _ECHO_CHARS))] if reply.text else []
+            )
+            self._followup = [*echo, ("user", retry_message(error))]
+            self.native = False
+
+
+class StructuredCaller:
+    """Ask a chat model for a pydantic object, with retries, timeouts and usage counts.
+
+    Args:
+        llm: A LangChain chat model, a LlamaIndex LLM, or a ``ChatBackend``.
+        max_retries: Retries after the first attempt (parse errors, exceptions, timeouts).
+        timeout: Seconds to wait for each call; ``None`` waits forever.
+        use_native_structured_output: Try the framework's structured output first.
+
+    Raises:
+        InvalidInput: A negative ``max_retries``, a non-positive ``timeout``, or an
+            ``llm`` of no known kind.
+
+    Example:
+        ```python
+        caller = StructuredCaller(llm=chat_model, max_retries=1)
+        lesson, usage = caller.call("Distil a lesson.", trajectory_text, Lesson)
+        if lesson is None:
+            ...  # every attempt failed; usage still says what was spent
+        ```
+    """
+
+    def __init__(
+        self,
+        *,
+        llm: Any,
+        max_retries: int = 2,
+        timeout: float | None = 60.0,
+        use_native_structured_output: bool = True,
+    ) -> None:
+        if max_retries < 0:
+            raise InvalidInput(f"max_retries must be >= 0, got {max_retries}")
+        if timeout is not None and timeout <= 0:
+            raise InvalidInput(f"timeout must be positive or None, got {timeout}")
+        self.backend: ChatBackend = as_chat_backend(llm)
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self._native = use_native_structured_output and self.backend.supports_native
+        self._lock = threading.Lock()
+        self._usage = Usage()
+
+    @property
+    def usage(self) -> Usage:
+        """Running total of every call made through this caller (a copy)."""
+        with self._lock:
+            return self._usage.model_copy()
+
+    def _start(
+        self, system: str, user: str, schema: type[ModelT], max_retries: int | None
+    ) -> _Exchange[ModelT]:
+        retries = self.max_retries if max_retries is None else max_retries
+        if retries < 0:
+            raise InvalidInput(f"max_retries must be >= 0, got {retries}")
+        return _Exchange(system, user, schema, native=self._native, attempts=retries + 1)
+
+    def _finish(self, exchange: _Exchange[ModelT]) -> tuple[ModelT | None, Usage]:
+        if exchange.native_refused:
+            self._native = False  # remembered: later requests go straight to text
+        if exchange.result is None:
+            logger.warning(
+                "LLM gave no usable %s after %d attempt(s)",
+                exchange.schema.__name__,
+                exchange.usage.calls,
+            )
+        with self._lock:
+            self._usage = self._usage + exchange.usage
+        return exchange.result, exchange.usage
+
+    def call(
+        self,
+        system: str,
+        user: str,
+        schema: type[ModelT],
+        *,
+        max_retries: int | None = None,
+    ) -> tuple[ModelT | None, Usage]:
+        """Ask for one ``schema`` object.
+
+        Args:
+            system: The system prompt (the JSON schema is appended in text mode).
+            user: The user message.
+            schema: The pydantic model the reply must validate against.
+            max_retries: Overrides the caller's ``max_retries`` for this request.
+
+        Returns:
+            The validated object, or ``None`` when every attempt failed; and the usage
+            of this request (calls, tokens, retries).
+        """
+        exchange = self._start(system, user, schema, max_retries)
+        while exchange.pending:
+            native, messages = exchange.native, exchange.messages()
+            try:
+                send: Callable[[], ChatReply] = (
+                    partial(self.backend.send_structured, messages, schema)
+                    if native
+                    else partial(self.backend.send, messages)
+                )
+                reply = _call_with_timeout(send, self.timeout)
+            except NotImplementedError:
+                if not native:
+                    exchange.failed(NotImplementedError("the model cannot chat"))
+                    continue
+                exchange.unsupported()
+                continue
+            except Exception as exc:  # a model failure of any kind is retried, never raised
+                exchange.failed(exc)
+                continue
+            exchange.replied(reply, messages, native)
+        return self._finish(exchange)
+
+    async def acall(
+        self,
+        system: str,
+        user: str,
+        schema: type[ModelT],
+        *,
+        max_retries: int | None = None,
+    ) -> tuple[ModelT | None, Usage]:
+        """Async twin of ``call`` (``ainvoke`` / ``achat`` / ``astructured_predict``)."""
+        exchange = self._start(system, user, schema, max_retries)
+        while exchange.pending:
+            native, messages = exchange.native, exchange.messages()
+            try:
+                if native:
+                    coro = self.backend.asend_structured(messages, schema)
+                else:
+                    coro = self.backend.asend(messages)
+                reply = await asyncio.wait_for(coro, self.timeout)
+            except NotImplementedError:
+                if not native:
+                    exchange.failed(NotImplementedError("the model cannot chat"))
+                    continue
+                exchange.unsupported()
+                continue
+            except Exception as exc:  # a model failure of any kind is retried, never raised
+                exchange.failed(exc)
+                continue
+            exchange.replied(reply, messages, native)
+        return self._finish(exchange)
