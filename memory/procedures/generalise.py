@@ -108,6 +108,11 @@ def extract_task(text: str) -> str:
     return " ".join(strip_room_description(text).split())
 
 
+def _with_next(tokens: list[str]) -> list[tuple[str, str]]:
+    """Each token with the one after it ("" after the last)."""
+    return [(t, tokens[i + 1] if i + 1 < len(tokens) else "") for i, t in enumerate(tokens)]
+
+
 def normalise_text(text: str, lexicon: Lexicon = HOUSEHOLD) -> list[str]:
     """Lowercase tokens with aliases folded onto class names and plurals singularised.
 
@@ -120,13 +125,9 @@ def normalise_text(text: str, lexicon: Lexicon = HOUSEHOLD) -> list[str]:
         if alias in lowered:
             lowered = re.sub(rf"\b{re.escape(alias)}\b", lexicon.aliases[alias], lowered)
     known = lexicon.classes
-    tokens: list[str] = []
-    for token in _TOKEN.findall(lowered):
-        # "cabinet 3" -> "cabinet"; a number before a class ("2 apples") is a count, kept.
-        if token.isdigit() and tokens and tokens[-1] in known:
-            continue
-        tokens.append(singular(token, known))
-    return tokens
+    raw = [singular(token, known) for token in _TOKEN.findall(lowered)]
+    # "cabinet 3" -> "cabinet"; only a number before a class ("2 apples") is a count.
+    return [token for token, after in _with_next(raw) if not token.isdigit() or after in known]
 
 
 def _family(tokens: list[str], lexicon: Lexicon) -> tuple[TaskFamily, str | None]:
@@ -139,7 +140,7 @@ def _family(tokens: list[str], lexicon: Lexicon) -> tuple[TaskFamily, str | None
     # "look for a mug" is a search, not an examination: "look" only counts without "for".
     examines = any(
         t in lexicon.examine_words and not (t == "look" and nxt == "for")
-        for t, nxt in zip(tokens, [*tokens[1:], ""], strict=True)
+        for t, nxt in _with_next(tokens)
     )
     if lamp is not None or (examines and state is None and not places):
         return "examine", lamp
