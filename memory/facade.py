@@ -171,6 +171,15 @@ class AgenticMemory:
                     except Exception:  # already gone: nothing to free
                         logger.debug("collection %s_%s already gone", self._prefix, suffix)
             if self._path_lock is not None:
+                # Chroma caches one System per path for the whole process; stop ours,
+                # or a later reopen here would read stale state that another process
+                # has since changed (e.g. "hnsw segment reader: Nothing found on disk").
+                close_client = getattr(self._client, "close", None)
+                if close_client is not None:
+                    try:
+                        close_client()
+                    except Exception:  # closing is best effort; the path is released anyway
+                        logger.warning("could not close the Chroma client", exc_info=True)
                 self._path_lock.release()
 
     def __enter__(self) -> AgenticMemory:
