@@ -20,6 +20,7 @@ from memory.mind.llm import (
     StructuredCaller,
     as_chat_backend,
 )
+from memory.mind.llm.caller import NATIVE_STRIKES
 from memory.mind.llm.tokens import langchain_token_counts, llamaindex_token_counts
 
 
@@ -30,7 +31,10 @@ class Lesson(BaseModel):
     steps: list[str] = Field(min_length=1)
 
 
-LESSON = {"when_to_use": "a flaky test fails on CI only", "steps": ["rerun with -p no:randomly"]}
+LESSON: dict[str, Any] = {
+    "when_to_use": "a flaky test fails on CI only",
+    "steps": ["rerun with -p no:randomly"],
+}
 
 
 class ScriptedBackend:
@@ -116,6 +120,27 @@ def test_native_first_then_text_when_native_returns_nothing() -> None:
     assert lesson is not None
     assert [mode for mode, _ in backend.sent] == ["native", "text"]
     assert usage.retries == 1
+
+
+def test_native_is_dropped_after_repeated_rescues_by_text() -> None:
+    rescued = [None, json.dumps(LESSON)] * NATIVE_STRIKES
+    backend = ScriptedBackend([*rescued, json.dumps(LESSON)], native=True)
+    caller = StructuredCaller(llm=backend)
+    for _ in range(NATIVE_STRIKES + 1):
+        lesson, _ = caller.call("s", "u", Lesson)
+        assert lesson is not None
+    modes = [mode for mode, _ in backend.sent]
+    assert modes == ["native", "text"] * NATIVE_STRIKES + ["text"]
+
+
+def test_native_is_kept_when_everything_fails() -> None:
+    # an outage is no evidence against native output
+    backend = ScriptedBackend([ConnectionError("down")] * 6 + [LESSON], native=True)
+    caller = StructuredCaller(llm=backend, max_retries=1)
+    for _ in range(3):
+        assert caller.call("s", "u", Lesson)[0] is None
+    assert caller.call("s", "u", Lesson)[0] == Lesson(**LESSON)
+    assert backend.sent[-1][0] == "native"
 
 
 def test_native_success_estimates_usage_when_unreported() -> None:

@@ -104,7 +104,13 @@ class ScriptedChatModel(BaseChatModel):
         message = AIMessage(content=text, usage_metadata=usage)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         self._script.enter()
         try:
             time.sleep(self._script.delay)
@@ -113,7 +119,11 @@ class ScriptedChatModel(BaseChatModel):
             self._script.leave()
 
     async def _agenerate(
-        self, messages: list[BaseMessage], stop: Any = None, **kwargs: Any
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
     ) -> ChatResult:
         self._script.enter()
         try:

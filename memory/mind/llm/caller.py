@@ -6,7 +6,9 @@
 One request is a short conversation: native structured output first (when enabled
 and supported), else JSON in text. A reply that does not parse or validate is answered
 with the error and retried; an exception or timeout is retried as is; a native attempt
-that fails moves the rest of the request to text JSON, which every chat model can do.
+that fails moves the rest of the request to text JSON, which every chat model can do;
+a caller stops trying native output when it raises ``NotImplementedError``, or when
+``NATIVE_STRIKES`` requests in a row succeeded only after their native attempt failed.
 After ``max_retries`` retries the result is ``None``: callers decide what that means
 (the LLM mind falls back to the heuristic mind). Nothing here raises for a model's
 failure; only invalid arguments raise.
@@ -31,7 +33,7 @@ from memory.mind.llm.parsing import MalformedReply, describe_error, parse_reply
 from memory.mind.llm.prompts import clip, compact_json_schema, json_instructions, retry_message
 from memory.mind.llm.tokens import estimate_prompt_tokens, estimate_tokens
 
-__all__ = ["StructuredCaller"]
+__all__ = ["NATIVE_STRIKES", "StructuredCaller"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
 
 _ECHO_CHARS = 1000  # how much of a bad reply is echoed back on retry
+NATIVE_STRIKES = 3
+"""After this many requests in a row rescued by text JSON, a caller stops trying native output
+(a model that rejects the tool schema would otherwise cost two calls per request)."""
 
 
 def _call_with_timeout(fn: Callable[[], ResultT], timeout: float | None) -> ResultT:
@@ -78,6 +83,8 @@ class _Exchange(Generic[ModelT]):
         self.schema = schema
         self.native = native
         self.native_refused = False
+        self.native_failed = False
+        self.native_worked = False
         self.result: ModelT | None = None
         self.usage = Usage()
         self._system = system
@@ -121,6 +128,7 @@ class _Exchange(Generic[ModelT]):
             type(exc).__name__,
             clip(str(exc), 200),
         )
+        self.native_failed = self.native_failed or self.native
         self.native = False
 
     def replied(self, reply: ChatReply, messages: list[ChatTurn], native: bool) -> None:
@@ -142,10 +150,12 @@ class _Exchange(Generic[ModelT]):
         )
         if isinstance(reply.parsed, self.schema):
             self.result = reply.parsed
+            self.native_worked = native
             return
         try:
             if native and reply.parsed is not None:
                 self.result = self.schema.model_validate(reply.parsed.model_dump())
+                self.native_worked = True
                 return
             if native and not (reply.text and reply.text.strip()):
                 raise MalformedReply(reply.error or "no structured output returned")
@@ -157,6 +167,7 @@ class _Exchange(Generic[ModelT]):
                 [("assistant", clip(reply.text, _ECHO_CHARS))] if reply.text else []
             )
             self._followup = [*echo, ("user", retry_message(error))]
+            self.native_failed = self.native_failed or native
             self.native = False
 
 
@@ -198,6 +209,7 @@ class StructuredCaller:
         self.max_retries = max_retries
         self.timeout = timeout
         self._native = use_native_structured_output and self.backend.supports_native
+        self._native_strikes = 0
         self._lock = threading.Lock()
         self._usage = Usage()
 
@@ -216,8 +228,21 @@ class StructuredCaller:
         return _Exchange(system, user, schema, native=self._native, attempts=retries + 1)
 
     def _finish(self, exchange: _Exchange[ModelT]) -> tuple[ModelT | None, Usage]:
-        if exchange.native_refused:
-            self._native = False  # remembered: later requests go straight to text
+        with self._lock:
+            if exchange.native_refused:
+                self._native = False  # remembered: later requests go straight to text
+            elif exchange.native_worked:
+                self._native_strikes = 0
+            elif exchange.native_failed and exchange.result is not None:
+                # text worked where native did not: evidence against native, not an outage
+                self._native_strikes += 1
+                if self._native and self._native_strikes >= NATIVE_STRIKES:
+                    logger.warning(
+                        "native structured output failed %d requests in a row; "
+                        "using JSON in text from now on",
+                        self._native_strikes,
+                    )
+                    self._native = False
         if exchange.result is None:
             logger.warning(
                 "LLM gave no usable %s after %d attempt(s)",
