@@ -7,7 +7,8 @@
     distill      distill_trajectory, ...             success -> procedure, failure -> avoid note
     concepts     extract_concepts, distill_batch     recurring sub-routines, linked to users
     utility      prune_decisions, near_duplicates,   feedback-driven pruning and merging
-                 merge_notes, utility_score
+                 dedup_signature, merge_notes,
+                 utility_score
 
 Nothing here touches a store: every function takes values and returns values, so
 the facade decides what to write and records the history. How the facade uses it:
@@ -19,7 +20,8 @@ the facade decides what to write and records the history. How the facade uses it
     recall(q)   search the when_to_use index with ``recall_key(q)``; order ties by
                 ``utility_score``
     prune()     for d in prune_decisions(notes): delete d.note_id, history reason d.reason;
-                for group in near_duplicates(...): merge_notes(keep, others)
+                per kind: groups = near_duplicates({id: dedup_signature(n)}), then
+                merge_notes(leader, rest) for each group (delete the rest)
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from memory.procedures.lexicon import HOUSEHOLD, Lexicon
 from memory.procedures.steps import Segment, abstract_steps, normalise_steps, parse_action
 from memory.procedures.utility import (
     PruneDecision,
+    dedup_signature,
     merge_notes,
     near_duplicates,
     prune_decisions,
@@ -70,6 +73,7 @@ __all__ = [
     "TaskIntent",
     "abstract_steps",
     "coerce_trajectory",
+    "dedup_signature",
     "diagnose_failure",
     "distill_batch",
     "distill_trajectory",

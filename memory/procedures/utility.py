@@ -4,6 +4,7 @@
     prune_decisions()    notes -> the ones recalled often enough and helping too rarely
     utility_score()      smoothed success ratio, for ordering recalled notes
     near_duplicates()    groups of near-identical notes (by vectors or token sets)
+    dedup_signature()    the token set near_duplicates should compare for a note
     merge_notes()        one note out of a group: provenance united, statistics summed
 
 All pure: the facade reads notes, calls these, then deletes/updates and writes
@@ -14,6 +15,7 @@ feedback at least ``min_uses`` times and its success ratio is *strictly* below
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
@@ -23,11 +25,13 @@ from pydantic import BaseModel, ConfigDict
 
 from memory.errors import InvalidInput
 from memory.model import Note, utc_now
+from memory.procedures.draft import DistilledNote
 
 __all__ = [
     "DEFAULT_COSINE_THRESHOLD",
     "DEFAULT_JACCARD_THRESHOLD",
     "PruneDecision",
+    "dedup_signature",
     "merge_notes",
     "near_duplicates",
     "prune_decisions",
@@ -196,6 +200,33 @@ def near_duplicates(
         else:
             groups.append([index])
     return [[ids[i] for i in group] for group in groups if len(group) > 1]
+
+
+_STEP_LINE = re.compile(r"^\d+\.\s+(.*)$")
+_WORD = re.compile(r"<[a-z]+>|[a-z0-9/]+")
+
+
+def dedup_signature(note: Note | DistilledNote) -> frozenset[str]:
+    """What two notes must share to be near-duplicates, as a set for Jaccard similarity.
+
+    For a procedure: its *when to use* key plus its numbered steps, each tagged
+    with its position, a find step cut to its head ("find <object>") because where
+    one run happened to search is incidental. Two runs of the same recipe then
+    match exactly, while a recipe with a different tool or a missing step, or the
+    same steps filed under another task ("put two" done as a single "put"), shares
+    only part of the set. For other notes: the lowercase words of the content.
+
+    Args:
+        note: A stored note or a draft.
+
+    Returns:
+        The signature to pass (per note id) to :func:`near_duplicates`.
+    """
+    lines = [m.group(1) for m in map(_STEP_LINE.match, note.content.splitlines()) if m]
+    if note.kind == "procedure" and lines:
+        heads = [line.split(":", 1)[0] if line.startswith("find ") else line for line in lines]
+        return frozenset([f"key:{note.when_to_use}", *(f"{i}:{h}" for i, h in enumerate(heads))])
+    return frozenset(_WORD.findall(note.content.lower()))
 
 
 def _union(*lists: Iterable[str]) -> list[str]:

@@ -161,3 +161,32 @@ def test_package_exports_exactly_its_public_api() -> None:
     assert exported - modules - {"annotations"} == set(procedures.__all__)
     for name in modules:
         assert getattr(procedures, name).__all__
+
+
+def test_dedup_signature_groups_reruns_but_not_other_tools_or_tasks() -> None:
+    trajectories = gold_trajectories()
+    notes = {t.id: procedures.distill_trajectory(t)[0] for t in trajectories}
+    heat = next(t for t in trajectories if t.id == "react_heat_0")
+    wrong_tool = heat.model_copy(
+        update={
+            "id": "wrong_tool",
+            "steps": [
+                s.model_copy(update={"action": s.action.replace("microwave", "stoveburner")})
+                for s in heat.steps
+            ],
+        }
+    )
+    notes["wrong_tool"] = procedures.distill_trajectory(wrong_tool)[0]
+    # A "put two" run that stopped after one cycle has exactly the steps of a "put".
+    puttwo = next(t for t in trajectories if t.id == "react_puttwo_1")
+    first_put = next(i for i, s in enumerate(puttwo.steps) if s.action.startswith("put "))
+    one_cycle = puttwo.model_copy(
+        update={"id": "one_cycle", "steps": puttwo.steps[: first_put + 1]}
+    )
+    notes["one_cycle"] = procedures.distill_trajectory(one_cycle)[0]
+    assert notes["one_cycle"].content.count("\n") == notes["react_put_0"].content.count("\n")
+    groups = near_duplicates({k: procedures.dedup_signature(n) for k, n in notes.items()})
+    assert ["react_heat_0", "react_heat_1", "react_heat_2"] in groups
+    assert ["react_put_0", "react_put_1", "react_put_2"] in groups
+    assert all("wrong_tool" not in g and "one_cycle" not in g for g in groups)
+    assert len(groups) == 6
