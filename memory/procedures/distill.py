@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -29,7 +29,13 @@ from memory.procedures.generalise import OBJECT, RECEPTACLE, TaskIntent, parse_t
 from memory.procedures.lexicon import HOUSEHOLD, Lexicon
 from memory.procedures.steps import Action, Segment, abstract_steps, normalise_steps, parse_action
 
-__all__ = ["FailureCause", "coerce_trajectory", "diagnose_failure", "distill_trajectory"]
+__all__ = [
+    "FailureCause",
+    "FailureKind",
+    "coerce_trajectory",
+    "diagnose_failure",
+    "distill_trajectory",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +51,15 @@ _STAGES: dict[str, dict[str, int]] = {
 _REASON_KEYS = ("failure_reason", "reason", "error")
 
 
+FailureKind = Literal[
+    "reported", "no_effect", "loop", "missing_stage", "wrong_object", "wrong_destination"
+]
+
+
 class FailureCause(BaseModel):
     """One thing that went wrong, with the advice an avoid note gives for it."""
 
-    kind: str
+    kind: FailureKind
     detail: str
     advice: str
 
@@ -141,7 +152,9 @@ def diagnose_failure(
         lexicon: The domain vocabulary.
 
     Returns:
-        The causes found, most specific first; empty when nothing is visible.
+        The causes found, in a fixed order (the caller's reported reason, actions
+        without effect, loops, missing stages, wrong object, wrong destination);
+        empty when nothing is visible.
     """
     traj = coerce_trajectory(trajectory)
     intent = parse_task(traj.task, lexicon=lexicon)
@@ -241,13 +254,7 @@ def _procedure(
     verbs = list(dict.fromkeys(s.routine for s in segments if s.routine != "go to"))
     key = recall_key(traj.task, verbs=verbs, lexicon=lexicon)
     phrase = intent.phrase
-    tools = list(
-        dict.fromkeys(
-            s.tool
-            for s in segments
-            if s.tool and s.routine not in ("put",) and s.tool != RECEPTACLE
-        )
-    )
+    tools = list(dict.fromkeys(s.tool for s in segments if s.tool))
     steps = "\n".join(f"{i}. {s.text}" for i, s in enumerate(segments, 1))
     content = f"When to use: {phrase}\nSteps:\n{steps}\nLearned from: {intent.task}"
     family = intent.family

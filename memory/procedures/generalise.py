@@ -58,6 +58,9 @@ _FAMILY_VERBS: dict[str, tuple[str, ...]] = {
 }
 
 
+_STATE_FAMILIES: dict[str, TaskFamily] = {"heat": "heat", "cool": "cool", "clean": "clean"}
+
+
 class TaskIntent(BaseModel):
     """What a task asks for, as far as the lexicon can tell.
 
@@ -144,8 +147,9 @@ def _family(tokens: list[str], lexicon: Lexicon) -> tuple[TaskFamily, str | None
     )
     if lamp is not None or (examines and state is None and not places):
         return "examine", lamp
-    if state in ("heat", "cool", "clean"):
-        return state, None  # type: ignore[return-value]
+    family = _STATE_FAMILIES.get(state or "")
+    if family is not None:
+        return family, None
     pair = any(t in lexicon.pair_words for t in tokens)
     if places or pair:
         return ("puttwo" if pair else "put"), None
@@ -234,7 +238,8 @@ def parse_task(text: str, *, lexicon: Lexicon = HOUSEHOLD) -> TaskIntent:
     if family == "other":
         return TaskIntent(task=task, phrase=_generic_phrase(tokens, lexicon))
     obj, receptacle = _slots(tokens, family, lexicon)
-    count = 2 if family == "puttwo" else 1
+    # "heat two apples" is not an ALFWorld family, but its key should still say "two".
+    count = 2 if family == "puttwo" or any(t in lexicon.pair_words for t in tokens) else 1
     tool = lamp if family == "examine" else lexicon.tools.get(family)
     return TaskIntent(
         task=task,

@@ -220,8 +220,9 @@ def abstract_steps(
         lexicon: Decides which observations mean failure.
 
     Returns:
-        The segments in order; a trailing search that found nothing is kept as a
-        find segment without ``found_at``.
+        The segments in order. Navigation the trajectory ended in (a search that
+        found nothing, a walk to an appliance never used) is kept as a last find
+        segment with ``target="?"``, which is what failure analysis needs to see.
     """
 
     def name(cls: str | None) -> str:
@@ -269,7 +270,6 @@ def abstract_steps(
                     routine="put",
                     text=f"put {name(action.obj)} in/on {where}",
                     target=name(action.obj),
-                    tool=where,
                     object_class=action.obj,
                 )
             )
@@ -283,7 +283,6 @@ def abstract_steps(
             segments.append(Segment(routine=action.verb or "act", text=action.raw))
         buffer = []
     if buffer and any(a.place for a in buffer):
-        # Where the trajectory wandered last: what failure analysis needs to see.
         kinds, labels, opened = _places(buffer)
         segments.append(
             Segment(
