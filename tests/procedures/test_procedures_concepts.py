@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from procedures_data import gold_items, gold_trajectories
 
 from memory.model import Step, Trajectory
@@ -103,3 +105,20 @@ def test_extraction_is_stable_as_the_pool_grows() -> None:
     for concept in small.concepts:
         grown = next(c for c in large.concepts if c.name == concept.name)
         assert set(concept.sources) <= set(grown.sources)
+
+
+def test_every_draft_becomes_a_note_whose_metadata_survives_json() -> None:
+    failure = Trajectory(
+        id="f",
+        task="cool some potato and put it in diningtable.",
+        steps=[Step(action="cool potato 1 with sinkbasin 1", observation="Nothing happens.")],
+        success=False,
+    )
+    drafts = distill_batch([*gold_trajectories(), failure])
+    assert {d.kind for d in drafts} == {"procedure", "concept"} and any(d.is_avoid for d in drafts)
+    for draft in drafts:
+        note = draft.to_note(metadata={"caller": [1, 2]})
+        assert json.loads(json.dumps(note.metadata, allow_nan=False)) == note.metadata
+        assert note.metadata["caller"] == [1, 2]
+        assert note.metadata["distilled"]["name"] == draft.name
+        assert note.when_to_use == draft.when_to_use and note.sources == draft.sources
