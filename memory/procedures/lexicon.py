@@ -161,7 +161,7 @@ _IRREGULAR_PLURALS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Lexicon:
     """Word lists for one domain; immutable so a default instance can be shared safely.
 
@@ -200,6 +200,10 @@ class Lexicon:
     fillers: frozenset[str] = _FILLERS
     tools: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(_TOOLS)))
     failure_observations: tuple[str, ...] = _FAILURE_OBSERVATIONS
+
+    def __repr__(self) -> str:
+        # The word lists would flood help() and every signature that defaults to HOUSEHOLD.
+        return f"Lexicon({len(self.objects)} objects, {len(self.receptacles)} receptacles)"
 
     @property
     def classes(self) -> frozenset[str]:
