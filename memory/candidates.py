@@ -22,7 +22,7 @@ class PendingNote:
     """A note touched by the operation in progress: latest version, vector, full history."""
 
     note: Note
-    vector: np.ndarray
+    vector: np.ndarray | None  # None: a stored neighbour whose vector stays as it is
     history: list[Event]
     previous: Note | None = None  # the stored version being replaced, if any
 
@@ -36,15 +36,17 @@ def store_candidates(
     for index, scope in enumerate(scopes):
         by_scope.setdefault(scope, []).append(index)
     for scope, indices in by_scope.items():
-        results = store.nearest(vectors[indices], scope, n, exact_scope=True, with_notes=True)
+        results = store.nearest(vectors[indices], scope, n, exact_scope=True)
+        notes = store.fetch(
+            [note_id for hits in results for note_id, _, _ in hits], scope, with_history=True
+        )
         for index, hits in zip(indices, results, strict=True):
-            for _, similarity, stored in hits:
-                assert stored is not None and stored.vector is not None
+            for note_id, similarity, _ in hits:
+                stored = notes.get(note_id)
+                if stored is None:
+                    continue
                 pending = PendingNote(
-                    note=stored.note,
-                    vector=stored.vector,
-                    history=stored.history,
-                    previous=stored.note,
+                    note=stored.note, vector=None, history=stored.history, previous=stored.note
                 )
                 out[index].append((similarity, pending))
     return out
@@ -66,7 +68,7 @@ def merge_candidates(
     for similarity, candidate in from_store:
         merged[candidate.note.id] = (similarity, pending.get(candidate.note.id, candidate))
     for earlier in batch:
-        if earlier.note.scope == scope:
+        if earlier.note.scope == scope and earlier.vector is not None:
             similarity = float(np.dot(earlier.vector, vector))
             merged[earlier.note.id] = (similarity, pending.get(earlier.note.id, earlier))
     ranked = sorted(merged.values(), key=lambda item: -item[0])

@@ -70,6 +70,8 @@ class AgenticMemory:
             (Folgezettel) when they are at most ``sequence_gap`` apart.
         max_concurrency: concurrent LLM requests in ``add_many``.
         max_content_chars: longest accepted content.
+        read_cache_size: notes kept decoded in memory for fast reads (only when this
+            instance owns its store: a path or in-memory, never a shared client).
 
     Example:
         >>> mem = AgenticMemory()
@@ -96,6 +98,7 @@ class AgenticMemory:
         batch_size: int = 64,
         max_content_chars: int = 200_000,
         rewrite_queries: bool = False,
+        read_cache_size: int = 20_000,
     ) -> None:
         self._lock = threading.RLock()
         self._path_lock: PathLock | None = None
@@ -124,7 +127,12 @@ class AgenticMemory:
             else:
                 prefix = "zettelmem"
         self._prefix = prefix
-        self._store = ChromaNoteStore(client=self._client, prefix=prefix)
+        # This process is the only writer of a locked path or of its own in-memory
+        # collections, so reads can be cached; a shared client (server) is never cached.
+        exclusive = client is None
+        self._store = ChromaNoteStore(
+            client=self._client, prefix=prefix, cache_size=read_cache_size if exclusive else 0
+        )
         self._index = LexicalIndex()
         self._tails: dict[Scope, tuple[str, Any]] = {}
         self._closed = False
@@ -239,7 +247,7 @@ class AgenticMemory:
         return {k: v.note for k, v in self._store.fetch(ids, Scope()).items()}
 
     def _write_link_fixes(self, fixes: dict[str, dict[str, float | None]]) -> None:
-        stored = self._store.fetch(list(fixes), Scope(), with_vectors=True, with_history=True)
+        stored = self._store.fetch(list(fixes), Scope(), with_history=True)
         records = []
         for note_id, changes in fixes.items():
             current = stored.get(note_id)
@@ -263,8 +271,7 @@ class AgenticMemory:
                 reason="link repair on open after an interrupted operation",
                 actor="repair",
             )
-            assert current.vector is not None
-            records.append((note, current.vector, [*current.history, event]))
+            records.append((note, None, [*current.history, event]))
         self._store.write(records, previous={r[0].id: stored[r[0].id].note for r in records})
 
     # ---- adding ----------------------------------------------------------------------------
@@ -438,7 +445,7 @@ class AgenticMemory:
                     base = neighbours[nid]
                     pending[nid] = PendingNote(
                         changed,
-                        base.vector,
+                        base.vector if base.previous is None else None,
                         [*base.history, *applied.events.get(nid, [])],
                         base.previous,
                     )
@@ -475,6 +482,7 @@ class AgenticMemory:
             return {}
         if not any(c.note.id == previous_id for _, c in candidates):
             previous = pending.get(previous_id)
+            similarity = 0.0
             if previous is None:
                 fetched = self._store.fetch(
                     [previous_id],
@@ -486,9 +494,11 @@ class AgenticMemory:
                 if previous_id not in fetched:
                     return {}
                 hit = fetched[previous_id]
-                assert hit.vector is not None
-                previous = PendingNote(hit.note, hit.vector, hit.history, hit.note)
-            candidates.append((float(np.dot(previous.vector, vector)), previous))
+                similarity = float(np.dot(hit.vector, vector))
+                previous = PendingNote(hit.note, None, hit.history, hit.note)
+            elif previous.vector is not None:
+                similarity = float(np.dot(previous.vector, vector))
+            candidates.append((similarity, previous))
         return {previous_id: (self.sequence_strength, "follows the previous turn")}
 
     # ---- reading ---------------------------------------------------------------------------
@@ -709,12 +719,12 @@ class AgenticMemory:
             raise InvalidInput("update needs at least one field to change")
         with self._lock:
             self._check_open()
-            stored = self._fetch_one(note_id, scope, with_vectors=True)
+            stored = self._fetch_one(note_id, scope)
             before = {key: getattr(stored.note, key) for key in changes}
             if all(before[key] == value for key, value in changes.items()):
                 return stored.note
             note = stored.note.model_copy(update={**changes, "updated_at": utc_now()})
-            vector = stored.vector
+            vector = None
             if "content" in changes or (note.kind != "episodic" and "when_to_use" in changes):
                 vector = self._embed([index_text(note)])[0]
             event = Event(
@@ -724,7 +734,6 @@ class AgenticMemory:
                 after=note.model_dump(mode="json", include=set(changes)),
                 reason="updated by the caller",
             )
-            assert vector is not None
             self._store.write([(note, vector, [*stored.history, event])], {note.id: stored.note})
             self._index.upsert([(note.id, index_text(note), note.scope, note.kind)])
             return note
@@ -798,9 +807,7 @@ class AgenticMemory:
             return stored.note
 
     def _unlink_and_remove(self, note: Note) -> None:
-        linked = self._store.fetch(
-            list(note.links), note.scope, with_vectors=True, with_history=True
-        )
+        linked = self._store.fetch(list(note.links), note.scope, with_history=True)
         records = []
         for neighbour in linked.values():
             links = {t: s for t, s in neighbour.note.links.items() if t != note.id}
@@ -814,8 +821,7 @@ class AgenticMemory:
                 before={"link": note.id},
                 reason=f"linked note {note.id} was deleted",
             )
-            assert neighbour.vector is not None
-            records.append((changed, neighbour.vector, [*neighbour.history, event]))
+            records.append((changed, None, [*neighbour.history, event]))
         self._store.write(records, {r[0].id: linked[r[0].id].note for r in records})
         self._store.remove([note.id])
         self._index.remove([note.id])

@@ -16,6 +16,7 @@ caller can forget it.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ import numpy as np
 from memory.errors import StoreError, StoreUnavailable
 from memory.model import Event, Note, Scope
 from memory.store.codec import decode_history, decode_note, encode_note
-from memory.store.where import build_where
+from memory.store.where import build_where, filters_match
 
 __all__ = ["ChromaNoteStore", "StoredNote"]
 
@@ -80,6 +81,22 @@ def _translated(action: str, call: Callable[[], T]) -> T:
         raise StoreError(f"Chroma failed during {action}: {exc}") from exc
 
 
+def _visible(
+    note: Note,
+    scope: Scope,
+    exact: bool,
+    kinds: Sequence[str] | None,
+    filters: dict[str, Any] | None,
+) -> bool:
+    if exact and note.scope != scope:
+        return False
+    if not scope.admits(note.scope):
+        return False
+    if kinds is not None and note.kind not in kinds:
+        return False
+    return filters_match(filters, note.metadata)
+
+
 class ChromaNoteStore:
     """The note store on any Chroma client (persistent, ephemeral or HTTP).
 
@@ -88,9 +105,13 @@ class ChromaNoteStore:
         prefix: collection name prefix (several memories can share one client).
     """
 
-    def __init__(self, *, client: Any, prefix: str = "zettelmem") -> None:
+    def __init__(self, *, client: Any, prefix: str = "zettelmem", cache_size: int = 0) -> None:
         self._client = client
         self._prefix = prefix
+        # Only safe when this process is the only writer (a locked path or an
+        # in-memory client): another writer's changes would not invalidate it.
+        self._cache: OrderedDict[str, StoredNote] = OrderedDict()
+        self._cache_size = cache_size
         self._open_collections()
         self._batch = int(_translated("get_max_batch_size", client.get_max_batch_size))
 
@@ -116,36 +137,55 @@ class ChromaNoteStore:
 
     def write(
         self,
-        records: Sequence[tuple[Note, np.ndarray, list[Event]]],
+        records: Sequence[tuple[Note, np.ndarray | None, list[Event]]],
         previous: dict[str, Note] | None = None,
     ) -> None:
-        """Upsert notes with their vectors and full history, as one batch.
+        """Write notes with their full history: new vectors first, then metadata-only.
 
-        ``previous`` holds the stored versions being replaced, so metadata keys
-        they had and the new versions lack are deleted.
+        Records with a vector are upserted (new notes, changed content); records
+        without one (neighbours gaining a link or evolving) only get their
+        metadata replaced, which is several times cheaper in Chroma than
+        re-sending the vector. A crash between the two leaves at most one-sided
+        links, which :meth:`AgenticMemory.repair` restores on open. ``previous``
+        holds the stored versions being replaced, so metadata keys they had and
+        the new versions lack are deleted.
         """
         if not records:
             return
         previous = previous or {}
-        ids, vectors, documents, metadatas = [], [], [], []
-        for note, vector, history in records:
+        with_vectors = [r for r in records if r[1] is not None]
+        metadata_only = [r for r in records if r[1] is None]
+        for group, call in ((with_vectors, "upsert"), (metadata_only, "update")):
+            for start in range(0, len(group), self._batch):
+                self._write_chunk(group[start : start + self._batch], previous, call)
+
+    def _write_chunk(
+        self,
+        chunk: Sequence[tuple[Note, np.ndarray | None, list[Event]]],
+        previous: dict[str, Note],
+        call: str,
+    ) -> None:
+        ids, documents, metadatas = [], [], []
+        for note, _, history in chunk:
             document, meta = encode_note(note, history, previous.get(note.id))
             ids.append(note.id)
-            vectors.append(np.asarray(vector, dtype=np.float32))
             documents.append(document)
             metadatas.append(meta)
-        # One call is one logged batch; only batches beyond Chroma's limit are split
-        # (and the repair pass mends links a crash between two chunks would leave).
-        for start in range(0, len(ids), self._batch):
-            end = start + self._batch
+            self._cache.pop(note.id, None)
+        if call == "upsert":
+            vectors = np.stack([np.asarray(r[1], dtype=np.float32) for r in chunk])
             _translated(
                 "upsert",
-                lambda s=start, e=end: self._notes.upsert(
-                    ids=ids[s:e],
-                    embeddings=np.stack(vectors[s:e]),
-                    documents=documents[s:e],
-                    metadatas=metadatas[s:e],
+                lambda: self._notes.upsert(
+                    ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas
                 ),
+            )
+        else:
+            _translated(
+                "update",
+                # Content is unchanged on this path; sending documents would make
+                # Chroma try to re-embed them.
+                lambda: self._notes.update(ids=ids, metadatas=metadatas),
             )
 
     def entomb(self, note: Note, history: list[Event]) -> None:
@@ -161,6 +201,8 @@ class ChromaNoteStore:
     def remove(self, ids: Sequence[str]) -> None:
         """Delete note records (their tombstones must already be written)."""
         if ids:
+            for note_id in ids:
+                self._cache.pop(note_id, None)
             _translated("delete", lambda: self._notes.delete(ids=list(ids)))
 
     # ---- reads --------------------------------------------------------------------------
@@ -176,17 +218,42 @@ class ChromaNoteStore:
         filters: dict[str, Any] | None = None,
         exact_scope: bool = False,
     ) -> dict[str, StoredNote]:
-        """The notes among ``ids`` that exist and are visible in ``scope``."""
+        """The notes among ``ids`` that exist, are visible in ``scope`` and pass the filters.
+
+        Fetched by id (Chroma's ``where`` makes a lookup by id several times
+        slower) and filtered here, in Python, with the same rules.
+        """
         if not ids:
             return {}
-        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        where = build_where(scope, kinds=kinds, filters=filters, exact=exact_scope)
         unique = list(dict.fromkeys(ids))
-        result = _translated(
-            "get",
-            lambda: self._notes.get(ids=unique, where=where, include=include),
-        )
-        return self._stored(result, with_vectors, with_history)
+        found: dict[str, StoredNote] = {}
+        missing = unique
+        if self._cache_size and not with_vectors:
+            missing = []
+            for note_id in unique:
+                hit = self._cache.get(note_id)
+                if hit is None:
+                    missing.append(note_id)
+                else:
+                    self._cache.move_to_end(note_id)
+                    found[note_id] = hit
+        if missing:
+            include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+            result = _translated("get", lambda: self._notes.get(ids=missing, include=include))
+            fresh = self._stored(result, with_vectors, True)
+            found.update(fresh)
+            if self._cache_size:
+                for note_id, stored in fresh.items():
+                    self._cache[note_id] = StoredNote(stored.note, stored.history_raw)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        out: dict[str, StoredNote] = {}
+        for note_id in unique:
+            stored = found.get(note_id)
+            if stored is None or not _visible(stored.note, scope, exact_scope, kinds, filters):
+                continue
+            out[note_id] = stored if with_history else StoredNote(stored.note, None, stored.vector)
+        return out
 
     def nearest(
         self,
@@ -203,7 +270,7 @@ class ChromaNoteStore:
         if n <= 0 or len(vectors) == 0:
             return [[] for _ in range(len(vectors))]
         where = build_where(scope, kinds=kinds, filters=filters, exact=exact_scope)
-        include = ["distances"] + (["documents", "metadatas", "embeddings"] if with_notes else [])
+        include = ["distances"] + (["documents", "metadatas"] if with_notes else [])
         result = _translated(
             "query",
             lambda: self._notes.query(
@@ -227,7 +294,6 @@ class ChromaNoteStore:
                             result["metadatas"][row][col],
                         ),
                         history_raw=result["metadatas"][row][col].get("history"),
-                        vector=np.asarray(result["embeddings"][row][col], dtype=np.float32),
                     )
                 hits.append((note_id, similarity, stored))
             out.append(hits)

@@ -13,7 +13,7 @@ from memory.errors import InvalidInput
 from memory.model import NOTE_KINDS, Scope
 from memory.store.codec import USER_PREFIX
 
-__all__ = ["build_where", "translate_filters"]
+__all__ = ["build_where", "filters_match", "translate_filters"]
 
 _LOGICAL = ("$and", "$or")
 _OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"})
@@ -78,3 +78,52 @@ def build_where(
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _compare(operator: str, actual: Any, expected: Any) -> bool:
+    if operator == "$eq":
+        return bool(actual == expected)
+    if operator == "$ne":
+        return bool(actual != expected)
+    if operator == "$in":
+        return actual in expected
+    if operator == "$nin":
+        return actual not in expected
+    if actual is None or isinstance(actual, bool) != isinstance(expected, bool):
+        return False
+    try:
+        if operator == "$gt":
+            return bool(actual > expected)
+        if operator == "$gte":
+            return bool(actual >= expected)
+        if operator == "$lt":
+            return bool(actual < expected)
+        return bool(actual <= expected)
+    except TypeError:  # comparing a str with a number: no match, like Chroma
+        return False
+
+
+def filters_match(filters: dict[str, Any] | None, metadata: dict[str, Any]) -> bool:
+    """Evaluate the caller's ``filters`` on a note's metadata in Python.
+
+    Same semantics as the ``where`` clause :func:`translate_filters` builds, used
+    where the notes are already at hand (no store round trip).
+    """
+    if not filters:
+        return True
+    for key, value in filters.items():
+        if key == "$and":
+            if not all(filters_match(item, metadata) for item in value):
+                return False
+        elif key == "$or":
+            if not any(filters_match(item, metadata) for item in value):
+                return False
+        elif isinstance(value, dict):
+            operator, expected = next(iter(value.items()))
+            if key not in metadata and operator not in ("$ne", "$nin"):
+                return False
+            if not _compare(operator, metadata.get(key), expected):
+                return False
+        elif key not in metadata or not _compare("$eq", metadata[key], value):
+            return False
+    return True
