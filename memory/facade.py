@@ -26,6 +26,7 @@ from memory.mind.apply import apply_decision
 from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, Usage
 from memory.mind.heuristic import HeuristicMind
 from memory.model import Event, Note, Scope, SearchResult, utc_now
+from memory.procedural import ProceduralMemory
 from memory.retrieve.fusion import expand_by_links, reciprocal_rank_fusion
 from memory.retrieve.lexical import LexicalIndex
 from memory.store import ChromaNoteStore, PathLock, StoredNote
@@ -50,7 +51,7 @@ def index_text(note: Note) -> str:
     return note.content
 
 
-class AgenticMemory:
+class AgenticMemory(ProceduralMemory):
     """Agentic memory: Zettelkasten notes that link and evolve, with hybrid recall.
 
     Args:
@@ -70,6 +71,9 @@ class AgenticMemory:
             (Folgezettel) when they are at most ``sequence_gap`` apart.
         max_concurrency: concurrent LLM requests in ``add_many``.
         max_content_chars: longest accepted content.
+        prune_min_uses: ``prune()`` judges a note after this many feedback reports.
+        prune_min_ratio: ``prune()`` removes judged notes below this success ratio.
+        auto_prune_every: run ``prune()`` after every N ``feedback()`` calls.
         read_cache_size: notes kept decoded in memory for fast reads (only when this
             instance owns its store: a path or in-memory, never a shared client).
 
@@ -99,6 +103,9 @@ class AgenticMemory:
         max_content_chars: int = 200_000,
         rewrite_queries: bool = False,
         read_cache_size: int = 20_000,
+        prune_min_uses: int = 5,
+        prune_min_ratio: float = 0.5,
+        auto_prune_every: int | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._path_lock: PathLock | None = None
@@ -116,6 +123,10 @@ class AgenticMemory:
         self.max_content_chars = max_content_chars
         self.rewrite_queries = rewrite_queries
         self.usage = Usage()
+        self.prune_min_uses = prune_min_uses
+        self.prune_min_ratio = prune_min_ratio
+        self.auto_prune_every = auto_prune_every
+        self._feedback_calls = 0
         self._client = self._open_client(path, client)
         prefix = collection_prefix
         if prefix is None:
@@ -426,9 +437,21 @@ class AgenticMemory:
                         metadata=note.metadata,
                         vector=vector,
                     )
-                    decision = self.mind.decide(
+                    mind = self._heuristic if prepared is not None else self.mind
+                    decision = mind.decide(
                         draft,
                         [Candidate(note=c.note, similarity=s) for s, c in candidates],
+                    )
+                if prepared is not None:
+                    # Distilled notes bring their own keywords / tags / context; the
+                    # mind only contributes links.
+                    decision = decision.model_copy(
+                        update={
+                            "keywords": note.keywords or decision.keywords,
+                            "tags": note.tags or decision.tags,
+                            "context": note.context or decision.context,
+                            "changes": [],
+                        }
                     )
                 self.usage = self.usage + decision.usage
                 neighbours = {c.note.id: c for _, c in candidates}
