@@ -13,12 +13,14 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from memory.aio import AsyncMethods
 from memory.candidates import PendingNote, merge_candidates, store_candidates
 from memory.embed import Embedder, resolve_embedder
 from memory.errors import InvalidInput, NotFound, StoreError
@@ -51,7 +53,7 @@ def index_text(note: Note) -> str:
     return note.content
 
 
-class AgenticMemory(ProceduralMemory):
+class AgenticMemory(ProceduralMemory, AsyncMethods):
     """Agentic memory: Zettelkasten notes that link and evolve, with hybrid recall.
 
     Args:
@@ -398,19 +400,27 @@ class AgenticMemory(ProceduralMemory):
         items: list[NoteInput],
         *,
         prepared: list[Note] | None = None,
-        decisions: list[MindDecision] | None = None,
+        decided: list[tuple[MindDecision, list[str]]] | None = None,
+        vectors: np.ndarray | None = None,
     ) -> list[Note]:
         """Build, link and write one batch atomically (one store write).
 
-        ``prepared`` notes (with when_to_use, sources, ...) replace the defaults;
-        ``decisions`` skips the mind (used by the async path, which decided
-        concurrently beforehand).
+        ``prepared`` notes (distilled procedures with when_to_use, sources, ...)
+        keep their own keywords, tags and context. ``decided`` holds decisions
+        a slow mind (an LLM) made beforehand, outside the lock, with the ids of
+        the candidates it was shown; ``prepared`` then holds those notes' ids.
         """
         self._check_open()
         if not items:
             return []
         notes = prepared or [self._new_note(item) for item in items]
-        vectors = self._embed([index_text(note) for note in notes])
+        if vectors is None:
+            vectors = self._embed([index_text(note) for note in notes])
+        if decided is None and prepared is None and self.mind is not self._heuristic:
+            decided = self._decide_outside_lock(items, notes, vectors)
+            keep_fields = False
+        else:
+            keep_fields = prepared is not None and decided is None
         with self._lock:
             self._check_open()
             stored = store_candidates(
@@ -427,8 +437,9 @@ class AgenticMemory(ProceduralMemory):
                 sequence = self._sequence_link(note, vector, tails, candidates, pending)
                 if sequence:
                     note.follows = next(iter(sequence))
-                if decisions is not None:
-                    decision = decisions[index]
+                if decided is not None:
+                    decision, shown = decided[index]
+                    self._add_shown_candidates(candidates, shown, item.scope, pending)
                 else:
                     draft = NoteDraft(
                         content=note.content,
@@ -437,12 +448,11 @@ class AgenticMemory(ProceduralMemory):
                         metadata=note.metadata,
                         vector=vector,
                     )
-                    mind = self._heuristic if prepared is not None else self.mind
-                    decision = mind.decide(
+                    decision = self._heuristic.decide(
                         draft,
                         [Candidate(note=c.note, similarity=s) for s, c in candidates],
                     )
-                if prepared is not None:
+                if keep_fields:
                     # Distilled notes bring their own keywords / tags / context; the
                     # mind only contributes links.
                     decision = decision.model_copy(
@@ -485,6 +495,74 @@ class AgenticMemory(ProceduralMemory):
                 if p.previous is None
             )
             return [pending[note.id].note for note in notes]
+
+    def _add_shown_candidates(
+        self,
+        candidates: list[tuple[float, PendingNote]],
+        shown: list[str],
+        scope: Scope,
+        pending: dict[str, PendingNote],
+    ) -> None:
+        """Make the notes a mind was shown (outside the lock) linkable again.
+
+        Only notes that still exist in exactly the same scope come back, so a
+        decision can never reach a note deleted meanwhile or of another scope.
+        """
+        present = {c.note.id for _, c in candidates}
+        missing = [nid for nid in shown if nid not in present]
+        from_store = [nid for nid in missing if nid not in pending]
+        fetched = self._store.fetch(from_store, scope, with_history=True, exact_scope=True)
+        for nid in missing:
+            if nid in pending and pending[nid].note.scope == scope:
+                candidates.append((0.0, pending[nid]))
+            elif nid in fetched:
+                hit = fetched[nid]
+                candidates.append((0.0, PendingNote(hit.note, None, hit.history, hit.note)))
+
+    def _decision_jobs(
+        self, items: list[NoteInput], notes: list[Note], vectors: np.ndarray
+    ) -> list[tuple[NoteDraft, list[Candidate]]]:
+        """Draft and candidates for each item, from a snapshot of the store.
+
+        Earlier notes of the same batch are candidates too, as bare content (their
+        own decisions are being made concurrently).
+        """
+        with self._lock:
+            stored = store_candidates(
+                self._store, [i.scope for i in items], vectors, self.link_candidates
+            )
+        provisional: list[PendingNote] = []
+        jobs = []
+        for index, item in enumerate(items):
+            note, vector = notes[index], vectors[index]
+            candidates = merge_candidates(
+                stored[index], provisional, vector, item.scope, {}, self.link_candidates
+            )
+            provisional.append(PendingNote(note, vector, []))
+            draft = NoteDraft(
+                content=note.content,
+                kind=note.kind,
+                timestamp=note.timestamp,
+                metadata=note.metadata,
+                vector=vector,
+            )
+            jobs.append((draft, [Candidate(note=c.note, similarity=s) for s, c in candidates]))
+        return jobs
+
+    def _decide_outside_lock(
+        self, items: list[NoteInput], notes: list[Note], vectors: np.ndarray
+    ) -> list[tuple[MindDecision, list[str]]]:
+        """Let a slow mind decide, ``max_concurrency`` requests at a time, unlocked."""
+        jobs = self._decision_jobs(items, notes, vectors)
+        if len(jobs) == 1 or self.max_concurrency == 1:
+            decisions = [self.mind.decide(draft, shown) for draft, shown in jobs]
+        else:
+            with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
+                decisions = list(pool.map(lambda job: self.mind.decide(*job), jobs))
+        return [
+            (decision, [c.note.id for c in shown])
+            for decision, (_, shown) in zip(decisions, jobs, strict=True)
+        ]
 
     def _sequence_link(
         self,
@@ -634,6 +712,7 @@ class AgenticMemory(ProceduralMemory):
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
         expand_links: bool = True,
+        rewrite: bool | None = None,
     ) -> list[SearchResult]:
         """Hybrid search: dense + BM25 fused by reciprocal rank, then link expansion.
 
@@ -646,6 +725,8 @@ class AgenticMemory(ProceduralMemory):
                 ``{"turn": {"$gte": 3}}``.
             expand_links: add notes linked to the top hits (never displacing the
                 strongest direct hits).
+            rewrite: let the LLM rewrite the query first (default: the memory's
+                ``rewrite_queries`` setting; no effect without an LLM).
 
         Returns:
             Up to ``k`` results, best first.
@@ -653,7 +734,9 @@ class AgenticMemory(ProceduralMemory):
         query = validate_content(query, max_chars=self.max_content_chars, what="query")
         k = validate_k(k)
         scope = validate_scope(user_id, agent_id, run_id)
-        if self.rewrite_queries and hasattr(self.mind, "rewrite_query"):
+        if (self.rewrite_queries if rewrite is None else rewrite) and hasattr(
+            self.mind, "rewrite_query"
+        ):
             query = self.mind.rewrite_query(query)
         vector = self._embed([query])
         with self._lock:
