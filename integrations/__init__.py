@@ -5,7 +5,8 @@ framework when it is itself imported, and says what to ``pip install`` if the
 framework is missing.
 
     integrations.langchain        ZettelmemRetriever, ZettelmemChatMessageHistory,
-                                  memory_tools (LangChain ``StructuredTool``s)
+                                  memory_tools (LangChain ``StructuredTool``s); the
+                                  history lives in integrations.langchain_history
     integrations.langgraph_store  ZettelmemStore (a LangGraph ``BaseStore``)
     integrations.llamaindex       ZettelmemMemoryBlock, ZettelmemRetriever,
                                   memory_tools (LlamaIndex ``FunctionTool``s)

@@ -83,8 +83,9 @@ def _message_text(message: ChatMessage) -> str:
 class ZettelmemMemoryBlock(BaseMemoryBlock[str]):
     """Long-term memory for ``llama_index.core.memory.Memory``, backed by Zettelmem.
 
-    When ``Memory`` flushes messages out of its short-term queue, each becomes a
-    note ``"role: text"`` (metadata ``role``, ``session``, ``time``). When the
+    When ``Memory`` flushes messages out of its short-term queue, each user and
+    assistant message becomes a note ``"role: text"`` (metadata ``role``,
+    ``session``, ``time``; see ``remember_roles``). When the
     memory is read, the latest ``query_messages`` user messages are the query and the
     ``top_k`` best notes are rendered as text (with ``include_procedures=True``,
     also the procedures recalled for them). Over the token limit, ``Memory`` calls
@@ -120,6 +121,11 @@ class ZettelmemMemoryBlock(BaseMemoryBlock[str]):
         default_factory=lambda: ["user"],
         description="The roles whose messages form the query (tool results and replies "
         "restate more than they ask).",
+    )
+    remember_roles: list[str] | None = Field(
+        default_factory=lambda: ["user", "assistant"],
+        description="The roles whose flushed messages become notes (None: every role; "
+        "tool results and system prompts are left out by default).",
     )
     kinds: list[str] | None = Field(
         default=None, description="Only notes of these kinds in the memories section."
@@ -173,9 +179,11 @@ class ZettelmemMemoryBlock(BaseMemoryBlock[str]):
         return render_sections(sections)
 
     async def _aput(self, messages: list[ChatMessage]) -> None:
-        """Write each message with text as one note (in one batch)."""
+        """Write each message with text of a ``remember_roles`` role as a note (one batch)."""
         items = []
         for message in messages:
+            if self.remember_roles is not None and message.role.value not in self.remember_roles:
+                continue
             session = message.additional_kwargs.get("session_id")
             item = chat_item(
                 message.role.value,
