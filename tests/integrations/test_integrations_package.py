@@ -79,6 +79,7 @@ def test_package_exports_the_adapter_modules_lazily() -> None:
         "chat_notes",
         "documents",
         "langchain",
+        "langchain_history",
         "langgraph_store",
         "llamaindex",
         "optional",

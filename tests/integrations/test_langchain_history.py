@@ -10,7 +10,11 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
-from integrations.langchain import ZettelmemChatMessageHistory, ZettelmemRetriever
+from integrations.langchain import (
+    ZettelmemChatMessageHistory,
+    ZettelmemRetriever,
+    coherent_tool_calls,
+)
 from memory import AgenticMemory
 
 
@@ -37,23 +41,65 @@ def test_window_keeps_recent_messages_and_memory_keeps_all(mem: AgenticMemory) -
     assert retriever.invoke("message number 0")[0].page_content == "user: message number 0"
 
 
-def test_a_new_history_reloads_the_session_exactly(mem: AgenticMemory) -> None:
+def test_a_new_history_reloads_the_conversation_exactly(mem: AgenticMemory) -> None:
     first = ZettelmemChatMessageHistory(mem, "s1", user_id="alice")
     call = {"name": "search_memory", "args": {"query": "food"}, "id": "call-1"}
     sent = [
         SystemMessage("You are helpful."),
-        HumanMessage("What do I like to eat?"),
+        HumanMessage("What do I like to eat?", id="h1"),
         AIMessage("", tool_calls=[call]),
         ToolMessage("Alice likes risotto.", tool_call_id="call-1"),
-        AIMessage("You like risotto."),
+        AIMessage("You like risotto.", response_metadata={"model": "fake"}),
     ]
     first.add_messages(sent)
-    again = ZettelmemChatMessageHistory(mem, "s1", user_id="alice", window=4)
-    assert again.messages == sent[1:]
-    assert again.messages[1].tool_calls[0]["name"] == "search_memory"
+    assert first.messages == sent
+    notes = mem.notes(run_id="s1")
+    assert [n.content for n in notes] == [
+        "user: What do I like to eat?",
+        "assistant: You like risotto.",
+    ]
+    again = ZettelmemChatMessageHistory(mem, "s1", user_id="alice")
+    assert again.messages == [sent[1], sent[4]]
     again.add_user_message("thanks")
     assert mem.notes(run_id="s1", filters={"turn": 5})[0].content == "user: thanks"
     assert ZettelmemChatMessageHistory(mem, "s1", user_id="alice", load=False).messages == []
+
+
+def test_remember_every_role(mem: AgenticMemory) -> None:
+    history = ZettelmemChatMessageHistory(mem, "s1", remember_roles=None)
+    call = {"name": "search_memory", "args": {"query": "food"}, "id": "call-1"}
+    history.add_messages(
+        [
+            SystemMessage("You are helpful."),
+            AIMessage("Let me look.", tool_calls=[call]),
+            ToolMessage("Alice likes risotto.", tool_call_id="call-1"),
+        ]
+    )
+    assert [n.metadata["role"] for n in mem.notes()] == ["system", "assistant", "tool"]
+    reloaded = ZettelmemChatMessageHistory(mem, "s1").messages
+    assert reloaded[1].tool_calls[0]["id"] == "call-1"
+    assert reloaded[2].content == "Alice likes risotto."
+
+
+def test_the_window_never_splits_a_tool_exchange(mem: AgenticMemory) -> None:
+    history = ZettelmemChatMessageHistory(mem, "s1", window=2)
+    calls = [{"name": "search_memory", "args": {"query": q}, "id": f"call-{q}"} for q in ("a", "b")]
+    history.add_messages(
+        [
+            HumanMessage("question"),
+            AIMessage("Searching twice.", tool_calls=calls),
+            ToolMessage("result a", tool_call_id="call-a"),
+            ToolMessage("result b", tool_call_id="call-b"),
+        ]
+    )
+    window = history.messages  # the AI message with the calls fell out of the window
+    assert window == []
+    history.add_ai_message("Done.")
+    assert [m.content for m in history.messages] == ["Done."]
+    kept = coherent_tool_calls(
+        [AIMessage("Searching.", tool_calls=calls), ToolMessage("result a", tool_call_id="call-a")]
+    )
+    assert len(kept) == 1 and kept[0].content == "Searching." and not kept[0].tool_calls
 
 
 def test_sessions_and_users_are_isolated(mem: AgenticMemory) -> None:

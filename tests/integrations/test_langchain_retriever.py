@@ -106,22 +106,27 @@ async def test_ainvoke_matches_invoke(seeded: AgenticMemory) -> None:
     assert docs[0].page_content == ALICE_NOTES[3]
 
 
-async def test_ainvoke_runs_concurrently_off_the_event_loop(seeded: AgenticMemory) -> None:
-    retriever = ZettelmemRetriever(memory=seeded, user_id="alice", k=1)
+async def test_ainvoke_without_native_twin_runs_off_the_event_loop(
+    embedder: HashingEmbedder,
+) -> None:
+    class SyncOnly(AgenticMemory):
+        asearch = None  # as a memory without async twins
+
     loop_thread = threading.get_ident()
     seen: list[int] = []
-    original = seeded.search
+    with SyncOnly(embedder=embedder) as memory:
+        memory.add_many([{"content": c, "user_id": "alice"} for c in ALICE_NOTES])
+        original = memory.search
 
-    def spy(*args: Any, **kwargs: Any) -> list[SearchResult]:
-        seen.append(threading.get_ident())
-        return original(*args, **kwargs)
+        def spy(*args: Any, **kwargs: Any) -> list[SearchResult]:
+            seen.append(threading.get_ident())
+            return original(*args, **kwargs)
 
-    if hasattr(seeded, "asearch"):
-        pytest.skip("the memory has a native asearch; the thread fallback is not used")
-    seeded.search = spy  # type: ignore[method-assign]
-    results = await asyncio.gather(*(retriever.ainvoke(q) for q in ALICE_NOTES))
+        memory.search = spy  # type: ignore[method-assign]
+        retriever = ZettelmemRetriever(memory=memory, user_id="alice", k=1)
+        results = await asyncio.gather(*(retriever.ainvoke(q) for q in ALICE_NOTES))
     assert [r[0].page_content for r in results] == ALICE_NOTES
-    assert seen and loop_thread not in seen
+    assert len(seen) == len(ALICE_NOTES) and loop_thread not in seen
 
 
 async def test_ainvoke_uses_the_native_asearch(embedder: HashingEmbedder) -> None:
