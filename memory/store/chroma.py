@@ -252,7 +252,11 @@ class ChromaNoteStore:
             stored = found.get(note_id)
             if stored is None or not _visible(stored.note, scope, exact_scope, kinds, filters):
                 continue
-            out[note_id] = stored if with_history else StoredNote(stored.note, None, stored.vector)
+            # Cached notes never leave: a caller mutating a returned note (its metadata,
+            # links, ...) would otherwise change the cache, and the next write of it.
+            note = stored.note.model_copy(deep=True) if self._cache_size else stored.note
+            history = stored.history_raw if with_history else None
+            out[note_id] = StoredNote(note, history, stored.vector)
         return out
 
     def nearest(
