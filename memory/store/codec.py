@@ -45,7 +45,8 @@ def validate_user_metadata(metadata: Any) -> dict[str, Any]:
 
     Raises:
         InvalidInput: not a dict, non-string keys, or values JSON cannot hold
-            (sets, objects, NaN) -- such values could not come back verbatim.
+            (sets, objects, NaN), or lone surrogates -- such values could not
+            come back verbatim.
     """
     if metadata is None:
         return {}
@@ -58,6 +59,13 @@ def validate_user_metadata(metadata: Any) -> dict[str, Any]:
         encoded = json.dumps(metadata, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"metadata must be JSON-serialisable: {exc}") from exc
+    try:
+        encoded.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # Chroma would refuse the record later, as a StoreError, after other checks passed.
+        raise InvalidInput(
+            "metadata is not valid Unicode (a lone surrogate in a key or value)"
+        ) from exc
     if json.loads(encoded) != metadata:
         raise InvalidInput(
             "metadata must round-trip through JSON unchanged (use lists, not tuples; "
