@@ -293,6 +293,9 @@ class ProceduralMemory:
         """
         if isinstance(note_ids, str) or not isinstance(note_ids, Sequence):
             raise InvalidInput("note_ids must be a list of note ids")
+        bad = [note_id for note_id in note_ids if not isinstance(note_id, str) or not note_id]
+        if bad:
+            raise InvalidInput(f"note ids must be non-empty strings, got {bad[0]!r}")
         if not isinstance(success, bool):
             raise InvalidInput("success must be a bool")
         scope = validate_scope(user_id, agent_id, run_id)
