@@ -56,6 +56,8 @@ class PruneDecision(BaseModel):
 def _check_thresholds(min_uses: int, min_ratio: float) -> None:
     if isinstance(min_uses, bool) or not isinstance(min_uses, int) or min_uses < 1:
         raise InvalidInput(f"min_uses must be an integer >= 1, got {min_uses!r}")
+    if isinstance(min_ratio, bool) or not isinstance(min_ratio, int | float):
+        raise InvalidInput(f"min_ratio must be a number within [0, 1], got {min_ratio!r}")
     if not 0.0 <= min_ratio <= 1.0:
         raise InvalidInput(f"min_ratio must be within [0, 1], got {min_ratio!r}")
 
