@@ -68,14 +68,26 @@ def coerce_trajectory(value: Trajectory | Mapping[str, Any]) -> Trajectory:
     """Accept a ``Trajectory`` or a dict of the same shape.
 
     Raises:
-        InvalidTrajectory: the dict does not validate (no steps, no outcome, ...).
+        InvalidTrajectory: the dict does not validate (no steps, no outcome, ...),
+            or its text is not valid Unicode (a lone surrogate).
     """
     if isinstance(value, Trajectory):
-        return value
-    try:
-        return Trajectory.model_validate(value)
-    except ValidationError as exc:
-        raise InvalidTrajectory(f"not a valid trajectory: {exc}") from exc
+        trajectory = value
+    else:
+        try:
+            trajectory = Trajectory.model_validate(value)
+        except ValidationError as exc:
+            raise InvalidTrajectory(f"not a valid trajectory: {exc}") from exc
+    texts = [trajectory.task]
+    texts += [text for step in trajectory.steps for text in (step.action, step.observation)]
+    texts += [step.thought for step in trajectory.steps if step.thought]
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            # Chroma would refuse the distilled notes later, as a StoreError.
+            raise InvalidTrajectory(f"trajectory text is not valid Unicode: {exc}") from exc
+    return trajectory
 
 
 def _resolve_slots(
