@@ -1,0 +1,136 @@
+"""The standalone API on a real long conversation: LoCoMo conversation 26.
+
+Every turn of the conversation between Caroline and Melanie (19 sessions over
+several months) becomes a note, stamped with its session's date and keeping its
+``dia_id``; Zettelmem adds keywords, tags, a context line and links as it goes.
+Then a few of the dataset's questions are asked, showing the top notes, whether
+they are the annotated evidence, and how the notes are linked.
+
+    python examples/standalone.py                # the first 10 sessions (215 turns)
+    python examples/standalone.py --sessions 19  # all of it (419 turns)
+
+The data is read from ``$ZETTELMEM_DATA/locomo/26.json`` (default: ``../shared/data``
+next to the repository). The default embedder is the offline all-MiniLM-L6-v2;
+``ZETTELMEM_EMBEDDER=hashing`` uses the fast test embedder instead.
+
+To let an LLM build, link and evolve the notes, pass any LangChain chat model or
+LlamaIndex LLM as ``llm=`` (e.g. ``AgenticMemory(llm=ChatOpenAI(model="gpt-4o-mini"))``
+or ``llm=Ollama(model="llama3.1")``); add ``path="./mem"`` to keep the notes on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from memory import AgenticMemory  # noqa: E402
+
+USER = "locomo-26"
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("ZETTELMEM_DATA", ROOT.parent / "shared" / "data"))
+
+
+def make_memory() -> AgenticMemory:
+    choice = os.environ.get("ZETTELMEM_EMBEDDER")
+    if choice == "hashing":
+        from memory.embed import HashingEmbedder
+
+        return AgenticMemory(embedder=HashingEmbedder())
+    return AgenticMemory(embedder=choice)
+
+
+def turns(conversation: dict[str, Any], sessions: int) -> list[dict[str, Any]]:
+    """One ``add_many`` item per turn: ``"Speaker: text [shares <caption>]"``."""
+    items = []
+    numbers = sorted(
+        int(key.split("_")[1])
+        for key in conversation
+        if key.startswith("session_") and key.count("_") == 1
+    )
+    for number in numbers[:sessions]:
+        when = conversation[f"session_{number}_date_time"]
+        for turn in conversation[f"session_{number}"]:
+            content = f"{turn['speaker']}: {turn['text']}"
+            if turn.get("blip_caption"):
+                content += f" [shares {turn['blip_caption']}]"
+            items.append(
+                {
+                    "content": content,
+                    "timestamp": when,
+                    "metadata": {"dia_id": turn["dia_id"], "session": number},
+                    "user_id": USER,
+                }
+            )
+    return items
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sessions", type=int, default=10, help="the first N sessions (default 10; 19 = all)"
+    )
+    parser.add_argument("--questions", type=int, default=4, help="questions shown in full")
+    args = parser.parse_args()
+
+    path = data_dir() / "locomo" / "26.json"
+    record = json.loads(path.read_text())
+    items = turns(record.get("conversation", record), args.sessions)
+
+    start = time.perf_counter()
+    memory = make_memory()
+    print(f"embedder ready in {time.perf_counter() - start:.1f}s")
+    start = time.perf_counter()
+    notes = memory.add_many(items)
+    print(f"{len(notes)} turns from {path.name} stored in {time.perf_counter() - start:.1f}s")
+    sample = notes[len(notes) // 2]
+    print(f"\none note, as Zettelmem built it:\n  {sample.content}")
+    print(f"  keywords {sample.keywords}, tags {sample.tags}")
+    print(f"  context  {sample.context}")
+    for linked in memory.neighbors(sample.id, user_id=USER)[:3]:
+        print(f"  linked   {linked.content[:90]}")
+
+    known = {item["metadata"]["dia_id"] for item in items}
+    questions = [
+        q
+        for q in record["qa"]
+        if q.get("category") in CATEGORIES and q.get("evidence") and set(q["evidence"]) <= known
+    ]
+    shown = []
+    for category in CATEGORIES:  # one question per category first, then the rest in order
+        shown.extend([q for q in questions if q["category"] == category][:1])
+    for question in shown[: args.questions]:
+        hits = memory.search(question["question"], k=5, user_id=USER)
+        print(f"\nQ ({CATEGORIES[question['category']]}): {question['question']}")
+        print(f"  answer: {question.get('answer')}   evidence: {question['evidence']}")
+        for hit in hits:
+            dia_id = hit.note.metadata["dia_id"]
+            mark = "*" if dia_id in question["evidence"] else " "
+            print(f"  {mark} {dia_id:>7} {hit.note.timestamp:%d %b %Y}  {hit.note.content[:80]}")
+
+    start = time.perf_counter()
+    found = 0.0
+    for question in questions:
+        hits = memory.search(question["question"], k=5, user_id=USER)
+        top = {hit.note.metadata["dia_id"] for hit in hits}
+        found += len(top & set(question["evidence"])) / len(question["evidence"])
+    if questions:
+        print(
+            f"\nevidence recall@5 over {len(questions)} questions: {found / len(questions):.3f} "
+            f"({time.perf_counter() - start:.1f}s)"
+        )
+    memory.close()
+
+
+if __name__ == "__main__":
+    main()
