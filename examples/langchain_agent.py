@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -86,7 +87,7 @@ def scripted_model() -> BaseChatModel:
 
 def run_turn(
     model: Runnable,
-    tools: list[BaseTool],
+    tools: Sequence[BaseTool],
     retriever: ZettelmemRetriever,
     history: ZettelmemChatMessageHistory,
     text: str,

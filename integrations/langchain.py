@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from integrations.optional import missing_framework
 
@@ -211,7 +211,7 @@ def memory_tools(
     bound = ScopedMemoryTools(
         memory, user_id=user_id, agent_id=agent_id, run_id=run_id, kinds=kinds
     )
-    specs = [
+    specs: list[tuple[str, type[BaseModel], Callable[..., Any], Callable[..., Any]]] = [
         ("save_memory", SaveMemoryArgs, bound.save_memory, bound.asave_memory),
         ("search_memory", SearchMemoryArgs, bound.search_memory, bound.asearch_memory),
         (

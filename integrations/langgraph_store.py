@@ -170,9 +170,9 @@ class ZettelmemStore(BaseStore):
 
     # ---- mapping -------------------------------------------------------------------------
 
-    def scope_of(self, namespace: tuple[str, ...]) -> dict[str, str | None]:
+    def scope_of(self, namespace: tuple[str, ...]) -> dict[str, Any]:
         """The scope (``user_id`` / ``agent_id`` / ``run_id``) a namespace (prefix) maps to."""
-        scope: dict[str, str | None] = dict.fromkeys(_SCOPE_FIELDS)
+        scope: dict[str, Any] = dict.fromkeys(_SCOPE_FIELDS)
         for label, key in zip(namespace, self.scope_keys, strict=False):
             if key is not None:
                 scope[key] = label

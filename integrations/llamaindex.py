@@ -256,27 +256,34 @@ class ZettelmemRetriever(BaseRetriever):
         super().__init__(callback_manager=callback_manager)
         self.memory = memory
         self.k = k
-        self._search = {
-            "user_id": user_id,
-            "agent_id": agent_id,
-            "run_id": run_id,
-            "kinds": list(kinds) if kinds is not None else None,
-            "filters": filters,
-            "expand_links": expand_links,
+        self.user_id = user_id
+        self.agent_id = agent_id
+        self.run_id = run_id
+        self.kinds = list(kinds) if kinds is not None else None
+        self.filters = filters
+        self.expand_links = expand_links
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "user_id": self.user_id,
+            "agent_id": self.agent_id,
+            "run_id": self.run_id,
+            "kinds": self.kinds,
+            "filters": self.filters,
+            "expand_links": self.expand_links,
         }
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         if not query_bundle.query_str.strip():
             return []
-        hits = self.memory.search(query_bundle.query_str, k=self.k, **self._search)
+        hits = self.memory.search(query_bundle.query_str, **self._options())
         return [to_node(hit) for hit in hits]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         if not query_bundle.query_str.strip():
             return []
-        hits = await call_async(
-            self.memory, "search", query_bundle.query_str, k=self.k, **self._search
-        )
+        hits = await call_async(self.memory, "search", query_bundle.query_str, **self._options())
         return [to_node(hit) for hit in hits]
 
 
