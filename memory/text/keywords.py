@@ -28,6 +28,9 @@ _DATE_WORDS = frozenset(
     night afternoon last next ago am pm""".split()
 )
 _NUMBERISH = re.compile(r"^[\d\s:/.,-]+(st|nd|rd|th)?$")
+MAX_TEXT_CHARS = 20_000
+"""Keywords of a longer text come from its start: YAKE's cost grows with the text
+(about 10 s for 1 MB), and ``add`` runs it while holding the memory's lock."""
 
 _local = threading.local()
 
@@ -65,7 +68,8 @@ def extract_keywords(
     """The ``limit`` most salient lowercase key phrases of ``text``.
 
     Args:
-        text: the note's text (without a speaker prefix).
+        text: the note's text (without a speaker prefix); only the first
+            ``MAX_TEXT_CHARS`` characters are read.
         exclude: names (speakers, people) that must not become keywords.
         limit: how many to return.
         max_words: longest phrase, in words.
@@ -74,7 +78,7 @@ def extract_keywords(
     if not text.strip():
         return []
     try:
-        scored = _extractor(max_words, limit * 3).extract_keywords(text)
+        scored = _extractor(max_words, limit * 3).extract_keywords(text[:MAX_TEXT_CHARS])
     except Exception:  # YAKE fails on some degenerate inputs (e.g. only punctuation)
         scored = []
     keywords: list[str] = []
