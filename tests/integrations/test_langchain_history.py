@@ -8,6 +8,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from integrations.langchain import (
@@ -77,7 +78,7 @@ def test_remember_every_role(mem: AgenticMemory) -> None:
     )
     assert [n.metadata["role"] for n in mem.notes()] == ["system", "assistant", "tool"]
     reloaded = ZettelmemChatMessageHistory(mem, "s1").messages
-    assert reloaded[1].tool_calls[0]["id"] == "call-1"
+    assert isinstance(reloaded[1], AIMessage) and reloaded[1].tool_calls[0]["id"] == "call-1"
     assert reloaded[2].content == "Alice likes risotto."
 
 
@@ -99,7 +100,8 @@ def test_the_window_never_splits_a_tool_exchange(mem: AgenticMemory) -> None:
     kept = coherent_tool_calls(
         [AIMessage("Searching.", tool_calls=calls), ToolMessage("result a", tool_call_id="call-a")]
     )
-    assert len(kept) == 1 and kept[0].content == "Searching." and not kept[0].tool_calls
+    assert len(kept) == 1 and isinstance(kept[0], AIMessage)
+    assert kept[0].content == "Searching." and not kept[0].tool_calls
 
 
 def test_sessions_and_users_are_isolated(mem: AgenticMemory) -> None:
@@ -164,7 +166,7 @@ def test_runnable_with_message_history(mem: AgenticMemory) -> None:
         input_messages_key="input",
         history_messages_key="history",
     )
-    config = {"configurable": {"session_id": "chat-1"}}
+    config: RunnableConfig = {"configurable": {"session_id": "chat-1"}}
     chain.invoke({"input": "Hi, I'm Alice and I love hiking."}, config=config)
     chain.invoke({"input": "What do I love?"}, config=config)
     history = ZettelmemChatMessageHistory(mem, "chat-1", user_id="alice")

@@ -110,7 +110,7 @@ async def test_ainvoke_without_native_twin_runs_off_the_event_loop(
     embedder: HashingEmbedder,
 ) -> None:
     class SyncOnly(AgenticMemory):
-        asearch = None  # as a memory without async twins
+        asearch = None  # type: ignore[assignment]  # a memory without async twins
 
     loop_thread = threading.get_ident()
     seen: list[int] = []
@@ -133,9 +133,9 @@ async def test_ainvoke_uses_the_native_asearch(embedder: HashingEmbedder) -> Non
     calls: list[dict[str, Any]] = []
 
     class NativeAsync(AgenticMemory):
-        async def asearch(self, query: str, **kwargs: Any) -> list[SearchResult]:
-            calls.append({"query": query, **kwargs})
-            return self.search(query, **kwargs)
+        async def asearch(self, query: str, k: int = 5, **kwargs: Any) -> list[SearchResult]:
+            calls.append({"query": query, "k": k, **kwargs})
+            return self.search(query, k, **kwargs)
 
     with NativeAsync(embedder=embedder) as memory:
         memory.add("Carol collects vinyl records.", user_id="carol")
@@ -147,7 +147,11 @@ async def test_ainvoke_uses_the_native_asearch(embedder: HashingEmbedder) -> Non
 
 def test_works_inside_a_chain(seeded: AgenticMemory) -> None:
     retriever = ZettelmemRetriever(memory=seeded, user_id="alice", k=2)
-    chain = retriever | RunnableLambda(lambda docs: "\n".join(d.page_content for d in docs))
+
+    def join(docs: list[Document]) -> str:
+        return "\n".join(d.page_content for d in docs)
+
+    chain = retriever | RunnableLambda(join)
     assert ALICE_NOTES[1] in chain.invoke("Rex the beagle")
     batched = retriever.batch(["beagle Rex", "tennis sister"])
     assert all(isinstance(d, Document) for docs in batched for d in docs)

@@ -101,12 +101,9 @@ STEPS = [
     ("go to coffeemachine 1", "On the coffeemachine 1, you see nothing."),
     ("put mug 1 in/on coffeemachine 1", "You put the mug 1 in/on the coffeemachine 1."),
 ]
-TRAJECTORY = {
-    "task": "put a clean mug in coffeemachine.",
-    "steps": [{"action": action, "observation": observation} for action, observation in STEPS],
-    "success": True,
-}
-TRAJECTORY["steps"][0]["thought"] = "A mug is likely on the countertop."
+STEP_ARGS: list[dict[str, str]] = [{"action": a, "observation": o} for a, o in STEPS]
+STEP_ARGS[0]["thought"] = "A mug is likely on the countertop."
+TRAJECTORY = {"task": "put a clean mug in coffeemachine.", "steps": STEP_ARGS, "success": True}
 
 
 @requires_procedural

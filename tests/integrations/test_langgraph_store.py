@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.store.base import GetOp, PutOp, SearchOp
+from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchOp
 from typing_extensions import TypedDict
 
 from integrations.langgraph_store import ZettelmemStore, value_matches
@@ -157,7 +157,8 @@ def test_batch_runs_in_order(store: ZettelmemStore) -> None:
         ]
     )
     assert results[0] is None and results[1] is None
-    assert results[2].value == {"text": "first"}
+    got = results[2]
+    assert isinstance(got, Item) and got.value == {"text": "first"}
     assert results[3] is None and results[4] == []
 
 
@@ -177,14 +178,20 @@ class State(TypedDict):
     recalled: list[str]
 
 
+def store_of(runtime: Runtime) -> BaseStore:
+    assert runtime.store is not None
+    return runtime.store
+
+
 def remember(state: State, runtime: Runtime) -> dict:
-    key = f"m{len(runtime.store.search(('memories', state['user']), limit=100))}"
-    runtime.store.put(("memories", state["user"]), key, {"text": state["said"]})
+    store = store_of(runtime)
+    key = f"m{len(store.search(('memories', state['user']), limit=100))}"
+    store.put(("memories", state["user"]), key, {"text": state["said"]})
     return {}
 
 
 def recall(state: State, runtime: Runtime) -> dict:
-    items = runtime.store.search(("memories", state["user"]), query=state["said"], limit=5)
+    items = store_of(runtime).search(("memories", state["user"]), query=state["said"], limit=5)
     return {"recalled": [item.value["text"] for item in items]}
 
 

@@ -9,7 +9,7 @@ from llama_index.core.utils import get_tokenizer
 
 from integrations.llamaindex import ZettelmemMemoryBlock
 from integrations.rendering import parse_sections, render_sections
-from memory import AgenticMemory, Trajectory
+from memory import AgenticMemory, Step, Trajectory
 
 CHAT = [
     ("user", "My sister Jane lives in Porto and teaches chemistry."),
@@ -55,10 +55,10 @@ async def test_memory_get_renders_the_relevant_notes(mem: AgenticMemory) -> None
     for role, text in CHAT:
         await memory.aput(ChatMessage(role=role, content=text))
     messages = await memory.aget(input="Where does my sister Jane live?")
-    system = messages[0]
-    assert system.role.value == "system"
-    assert "Relevant memories" in system.content
-    assert "user: My sister Jane lives in Porto and teaches chemistry." in system.content
+    assert messages[0].role.value == "system"
+    system = messages[0].content or ""
+    assert "Relevant memories" in system
+    assert "user: My sister Jane lives in Porto and teaches chemistry." in system
 
 
 async def test_truncation_drops_the_lowest_ranked_notes(seeded: AgenticMemory) -> None:
@@ -69,7 +69,7 @@ async def test_truncation_drops_the_lowest_ranked_notes(seeded: AgenticMemory) -
     tokens = len(get_tokenizer()(full))
     memory = chat_memory(block, token_limit=tokens // 2 + 20)
     await memory.aput(question)
-    system = (await memory.aget())[0].content
+    system = (await memory.aget())[0].content or ""
     kept = [e for e in entries(full) if e in system]
     assert 0 < len(kept) < 6
     assert kept == entries(full)[: len(kept)]  # the best ones survive
@@ -144,7 +144,7 @@ async def test_include_procedures(mem: AgenticMemory) -> None:
     ]
     trajectory = Trajectory(
         task="put a mug in coffeemachine.",
-        steps=[{"action": a, "observation": o} for a, o in steps],
+        steps=[Step(action=a, observation=o) for a, o in steps],
         success=True,
     )
     mem.learn(trajectory, user_id="alice")

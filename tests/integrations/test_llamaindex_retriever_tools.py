@@ -53,7 +53,7 @@ def test_in_a_query_engine(seeded: AgenticMemory) -> None:
 
 
 def by_name(tools: list[FunctionTool]) -> dict[str, FunctionTool]:
-    return {tool.metadata.name: tool for tool in tools}
+    return {tool.metadata.get_name(): tool for tool in tools}
 
 
 def test_tools_mirror_the_langchain_ones(mem: AgenticMemory) -> None:
