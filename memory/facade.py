@@ -10,6 +10,7 @@ Procedural memory (learn / recall / feedback / prune) lives in
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -104,6 +105,7 @@ class AgenticMemory(ProceduralMemory, AsyncMethods):
         batch_size: int = 64,
         max_content_chars: int = 200_000,
         rewrite_queries: bool = False,
+        speaker_boost: float = 0.0,
         read_cache_size: int = 20_000,
         prune_min_uses: int = 5,
         prune_min_ratio: float = 0.5,
@@ -124,6 +126,7 @@ class AgenticMemory(ProceduralMemory, AsyncMethods):
         self.batch_size = max(1, batch_size)
         self.max_content_chars = max_content_chars
         self.rewrite_queries = rewrite_queries
+        self.speaker_boost = speaker_boost
         self.usage = Usage()
         self.prune_min_uses = prune_min_uses
         self.prune_min_ratio = prune_min_ratio
@@ -758,6 +761,8 @@ class AgenticMemory(ProceduralMemory, AsyncMethods):
         allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
         lexical = self._index.search(query, pool, scope=scope, kinds=kinds, allowed=allowed)
         fused = reciprocal_rank_fusion([[nid for nid, _, _ in dense], [nid for nid, _ in lexical]])
+        if self.speaker_boost:
+            self._boost_named_speakers(query, fused)
         direct = sorted(fused.items(), key=lambda item: -item[1])
         seeds = direct[: max(k, 10)]
         fetched = self._store.fetch([nid for nid, _ in seeds], scope, kinds=kinds, filters=filters)
@@ -791,6 +796,20 @@ class AgenticMemory(ProceduralMemory, AsyncMethods):
             for nid, score, seed in ranked
             if nid in fetched
         ]
+
+    def _boost_named_speakers(self, query: str, fused: dict[str, float]) -> None:
+        """Favour notes said by a person the query names ("What did Caroline ...").
+
+        Dense similarity barely notices names, yet a question about one speaker
+        is almost always answered by that speaker's turns.
+        """
+        named = {word.lower() for word in re.findall(r"\b[A-Z][a-z]+", query)}
+        if not named:
+            return
+        for nid in fused:
+            speaker = self._index.speaker(nid)
+            if speaker is not None and speaker.split()[0] in named:
+                fused[nid] *= 1.0 + self.speaker_boost
 
     # ---- changing and deleting -------------------------------------------------------------
 

@@ -82,7 +82,11 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str | Any = DEFAULT_MODEL, *, batch_size: int = 64) -> None:
         self._model = _load(model) if isinstance(model, str) else model
         self._batch_size = batch_size
-        dim = self._model.get_sentence_embedding_dimension()
+        # sentence-transformers 5+ renamed the accessor; support both.
+        getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = getter()
         if not dim:
             dim = int(self._model.encode(["probe"]).shape[1])
         self._dim = int(dim)

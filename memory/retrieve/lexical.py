@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from memory.model import Scope
+from memory.text.dialogue import split_speaker
 from memory.text.tokens import lexical_tokens
 
 __all__ = ["LexicalIndex"]
@@ -36,6 +37,7 @@ class LexicalIndex:
     def __init__(self, *, rebuild_fraction: float = 0.1, min_rebuild: int = 256) -> None:
         self._tokens: dict[str, list[str]] = {}
         self._labels: dict[str, tuple[int, int, int, int]] = {}
+        self._speakers: dict[str, str] = {}
         self._codes: dict[str | None, int] = {None: 0}
         self._main_labels = np.zeros((0, 4), dtype=np.int32)
         self._main_ids: list[str] = []
@@ -61,6 +63,11 @@ class LexicalIndex:
             for note_id, text, scope, kind in items:
                 self._retire_from_main(note_id)
                 self._tokens[note_id] = lexical_tokens(text)
+                speaker = split_speaker(text)[0]
+                if speaker:
+                    self._speakers[note_id] = speaker.lower()
+                else:
+                    self._speakers.pop(note_id, None)
                 self._labels[note_id] = (
                     self._code(scope.user_id),
                     self._code(scope.agent_id),
@@ -96,6 +103,7 @@ class LexicalIndex:
                 self._retire_from_main(note_id)
                 self._tokens.pop(note_id, None)
                 self._labels.pop(note_id, None)
+                self._speakers.pop(note_id, None)
                 self._delta.discard(note_id)
 
     def clear(self) -> None:
@@ -104,6 +112,10 @@ class LexicalIndex:
             self.__init__(  # type: ignore[misc]
                 rebuild_fraction=self._rebuild_fraction, min_rebuild=self._min_rebuild
             )
+
+    def speaker(self, note_id: str) -> str | None:
+        """The lowercase speaker of a ``"Name: ..."`` note, if any."""
+        return self._speakers.get(note_id)
 
     def search(
         self,
