@@ -59,4 +59,7 @@ def expand_by_links(
     ]
     rest += [(nid, score, seed) for nid, (score, seed) in spread.items()]
     rest.sort(key=lambda item: -item[1])
-    return (head + rest)[:k]
+    chosen = (head + rest)[:k]
+    # Protection decides membership, not order: present the k best by final score.
+    chosen.sort(key=lambda item: -item[1])
+    return chosen
