@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from memory.errors import InvalidInput
 from memory.mind.base import MindDecision
 from memory.model import Event, Note, SearchResult, Trajectory
+from memory.retrieve.indexed import index_text
 from memory.validate import NoteInput, item_input, note_input
 
 if TYPE_CHECKING:
@@ -72,8 +73,6 @@ class AsyncMethods:
         if self.mind is self._heuristic:
             return await asyncio.to_thread(self._ingest, items)
         notes = [self._new_note(item) for item in items]
-        from memory.facade import index_text
-
         vectors = await asyncio.to_thread(self._embed, [index_text(n) for n in notes])
         jobs = await asyncio.to_thread(self._decision_jobs, items, notes, vectors)
         limit = asyncio.Semaphore(self.max_concurrency)

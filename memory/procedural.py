@@ -28,6 +28,7 @@ from memory.procedures import (
     recall_key,
     utility_score,
 )
+from memory.retrieve.indexed import index_text
 from memory.validate import NoteInput, validate_content, validate_k, validate_scope
 
 if TYPE_CHECKING:
@@ -198,8 +199,6 @@ class ProceduralMemory:
         self: AgenticMemory, note: Note, changes: dict[str, Any], *, action: str, reason: str
     ) -> Note:
         """Replace fields of a stored note, re-embedding when its indexed text changes."""
-        from memory.facade import index_text
-
         stored = self._store.fetch([note.id], Scope(), with_history=True)[note.id]
         updated = stored.note.model_copy(update={**changes, "updated_at": utc_now()})
         event = Event(

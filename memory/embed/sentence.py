@@ -83,9 +83,9 @@ class SentenceTransformerEmbedder:
         self._model = _load(model) if isinstance(model, str) else model
         self._batch_size = batch_size
         # sentence-transformers 5+ renamed the accessor; support both.
-        getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        getter = getattr(self._model, "get_embedding_dimension", None)
+        if getter is None:
+            getter = self._model.get_sentence_embedding_dimension
         dim = getter()
         if not dim:
             dim = int(self._model.encode(["probe"]).shape[1])
