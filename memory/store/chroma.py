@@ -145,8 +145,10 @@ class ChromaNoteStore:
         Records with a vector are upserted (new notes, changed content); records
         without one (neighbours gaining a link or evolving) only get their
         metadata replaced, which is several times cheaper in Chroma than
-        re-sending the vector. A crash between the two leaves at most one-sided
-        links, which :meth:`AgenticMemory.repair` restores on open. ``previous``
+        re-sending the vector. If the second call fails, the notes the first one
+        created are removed again, so a failed write stores nothing; a crash
+        between the two leaves at most one-sided links, which
+        :meth:`AgenticMemory.repair` restores on open. ``previous``
         holds the stored versions being replaced, so metadata keys they had and
         the new versions lack are deleted.
         """
@@ -155,9 +157,35 @@ class ChromaNoteStore:
         previous = previous or {}
         with_vectors = [r for r in records if r[1] is not None]
         metadata_only = [r for r in records if r[1] is None]
-        for group, call in ((with_vectors, "upsert"), (metadata_only, "update")):
-            for start in range(0, len(group), self._batch):
-                self._write_chunk(group[start : start + self._batch], previous, call)
+        chunks = [
+            (group[start : start + self._batch], call)
+            for group, call in ((with_vectors, "upsert"), (metadata_only, "update"))
+            for start in range(0, len(group), self._batch)
+        ]
+        for done, (chunk, call) in enumerate(chunks):
+            try:
+                self._write_chunk(chunk, previous, call)
+            except StoreError:
+                if done:
+                    # The caller is told the write failed: take back the notes it created,
+                    # or a retry would store them twice (with one-sided links).
+                    self._undo_created(with_vectors, previous)
+                raise
+
+    def _undo_created(
+        self, written: Sequence[tuple[Note, Any, list[Event]]], previous: dict[str, Note]
+    ) -> None:
+        created = [note.id for note, _, _ in written if note.id not in previous]
+        if not created:
+            return
+        try:
+            self.remove(created)
+        except StoreError:
+            logger.warning(
+                "could not take back %d new notes after a failed write; repair() on the "
+                "next open restores their links",
+                len(created),
+            )
 
     def _write_chunk(
         self,
