@@ -68,6 +68,12 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         prune_min_uses: ``prune()`` judges a note after this many feedback reports.
         prune_min_ratio: ``prune()`` removes judged notes below this success ratio.
         auto_prune_every: run ``prune()`` after every N ``feedback()`` calls.
+        speaker_boost: extra weight (x(1 + boost)) for notes said by a person the
+            query names.
+        rrf_k: the reciprocal-rank-fusion constant (small: trust each list's top).
+        thread_weights: shares of relevance a note takes from the note it follows
+            and from the note that follows it.
+        link_expansion_weight: share of a hit's score its linked notes receive.
         read_cache_size: notes kept decoded in memory for fast reads (only when this
             instance owns its store: a path or in-memory, never a shared client).
 
@@ -96,7 +102,10 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         batch_size: int = 64,
         max_content_chars: int = 200_000,
         rewrite_queries: bool = False,
-        speaker_boost: float = 0.0,
+        speaker_boost: float = 0.5,
+        rrf_k: int = 5,
+        thread_weights: tuple[float, float] = (0.3, 0.2),
+        link_expansion_weight: float = 0.5,
         read_cache_size: int = 20_000,
         prune_min_uses: int = 5,
         prune_min_ratio: float = 0.5,
@@ -118,6 +127,9 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         self.max_content_chars = max_content_chars
         self.rewrite_queries = rewrite_queries
         self.speaker_boost = speaker_boost
+        self.rrf_k = rrf_k
+        self.thread_weights = thread_weights
+        self.link_expansion_weight = link_expansion_weight
         self.usage = Usage()
         self.prune_min_uses = prune_min_uses
         self.prune_min_ratio = prune_min_ratio
@@ -526,13 +538,20 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                 self._store, [i.scope for i in items], vectors, self.link_candidates
             )
         provisional: list[PendingNote] = []
+        by_id: dict[str, PendingNote] = {}
+        tails = dict(self._tails)
         jobs = []
         for index, item in enumerate(items):
             note, vector = notes[index], vectors[index]
             candidates = merge_candidates(
                 stored[index], provisional, vector, item.scope, {}, self.link_candidates
             )
+            with self._lock:
+                self._sequence_link(note, vector, tails, candidates, by_id)
             provisional.append(PendingNote(note, vector, []))
+            by_id[note.id] = provisional[-1]
+            if note.kind == "episodic":
+                tails[note.scope] = (note.id, note.timestamp)
             draft = NoteDraft(
                 content=note.content,
                 kind=note.kind,
@@ -575,7 +594,13 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         previous_id, previous_time = tail
         if abs(note.timestamp - previous_time) > self.sequence_gap:
             return {}
-        if not any(c.note.id == previous_id for _, c in candidates):
+        # The previous turn goes first: a mind that shows only its first few
+        # candidates (the LLM prompt) must still see the thread it continues.
+        for position, (_, candidate) in enumerate(candidates):
+            if candidate.note.id == previous_id:
+                candidates.insert(0, candidates.pop(position))
+                break
+        else:
             previous = pending.get(previous_id)
             similarity = 0.0
             if previous is None:
@@ -593,5 +618,5 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                 previous = PendingNote(hit.note, None, hit.history, hit.note)
             elif previous.vector is not None:
                 similarity = float(np.dot(previous.vector, vector))
-            candidates.append((similarity, previous))
+            candidates.insert(0, (similarity, previous))
         return {previous_id: (self.sequence_strength, "follows the previous turn")}

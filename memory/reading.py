@@ -15,7 +15,11 @@ import numpy as np
 
 from memory.errors import InvalidInput, NotFound
 from memory.model import Event, Note, Scope, SearchResult
-from memory.retrieve.fusion import expand_by_links, reciprocal_rank_fusion
+from memory.retrieve.fusion import (
+    expand_by_links,
+    reciprocal_rank_fusion,
+    thread_context_scores,
+)
 from memory.store import StoredNote
 from memory.validate import validate_content, validate_k, validate_scope
 
@@ -181,45 +185,52 @@ class ReadingMethods:
         filters: dict[str, Any] | None,
         expand_links: bool,
     ) -> list[SearchResult]:
+        """Rank in four steps: fuse, boost named speakers, thread context, link expansion.
+
+        The weights are the ones ``benchmarks/locomo_retrieval.py`` measured best
+        (README, "What the benchmark kept").
+        """
         pool = max(50, 4 * k)
         dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
         allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
         lexical = self._index.search(query, pool, scope=scope, kinds=kinds, allowed=allowed)
-        fused = reciprocal_rank_fusion([[nid for nid, _, _ in dense], [nid for nid, _ in lexical]])
+        fused = reciprocal_rank_fusion(
+            [[nid for nid, _, _ in dense], [nid for nid, _ in lexical]], k=self.rrf_k
+        )
         if self.speaker_boost:
             self._boost_named_speakers(query, fused)
-        direct = sorted(fused.items(), key=lambda item: -item[1])
-        seeds = direct[: max(k, 10)]
-        fetched = self._store.fetch([nid for nid, _ in seeds], scope, kinds=kinds, filters=filters)
+        fetched = self._store.fetch(list(fused), scope, kinds=kinds, filters=filters)
+        fused = {nid: score for nid, score in fused.items() if nid in fetched}
+        linked_ids = {t for stored in fetched.values() for t in stored.note.links}
+        fetched.update(
+            self._store.fetch(
+                [t for t in linked_ids if t not in fetched], scope, kinds=kinds, filters=filters
+            )
+        )
+        notes = {nid: stored.note for nid, stored in fetched.items()}
+        scored = thread_context_scores(
+            fused, notes, before=self.thread_weights[0], after=self.thread_weights[1]
+        )
+        direct = sorted(scored.items(), key=lambda item: -item[1])
         if expand_links:
-            linked_ids = {t for nid, _ in seeds if nid in fetched for t in fetched[nid].note.links}
-            missing = [t for t in linked_ids if t not in fetched]
-            fetched.update(self._store.fetch(missing, scope, kinds=kinds, filters=filters))
             ranked = expand_by_links(
                 direct,
-                lambda nid: (
-                    {t: s for t, s in fetched[nid].note.links.items() if t in fetched}
-                    if nid in fetched
-                    else {}
-                ),
+                lambda nid: {t: s for t, s in notes[nid].links.items() if t in notes},
                 k,
                 protected=max(1, k // 2),
-                seeds=min(len(seeds), k),
-                weight=0.5,
+                seeds=k,
+                weight=self.link_expansion_weight,
             )
         else:
             ranked = [(nid, score, None) for nid, score in direct[:k]]
-        missing = [nid for nid, _, _ in ranked if nid not in fetched]
-        fetched.update(self._store.fetch(missing, scope, kinds=kinds, filters=filters))
         return [
             SearchResult(
-                note=fetched[nid].note,
+                note=notes[nid],
                 score=score,
                 found_by="link" if seed else "direct",
                 linked_from=seed,
             )
             for nid, score, seed in ranked
-            if nid in fetched
         ]
 
     def _boost_named_speakers(self: AgenticMemory, query: str, fused: dict[str, float]) -> None:

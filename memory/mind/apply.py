@@ -109,8 +109,9 @@ def apply_decision(
         links[choice.target_id] = (choice.strength, choice.reason)
     for target_id, (strength, reason) in (extra_links or {}).items():
         if target_id in neighbours:
-            previous = links.get(target_id, (0.0, ""))[0]
-            links[target_id] = (max(previous, strength), reason)
+            # The mind's own reason for the same link is the more informative one.
+            mind_strength, mind_reason = links.get(target_id, (0.0, ""))
+            links[target_id] = (max(mind_strength, strength), mind_reason or reason)
     built.links = {target_id: strength for target_id, (strength, _) in links.items()}
     result.add_event(
         Event(

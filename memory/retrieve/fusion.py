@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["expand_by_links", "reciprocal_rank_fusion"]
+from memory.model import Note
+
+__all__ = ["expand_by_links", "reciprocal_rank_fusion", "thread_context_scores"]
 
 
 def reciprocal_rank_fusion(
@@ -63,3 +65,41 @@ def expand_by_links(
     # Protection decides membership, not order: present the k best by final score.
     chosen.sort(key=lambda item: -item[1])
     return chosen
+
+
+def thread_context_scores(
+    scores: Mapping[str, float],
+    notes: Mapping[str, Note],
+    *,
+    before: float,
+    after: float,
+) -> dict[str, float]:
+    """Let notes share relevance along their conversation thread (Folgezettel).
+
+    A note gains ``before`` times the score of the note it follows (an answer
+    comes right after the question that matched) and ``after`` times the score of
+    the note that follows it. Notes of the thread that were not hits themselves
+    enter with what their neighbours lend them.
+
+    Args:
+        scores: direct scores by id.
+        notes: every note at hand (hits and their linked notes), for ``follows``.
+        before: share of the predecessor's score.
+        after: share of the successor's score.
+    """
+    successor = {
+        note.follows: note_id for note_id, note in notes.items() if note.follows is not None
+    }
+    out = dict(scores)
+    if not before and not after:
+        return out
+    for note_id, score in scores.items():
+        note = notes.get(note_id)
+        if note is None:
+            continue
+        following = successor.get(note_id)
+        if following is not None and before:
+            out[following] = out.get(following, 0.0) + before * score
+        if note.follows is not None and note.follows in notes and after:
+            out[note.follows] = out.get(note.follows, 0.0) + after * score
+    return out

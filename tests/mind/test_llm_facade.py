@@ -560,11 +560,6 @@ def test_usage_is_estimated_when_the_model_reports_none(
 # --- the model's reason on the previous turn -----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apply_decision lets the sequence link's reason replace the model's own reason "
-    "for a link to the previous turn (reported with a fix)",
-)
 def test_a_link_to_the_previous_turn_keeps_the_models_reason(
     make_model: ModelFactory, script: Script
 ) -> None:

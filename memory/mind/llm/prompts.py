@@ -48,8 +48,10 @@ CANDIDATE_CHARS = 300
 """A candidate's content is cut to this many characters."""
 NEW_NOTE_CHARS = 2000
 """The new note's content is cut to this many characters (bounds the cost of long documents)."""
-MAX_CANDIDATES = 10
-"""At most this many candidates are shown; the rest are dropped (the retriever ranks them)."""
+MAX_CANDIDATES = 5
+"""At most this many candidates are shown; the rest are dropped (the facade puts the
+previous turn first, then the nearest notes). Five keeps a short chat turn's prompt
+under ~900 tokens (benchmarks/llm_cost.py)."""
 
 NOTE_SYSTEM = """\
 You keep an agent's long-term memory as a Zettelkasten. Given a NEW NOTE and EXISTING NOTES \
