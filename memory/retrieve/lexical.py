@@ -2,7 +2,7 @@
 
 ``bm25s`` builds a static sparse index (about 3 s for 100k notes here), so the
 index is segmented: a *main* bm25s index plus a small *delta* of notes written
-since it was built, scored with the same BM25 formula (Lucene IDF, current
+since it was built, scored with bm25s's "lucene" BM25 formula (no (k1 + 1) factor; current
 corpus statistics) in Python. Deleted or replaced notes are masked out of the
 main segment. When the delta outgrows ``rebuild_fraction`` of the main segment
 the whole index is rebuilt, so rebuild cost is amortised over many writes.
@@ -237,7 +237,7 @@ class LexicalIndex:
             counts = Counter(tokens)
             norm = _K1 * (1 - _B + _B * len(tokens) / avg_len)
             score = sum(
-                idf[term] * counts[term] * (_K1 + 1) / (counts[term] + norm)
+                idf[term] * counts[term] / (counts[term] + norm)
                 for term in terms
                 if counts.get(term)
             )

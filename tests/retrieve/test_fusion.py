@@ -1,0 +1,42 @@
+"""Pure ranking functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from memory.model import Note
+from memory.retrieve.fusion import (
+    expand_by_links,
+    reciprocal_rank_fusion,
+    thread_context_scores,
+)
+
+
+def test_rrf_rewards_agreement() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "a"]], k=5)
+    assert fused["a"] == pytest.approx(1 / 6 + 1 / 7)
+    assert fused["c"] == pytest.approx(1 / 8)
+    assert max(fused, key=fused.__getitem__) in {"a", "b"}
+
+
+def test_expansion_keeps_protected_hits_and_adds_linked_notes() -> None:
+    direct = [("a", 1.0), ("b", 0.9), ("c", 0.1), ("d", 0.05)]
+    links = {"a": {"x": 1.0}, "b": {}, "c": {}, "d": {}}
+    ranked = expand_by_links(direct, links.__getitem__, 3, protected=2, seeds=2, weight=0.5)
+    ids = [nid for nid, _, _ in ranked]
+    assert ids[:2] == ["a", "b"] and "x" in ids and "d" not in ids
+    assert dict((nid, seed) for nid, _, seed in ranked)["x"] == "a"
+    # A linked note can never push a protected direct hit out, however strong.
+    ranked = expand_by_links(direct, links.__getitem__, 2, protected=2, seeds=2, weight=50.0)
+    assert [nid for nid, _, _ in ranked] == ["a", "b"]
+
+
+def test_thread_context_lends_relevance_along_follows() -> None:
+    question = Note(id="q", content="what did you paint?")
+    answer = Note(id="a", content="a sunrise", follows="q")
+    after = Note(id="z", content="nice", follows="a")
+    notes = {n.id: n for n in (question, answer, after)}
+    scores = thread_context_scores({"q": 1.0}, notes, before=0.3, after=0.2)
+    assert scores == {"q": 1.0, "a": pytest.approx(0.3)}
+    scores = thread_context_scores({"a": 1.0}, notes, before=0.3, after=0.2)
+    assert scores == {"a": 1.0, "z": pytest.approx(0.3), "q": pytest.approx(0.2)}

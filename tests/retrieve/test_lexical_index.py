@@ -1,0 +1,66 @@
+"""The segmented BM25 index: in step with writes, scoped, and equal to a fresh rebuild."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from memory.model import Scope
+from memory.retrieve.lexical import LexicalIndex
+
+U1, U2 = Scope(user_id="u1"), Scope(user_id="u2")
+
+
+def entries(texts: list[str], scope: Scope = U1, kind: str = "episodic"):  # type: ignore[no-untyped-def]
+    return [(f"n{i}", text, scope, kind) for i, text in enumerate(texts)]
+
+
+def test_finds_stemmed_words_and_drops_stop_words() -> None:
+    index = LexicalIndex()
+    index.upsert(entries(["She painted a sunrise", "the and of it", "pottery class"]))
+    assert [hit[0] for hit in index.search("painting sunrises", 5, scope=U1)] == ["n0"]
+    assert index.search("the and", 5, scope=U1) == []
+
+
+def test_updates_and_deletes_take_effect_before_and_after_a_rebuild() -> None:
+    index = LexicalIndex(min_rebuild=1, rebuild_fraction=0.0)
+    index.upsert(entries(["pottery class", "hiking trip", "pottery wheel"]))
+    index.search("pottery", 5, scope=U1)  # forces the main segment to be built
+    index.upsert([("n0", "chess club", U1, "episodic")])
+    index.remove(["n2"])
+    assert index.search("pottery", 5, scope=U1) == []
+    assert [h[0] for h in index.search("chess", 5, scope=U1)] == ["n0"]
+
+
+def test_scope_kind_and_allowed_filters() -> None:
+    index = LexicalIndex()
+    index.upsert([("a", "garden bees", U1, "episodic"), ("b", "garden bees", U2, "episodic")])
+    index.upsert([("c", "garden bees", U1, "procedure")])
+    assert {h[0] for h in index.search("bees", 5, scope=U1)} == {"a", "c"}
+    assert {h[0] for h in index.search("bees", 5, scope=U1, kinds=["episodic"])} == {"a"}
+    assert {h[0] for h in index.search("bees", 5, scope=Scope())} == {"a", "b", "c"}
+    assert index.search("bees", 5, scope=Scope(user_id="nobody")) == []
+    assert {h[0] for h in index.search("bees", 5, scope=Scope(), allowed={"b"})} == {"b"}
+
+
+def test_delta_segment_scores_match_a_fresh_index() -> None:
+    rng = random.Random(7)
+    words = [f"w{i}" for i in range(40)]
+    texts = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(300)]
+    segmented = LexicalIndex(min_rebuild=10_000)  # never rebuilds: all in the delta
+    segmented.upsert(entries(texts))
+    fresh = LexicalIndex(min_rebuild=0, rebuild_fraction=0.0)  # rebuilds on first search
+    fresh.upsert(entries(texts))
+    for query in ("w1 w2", "w7", "w3 w30 w31"):
+        left = dict(segmented.search(query, 300, scope=U1))
+        right = dict(fresh.search(query, 300, scope=U1))
+        assert left.keys() == right.keys()  # all matching notes (ties order freely)
+        for note_id, score in left.items():
+            assert score == pytest.approx(right[note_id], rel=1e-4)
+
+
+def test_speaker_of_a_note() -> None:
+    index = LexicalIndex()
+    index.upsert([("a", "Melanie: I paint", U1, "episodic"), ("b", "no speaker", U1, "episodic")])
+    assert index.speaker("a") == "melanie" and index.speaker("b") is None
