@@ -201,7 +201,10 @@ class ReadingMethods:
             self._boost_named_speakers(query, fused)
         fetched = self._store.fetch(list(fused), scope, kinds=kinds, filters=filters)
         fused = {nid: score for nid, score in fused.items() if nid in fetched}
-        linked_ids = {t for stored in fetched.values() for t in stored.note.links}
+        # Threads and links matter around the strongest hits only; fetching the
+        # links of the whole pool would cost more than it changes the top k.
+        seeds = sorted(fused, key=lambda nid: -fused[nid])[: 2 * k]
+        linked_ids = {t for nid in seeds for t in fetched[nid].note.links}
         fetched.update(
             self._store.fetch(
                 [t for t in linked_ids if t not in fetched], scope, kinds=kinds, filters=filters

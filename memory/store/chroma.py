@@ -15,6 +15,7 @@ caller can forget it.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -95,6 +96,19 @@ def _visible(
     if kinds is not None and note.kind not in kinds:
         return False
     return filters_match(filters, note.metadata)
+
+
+def _detached(note: Note) -> Note:
+    """A copy sharing nothing mutable with ``note`` (much cheaper than a deep copy)."""
+    return note.model_copy(
+        update={
+            "metadata": copy.deepcopy(note.metadata),
+            "links": dict(note.links),
+            "keywords": list(note.keywords),
+            "tags": list(note.tags),
+            "sources": list(note.sources),
+        }
+    )
 
 
 class ChromaNoteStore:
@@ -282,7 +296,7 @@ class ChromaNoteStore:
                 continue
             # Cached notes never leave: a caller mutating a returned note (its metadata,
             # links, ...) would otherwise change the cache, and the next write of it.
-            note = stored.note.model_copy(deep=True) if self._cache_size else stored.note
+            note = _detached(stored.note) if self._cache_size else stored.note
             history = stored.history_raw if with_history else None
             out[note_id] = StoredNote(note, history, stored.vector)
         return out
