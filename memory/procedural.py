@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from memory.errors import InvalidInput, NotFound
 from memory.model import Event, Note, Scope, SearchResult, Trajectory, utc_now
 from memory.procedures import (
+    AVOID_TAG,
     DistilledNote,
     coerce_trajectory,
     dedup_signature,
@@ -33,6 +34,8 @@ from memory.validate import NoteInput, validate_content, validate_k, validate_sc
 
 if TYPE_CHECKING:
     from memory.facade import AgenticMemory
+    from memory.mind.base import Usage
+    from memory.procedures.llm_distill import LLMDistiller
 
 __all__ = ["ProceduralMemory", "Removal"]
 
@@ -56,6 +59,11 @@ def _concept_name(note: Note) -> str | None:
     return distilled.get("name") if isinstance(distilled, dict) else None
 
 
+def _written_by_model(note: Note) -> bool:
+    distilled = note.metadata.get("distilled")
+    return isinstance(distilled, dict) and distilled.get("by") == "llm"
+
+
 class ProceduralMemory:
     """Learn from trajectories, recall for new tasks, measure and prune by utility."""
 
@@ -63,6 +71,8 @@ class ProceduralMemory:
     prune_min_ratio: float = 0.5
     auto_prune_every: int | None = None
     _feedback_calls: int = 0
+    usage: Usage  # the facade's running LLM cost; learn() adds distillation to it
+    _distiller: LLMDistiller | None = None
 
     # ---- learning ----------------------------------------------------------------------------
 
@@ -82,6 +92,12 @@ class ProceduralMemory:
         name, never duplicated) linked to the procedures that use them. Learning
         the same trajectory id twice returns the notes already learned.
 
+        With a model (``llm=``), the model writes these notes in one structured call
+        made outside the memory's lock, shown the stored notes of the same task to
+        compare outcomes; its concepts merge into stored ones of the same name. When
+        it gives no usable reply, the offline rules distil instead. Its cost is added
+        to ``usage``.
+
         Returns:
             The notes distilled from this trajectory; each lists its id in ``sources``.
 
@@ -95,22 +111,91 @@ class ProceduralMemory:
             learned = self._learned_from(parsed.id, scope)
             if learned:
                 return learned
-            drafts = self._distil(parsed)
-            if not drafts:
-                logger.info("trajectory %s yielded nothing to learn", parsed.id)
-                return []
-            notes = self._store_drafts(drafts, scope)
-            if any(n.kind == "procedure" for n in notes):
-                self._refresh_concepts(scope)
-            return self._learned_from(parsed.id, scope)
+            distiller = self._llm_distiller()
+            if distiller is None:
+                return self._store_learned(parsed.id, distill_trajectory(parsed), scope)
+            related, concept_names = self._distillation_context(parsed, scope)
+        # The model may take seconds to answer: other threads use the memory meanwhile.
+        result = distiller.distill(parsed, related=related, concept_names=concept_names)
+        with self._lock:
+            self._check_open()
+            self.usage = self.usage + result.usage
+            learned = self._learned_from(parsed.id, scope)  # another thread may have won
+            return learned or self._store_learned(parsed.id, result.drafts, scope)
 
-    def _distil(self: AgenticMemory, trajectory: Trajectory) -> list[DistilledNote]:
-        distil_with_llm = getattr(self, "_distil_with_llm", None)
-        if distil_with_llm is not None:
-            drafts = distil_with_llm(trajectory)
-            if drafts:
-                return list(drafts)
-        return distill_trajectory(trajectory)
+    def _llm_distiller(self: AgenticMemory) -> LLMDistiller | None:
+        """The model-backed distiller (built once), or ``None`` without a model.
+
+        It shares the LLM mind's caller when there is one, so its retries, timeout
+        and structured-output mode are the ones the memory's model already uses.
+        """
+        if self._distiller is None and (self._llm is not None or hasattr(self.mind, "caller")):
+            from memory.mind.llm.caller import StructuredCaller
+            from memory.procedures.llm_distill import LLMDistiller
+
+            caller = getattr(self.mind, "caller", None)
+            if isinstance(caller, StructuredCaller):
+                self._distiller = LLMDistiller(llm=caller)
+            elif self._llm is not None:
+                self._distiller = LLMDistiller(llm=self._llm)
+        return self._distiller
+
+    def _distillation_context(
+        self: AgenticMemory, trajectory: Trajectory, scope: Scope
+    ) -> tuple[list[Note], list[str]]:
+        """Stored notes of the same task, and the stored concept names, to show the model."""
+        from memory.procedures.llm_distill import related_attempts
+
+        learned = self._learned_notes(scope)
+        names = [
+            name
+            for n in learned
+            if n.kind == "concept" and AVOID_TAG not in n.tags and (name := _concept_name(n))
+        ]
+        return related_attempts(learned, trajectory), names
+
+    def _store_learned(
+        self: AgenticMemory, trajectory_id: str, drafts: Sequence[DistilledNote], scope: Scope
+    ) -> list[Note]:
+        """Store a trajectory's drafts and return what it taught.
+
+        A concept draft whose name a stored concept already bears is merged into it
+        (union of sources, cues, parameters) instead of duplicated; procedures and
+        avoid notes are linked to the concepts their draft names in ``uses_concepts``.
+        """
+        if not drafts:
+            logger.info("trajectory %s yielded nothing to learn", trajectory_id)
+            return []
+        existing = {
+            _concept_name(n): n
+            for n in self._learned_notes(scope)
+            if n.kind == "concept" and AVOID_TAG not in n.tags
+        }
+        concept_ids: dict[str, str] = {}
+        fresh: list[DistilledNote] = []
+        for draft in drafts:
+            stored = None if draft.kind != "concept" or draft.is_avoid else existing.get(draft.name)
+            if stored is None:
+                fresh.append(draft)
+                continue
+            from memory.procedures.llm_distill import merged_concept_fields
+
+            concept_ids[draft.name] = stored.id
+            changes = merged_concept_fields(stored, draft)
+            if changes:
+                reason = f"concept {draft.name!r} seen again in {draft.sources}"
+                self._rewrite(stored, changes, action="merge", reason=reason)
+        notes = self._store_drafts(fresh, scope)
+        for note, draft in zip(notes, fresh, strict=True):
+            if draft.kind == "concept" and not draft.is_avoid:
+                concept_ids[draft.name] = note.id
+        for note, draft in zip(notes, fresh, strict=True):
+            for name in draft.uses_concepts:
+                if concept_ids.get(name, note.id) != note.id:
+                    self._link_pair(note.id, concept_ids[name], 1.0, f"uses concept {name!r}")
+        if any(n.kind == "procedure" for n in notes):
+            self._refresh_concepts(scope)
+        return self._learned_from(trajectory_id, scope)
 
     def _learned_notes(self: AgenticMemory, scope: Scope) -> list[Note]:
         ids = self._store.matching_ids(scope, kinds=_LEARNED_KINDS)
@@ -159,9 +244,13 @@ class ProceduralMemory:
             concept_ids[concept.name] = stored.id
             new_sources = [s for s in concept.sources if s not in stored.sources]
             if new_sources:
+                changes: dict[str, Any] = {"sources": [*stored.sources, *new_sources]}
+                if not _written_by_model(stored):
+                    # The rules re-aggregate their own text, never a model's description.
+                    changes["content"] = concept.content
                 self._rewrite(
                     stored,
-                    {"sources": [*stored.sources, *new_sources], "content": concept.content},
+                    changes,
                     action="merge",
                     reason=f"concept {concept.name!r} seen again in {new_sources}",
                 )
@@ -245,9 +334,16 @@ class ProceduralMemory:
         with self._lock:
             self._check_open()
             hits = self._search_vector(key, vector, max(k, 10), scope, kinds, None, False)
-        # Relevance first, utility as a multiplier: a proven note beats an unproven
-        # twin, but never a clearly better match.
-        ranked = sorted(hits, key=lambda h: -h.score * (0.5 + utility_score(h.note)))
+        # Relevance decides between different tasks; utility only orders notes for
+        # the same task (same key), so a proven "put" recipe never outranks the
+        # "clean" recipe a clean task needs.
+        best: dict[str, float] = {}
+        for hit in hits:
+            best[hit.note.when_to_use] = max(best.get(hit.note.when_to_use, 0.0), hit.score)
+        ranked = sorted(
+            hits,
+            key=lambda h: (-best[h.note.when_to_use], -utility_score(h.note), -h.score),
+        )
         return ranked[:k]
 
     def recall_text(
