@@ -15,7 +15,7 @@ from memory.errors import InvalidInput
 from memory.mind.base import MindDecision
 from memory.model import Event, Note, SearchResult, Trajectory
 from memory.retrieve.indexed import index_text
-from memory.validate import NoteInput, item_input, note_input
+from memory.validate import NoteInput, item_input, note_input, validate_batch_size
 
 if TYPE_CHECKING:
     from memory.facade import AgenticMemory
@@ -63,7 +63,7 @@ class AsyncMethods:
             item_input(item, index, max_chars=self.max_content_chars)
             for index, item in enumerate(items)
         ]
-        size = batch_size or self.batch_size
+        size = validate_batch_size(batch_size, self.batch_size)
         notes: list[Note] = []
         for start in range(0, len(inputs), size):
             notes.extend(await self._aingest(inputs[start : start + size]))

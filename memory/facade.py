@@ -38,6 +38,7 @@ from memory.validate import (
     NoteInput,
     item_input,
     note_input,
+    validate_batch_size,
 )
 
 __all__ = ["AgenticMemory"]
@@ -358,7 +359,8 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             The stored notes, in input order.
 
         Raises:
-            InvalidInput: any item is invalid (nothing stored).
+            InvalidInput: any item is invalid, or ``batch_size`` is not a positive
+                int (nothing stored).
         """
         if isinstance(items, str | bytes | dict):
             raise InvalidInput("add_many takes a list of items, not a single item")
@@ -366,7 +368,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             item_input(item, index, max_chars=self.max_content_chars)
             for index, item in enumerate(items)
         ]
-        size = batch_size or self.batch_size
+        size = validate_batch_size(batch_size, self.batch_size)
         progress = None
         if show_progress:
             from tqdm.auto import tqdm

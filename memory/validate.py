@@ -27,6 +27,7 @@ __all__ = [
     "NoteInput",
     "item_input",
     "note_input",
+    "validate_batch_size",
     "validate_content",
     "validate_k",
     "validate_scope",
@@ -84,6 +85,18 @@ def validate_scope(user_id: Any, agent_id: Any, run_id: Any) -> Scope:
         except UnicodeEncodeError as exc:
             raise InvalidInput(f"{name} is not valid Unicode") from exc
     return Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+
+
+def validate_batch_size(batch_size: Any, default: int) -> int:
+    """``batch_size`` (``None`` means ``default``) must be a positive int.
+
+    A zero or negative size would make the batching loop store nothing at all.
+    """
+    if batch_size is None:
+        return default
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidInput(f"batch_size must be a positive int, got {batch_size!r}")
+    return batch_size
 
 
 def validate_k(k: Any) -> int:
