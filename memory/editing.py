@@ -99,6 +99,10 @@ class EditingMethods:
                     isinstance(v, str) and v.strip() for v in value
                 ):
                     raise InvalidInput(f"{name} must be a list of non-empty strings")
+                try:
+                    "".join(value).encode("utf-8")
+                except UnicodeEncodeError as exc:  # Chroma would refuse it, as a StoreError
+                    raise InvalidInput(f"{name} are not valid Unicode (lone surrogate)") from exc
                 changes[name] = value
         if context is not None:
             changes["context"] = validate_content(context, max_chars=2_000, what="context")
