@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from memory.errors import InvalidInput, NotFound
+from memory.errors import NotFound
 from memory.model import Event, Note, Scope, SearchResult
 from memory.retrieve.fusion import (
     expand_by_links,
@@ -21,7 +21,7 @@ from memory.retrieve.fusion import (
     thread_context_scores,
 )
 from memory.store import StoredNote
-from memory.validate import validate_content, validate_k, validate_scope
+from memory.validate import validate_content, validate_k, validate_note_id, validate_scope
 
 if TYPE_CHECKING:
     from memory.facade import AgenticMemory
@@ -37,8 +37,7 @@ class ReadingMethods:
     def _fetch_one(
         self: AgenticMemory, note_id: Any, scope: Scope, *, with_vectors: bool = False
     ) -> StoredNote:
-        if not isinstance(note_id, str) or not note_id:
-            raise InvalidInput(f"note id must be a non-empty str, not {note_id!r}")
+        note_id = validate_note_id(note_id)
         found = self._store.fetch([note_id], scope, with_vectors=with_vectors, with_history=True)
         if note_id not in found:
             raise NotFound(note_id)
@@ -91,8 +90,7 @@ class ReadingMethods:
         scope = validate_scope(user_id, agent_id, run_id)
         with self._lock:
             self._check_open()
-            if not isinstance(note_id, str) or not note_id:
-                raise InvalidInput(f"note id must be a non-empty str, not {note_id!r}")
+            note_id = validate_note_id(note_id)
             found = self._store.fetch([note_id], scope, with_history=True)
             stored = found.get(note_id) or self._store.tombstone(note_id)
             if stored is None or not scope.admits(stored.note.scope):

@@ -30,6 +30,7 @@ __all__ = [
     "validate_batch_size",
     "validate_content",
     "validate_k",
+    "validate_note_id",
     "validate_scope",
 ]
 
@@ -85,6 +86,17 @@ def validate_scope(user_id: Any, agent_id: Any, run_id: Any) -> Scope:
         except UnicodeEncodeError as exc:
             raise InvalidInput(f"{name} is not valid Unicode") from exc
     return Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+
+
+def validate_note_id(note_id: Any) -> str:
+    """A note id must be a non-empty ``str`` that is valid Unicode."""
+    if not isinstance(note_id, str) or not note_id:
+        raise InvalidInput(f"note id must be a non-empty str, not {note_id!r}")
+    try:
+        note_id.encode("utf-8")
+    except UnicodeEncodeError as exc:  # no stored id is like that; Chroma would raise
+        raise InvalidInput(f"note id {note_id!r} is not valid Unicode") from exc
+    return note_id
 
 
 def validate_batch_size(batch_size: Any, default: int) -> int:
