@@ -30,7 +30,13 @@ from memory.procedures import (
     utility_score,
 )
 from memory.retrieve.indexed import index_text
-from memory.validate import NoteInput, validate_content, validate_k, validate_scope
+from memory.validate import (
+    NoteInput,
+    validate_content,
+    validate_k,
+    validate_note_id,
+    validate_scope,
+)
 
 if TYPE_CHECKING:
     from memory.facade import AgenticMemory
@@ -388,9 +394,8 @@ class ProceduralMemory:
         """
         if isinstance(note_ids, str) or not isinstance(note_ids, Sequence):
             raise InvalidInput("note_ids must be a list of note ids")
-        bad = [note_id for note_id in note_ids if not isinstance(note_id, str) or not note_id]
-        if bad:
-            raise InvalidInput(f"note ids must be non-empty strings, got {bad[0]!r}")
+        for note_id in note_ids:
+            validate_note_id(note_id)
         if not isinstance(success, bool):
             raise InvalidInput("success must be a bool")
         scope = validate_scope(user_id, agent_id, run_id)
