@@ -192,6 +192,7 @@ class EditingMethods:
             ids = sorted(self._store.matching_ids(scope))
             for start in range(0, len(ids), 500):
                 chunk = self._store.fetch(ids[start : start + 500], scope, with_history=True)
+                tombstones = []
                 for stored in chunk.values():
                     event = Event(
                         note_id=stored.note.id,
@@ -199,7 +200,8 @@ class EditingMethods:
                         before=stored.note.model_dump(mode="json"),
                         reason=f"delete_all({scope.model_dump(exclude_none=True)})",
                     )
-                    self._store.entomb(stored.note, [*stored.history, event])
+                    tombstones.append((stored.note, [*stored.history, event]))
+                self._store.entomb_many(tombstones)
                 self._store.remove(list(chunk))
                 self._index.remove(chunk)
             for tail_scope in [s for s in self._tails if scope.admits(s)]:
