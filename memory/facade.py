@@ -105,7 +105,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         rewrite_queries: bool = False,
         speaker_boost: float = 0.5,
         rrf_k: int = 5,
-        thread_weights: tuple[float, float] = (0.3, 0.2),
+        thread_weights: tuple[float, float] = (0.4, 0.3),
         link_expansion_weight: float = 0.5,
         read_cache_size: int = 20_000,
         prune_min_uses: int = 5,

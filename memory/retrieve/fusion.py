@@ -49,10 +49,9 @@ def expand_by_links(
     for seed_id, seed_score in direct[:seeds]:
         for target, strength in links_of(seed_id).items():
             score = weight * strength * seed_score
-            if target in direct_scores:
-                # Already found directly: linkage corroborates it, a small boost.
-                direct_scores[target] += score * 0.5
-            elif score > spread.get(target, (0.0, ""))[0]:
+            # Direct hits keep their own score: boosting them for every linked seed
+            # would favour hubs (a note linked to everything) over the best match.
+            if target not in direct_scores and score > spread.get(target, (0.0, ""))[0]:
                 spread[target] = (score, seed_id)
     head = [(nid, direct_scores[nid], None) for nid, _ in direct[:protected]]
     taken = {nid for nid, _, _ in head}
@@ -76,10 +75,11 @@ def thread_context_scores(
 ) -> dict[str, float]:
     """Let notes share relevance along their conversation thread (Folgezettel).
 
-    A note gains ``before`` times the score of the note it follows (an answer
-    comes right after the question that matched) and ``after`` times the score of
-    the note that follows it. Notes of the thread that were not hits themselves
-    enter with what their neighbours lend them.
+    A note gains the larger of ``before`` times the score of the note it follows
+    (an answer comes right after the question that matched) and ``after`` times
+    the score of the note that follows it. Taking the larger, not the sum, keeps a
+    note in the middle of a matching thread from outscoring the best match itself.
+    Notes of the thread that were not hits enter with what their neighbours lend.
 
     Args:
         scores: direct scores by id.
@@ -87,19 +87,22 @@ def thread_context_scores(
         before: share of the predecessor's score.
         after: share of the successor's score.
     """
+    if not before and not after:
+        return dict(scores)
     successor = {
         note.follows: note_id for note_id, note in notes.items() if note.follows is not None
     }
-    out = dict(scores)
-    if not before and not after:
-        return out
+    lent: dict[str, float] = {}
     for note_id, score in scores.items():
         note = notes.get(note_id)
         if note is None:
             continue
         following = successor.get(note_id)
-        if following is not None and before:
-            out[following] = out.get(following, 0.0) + before * score
-        if note.follows is not None and note.follows in notes and after:
-            out[note.follows] = out.get(note.follows, 0.0) + after * score
+        if following is not None:
+            lent[following] = max(lent.get(following, 0.0), before * score)
+        if note.follows is not None and note.follows in notes:
+            lent[note.follows] = max(lent.get(note.follows, 0.0), after * score)
+    out = dict(scores)
+    for note_id, extra in lent.items():
+        out[note_id] = out.get(note_id, 0.0) + extra
     return out

@@ -172,5 +172,8 @@ def test_runnable_with_message_history(mem: AgenticMemory) -> None:
     history = ZettelmemChatMessageHistory(mem, "chat-1", user_id="alice")
     assert [m.type for m in history.messages] == ["human", "ai", "human", "ai"]
     assert history.messages[-1].content == "You told me: hiking."
-    hits = mem.search("love hiking", user_id="alice", k=1)
-    assert hits[0].note.content == "user: Hi, I'm Alice and I love hiking."
+    # Both the statement and the reply that repeats it match; thread-context ranking
+    # (benchmarks/locomo_retrieval.py) may put the reply to "What do I love?" first.
+    hits = mem.search("love hiking", user_id="alice", k=2)
+    assert "user: Hi, I'm Alice and I love hiking." in [h.note.content for h in hits]
+    assert all("hiking" in h.note.content for h in hits)

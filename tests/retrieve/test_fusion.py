@@ -40,3 +40,6 @@ def test_thread_context_lends_relevance_along_follows() -> None:
     assert scores == {"q": 1.0, "a": pytest.approx(0.3)}
     scores = thread_context_scores({"a": 1.0}, notes, before=0.3, after=0.2)
     assert scores == {"a": 1.0, "z": pytest.approx(0.3), "q": pytest.approx(0.2)}
+    # The middle of a matching thread takes the larger loan, not both.
+    scores = thread_context_scores({"q": 1.0, "a": 0.5, "z": 1.0}, notes, before=0.3, after=0.3)
+    assert scores["a"] == pytest.approx(0.8) and scores["q"] == pytest.approx(1.15)
