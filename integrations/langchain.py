@@ -106,7 +106,7 @@ class ZettelmemRetriever(BaseRetriever):
         default=None, description='Conditions on the notes\' metadata, e.g. {"topic": "food"}.'
     )
     expand_links: bool = Field(
-        default=True, description="Also return notes linked to the strongest hits."
+        default=False, description="Also return notes linked to the strongest hits."
     )
 
     def _search_options(self, options: dict[str, Any]) -> dict[str, Any]:

@@ -156,7 +156,7 @@ class ZettelmemStore(BaseStore):
         scope_keys: Sequence[str | None] = _SCOPE_FIELDS,
         index_fields: Sequence[str] | None = None,
         name: str = "langgraph",
-        expand_links: bool = True,
+        expand_links: bool = False,
     ) -> None:
         used = [key for key in scope_keys if key is not None]
         if any(key not in _SCOPE_FIELDS for key in used) or len(used) != len(set(used)):

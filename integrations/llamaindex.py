@@ -250,7 +250,7 @@ class ZettelmemRetriever(BaseRetriever):
         run_id: str | None = None,
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
-        expand_links: bool = True,
+        expand_links: bool = False,
         callback_manager: CallbackManager | None = None,
     ) -> None:
         super().__init__(callback_manager=callback_manager)

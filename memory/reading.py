@@ -141,7 +141,7 @@ class ReadingMethods:
         run_id: str | None = None,
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
-        expand_links: bool = True,
+        expand_links: bool = False,
         rewrite: bool | None = None,
     ) -> list[SearchResult]:
         """Hybrid search: dense + BM25 fused by reciprocal rank, then link expansion.
@@ -154,7 +154,8 @@ class ReadingMethods:
             filters: conditions on your metadata, e.g. ``{"dia_id": "D5:4"}`` or
                 ``{"turn": {"$gte": 3}}``.
             expand_links: add notes linked to the top hits (never displacing the
-                strongest direct hits).
+                first k/2 direct hits). Off by default: on LoCoMo it cost recall
+                (README, "What the benchmark kept").
             rewrite: let the LLM rewrite the query first (default: the memory's
                 ``rewrite_queries`` setting; no effect without an LLM).
 

@@ -221,6 +221,6 @@ def test_link_expansion_adds_linked_notes_without_displacing_top_hits(
 ) -> None:
     question = mem.add("Caroline: what did you paint last weekend?", timestamp="2023-05-08 13:56")
     answer = mem.add("Melanie: a sunrise over the lake.", timestamp="2023-05-08 13:57")
-    hits = mem.search("what did you paint last weekend", k=2)
+    hits = mem.search("what did you paint last weekend", k=2, expand_links=True)
     assert hits[0].note.id == question.id and hits[0].found_by == "direct"
     assert answer.id in {h.note.id for h in hits}
