@@ -20,6 +20,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -245,7 +246,8 @@ class ChromaNoteStore:
             chunk = encoded[start : start + self._batch]
             _translated(
                 "tombstone upsert",
-                lambda chunk=chunk: self._tombstones.upsert(
+                partial(
+                    self._tombstones.upsert,
                     ids=[note_id for note_id, _, _ in chunk],
                     embeddings=[[1.0]] * len(chunk),
                     documents=[document for _, document, _ in chunk],
