@@ -121,7 +121,7 @@ def test_every_note_is_stored_whatever_the_model_does(faulty: tuple[str, Agentic
     ]
     notes += mem.add_many(batch, batch_size=4)
     requests += batch
-    late = {"content": "Melanie: the kiln fired the clay bowls", "user_id": "u1"}
+    late: dict[str, Any] = {"content": "Melanie: the kiln fired the clay bowls", "user_id": "u1"}
     notes.append(asyncio.run(mem.aadd(**late)))
     requests.append(late)
     lost = check_stored(mem, notes, requests)

@@ -233,7 +233,10 @@ def test_server_restart_gives_a_clear_error_and_the_memory_recovers(tmp_path: Pa
             link_threshold=0.3,
         )
         notes = mem.add_many([{"content": t, "user_id": "u1"} for t in TURNS])
+        spare_client = server.client()
         server.stop()
+        with pytest.raises(StoreUnavailable):
+            AgenticMemory(client=spare_client, embedder=HashingEmbedder(), collection_prefix="x")
         failures: list[BaseException] = []
         for call in (
             lambda: mem.add("written while the server is down", user_id="u1"),

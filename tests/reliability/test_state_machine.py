@@ -55,7 +55,7 @@ SCOPES = [
 CLASHING_KEYS = ["kind", "links", "m.x", "history", "metadata", "user_id", "ts", "follows", ""]
 
 valid_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
     min_size=1,
     max_size=24,
 ).filter(str.strip)
@@ -67,7 +67,7 @@ contents = st.one_of(
 
 def unicode_text(max_size: int) -> st.SearchStrategy[str]:
     """Any valid Unicode text (NUL included; lone surrogates are rejected input)."""
-    return st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=max_size)
+    return st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=max_size)
 
 
 json_scalars = st.one_of(
@@ -193,7 +193,7 @@ class MemoryMachine(RuleBasedStateMachine):
     ) -> None:
         if content is None and metadata is None and pinned is None:
             return
-        changes = {"content": content, "metadata": metadata, "pinned": pinned}
+        changes: dict[str, Any] = {"content": content, "metadata": metadata, "pinned": pinned}
         if note_id in self.deleted:
             with pytest.raises(NotFound):
                 self.mem.update(note_id, **changes)
@@ -344,7 +344,7 @@ class LongMemoryMachine(MemoryMachine):
 
 
 LongMemoryMachine.TestCase.settings = settings(
-    max_examples=40,
+    max_examples=30,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
