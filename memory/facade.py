@@ -27,7 +27,7 @@ from memory.embed import Embedder, resolve_embedder
 from memory.errors import InvalidInput, StoreError
 from memory.mind.apply import apply_decision
 from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, Usage
-from memory.mind.heuristic import HeuristicMind
+from memory.mind.heuristic import HeuristicMind, NoteDescription
 from memory.model import Event, Note, Scope, utc_now
 from memory.procedural import ProceduralMemory
 from memory.reading import ReadingMethods
@@ -44,6 +44,17 @@ from memory.validate import (
 __all__ = ["AgenticMemory"]
 
 logger = logging.getLogger(__name__)
+
+
+def _draft(note: Note, vector: np.ndarray) -> NoteDraft:
+    """What a mind is told about a new note."""
+    return NoteDraft(
+        content=note.content,
+        kind=note.kind,
+        timestamp=note.timestamp,
+        metadata=note.metadata,
+        vector=vector,
+    )
 
 
 class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMethods):
@@ -374,17 +385,44 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             from tqdm.auto import tqdm
 
             progress = tqdm(total=len(inputs), desc="zettelmem add_many", unit="note")
+        batches = [inputs[start : start + size] for start in range(0, len(inputs), size)]
         notes: list[Note] = []
-        try:
-            for start in range(0, len(inputs), size):
-                batch = inputs[start : start + size]
-                notes.extend(self._ingest(batch))
+        # Pipeline: the next batch is embedded in a worker thread (torch releases the
+        # GIL) while this one is built, linked and written.
+        with ThreadPoolExecutor(max_workers=1) as embedding:
+            try:
+                ahead = embedding.submit(self._embed_batch, batches[0]) if batches else None
+                for number, batch in enumerate(batches):
+                    assert ahead is not None
+                    batch_notes, vectors, descriptions = ahead.result()
+                    if number + 1 < len(batches):
+                        ahead = embedding.submit(self._embed_batch, batches[number + 1])
+                    notes.extend(
+                        self._ingest(
+                            batch, created=batch_notes, vectors=vectors, described=descriptions
+                        )
+                    )
+                    if progress is not None:
+                        progress.update(len(batch))
+            finally:
                 if progress is not None:
-                    progress.update(len(batch))
-        finally:
-            if progress is not None:
-                progress.close()
+                    progress.close()
         return notes
+
+    def _embed_batch(
+        self, batch: list[NoteInput]
+    ) -> tuple[list[Note], np.ndarray, dict[str, NoteDescription]]:
+        """New notes for a batch, their vectors and (heuristic mind) descriptions.
+
+        Runs ahead of the batch's ingest, in a worker thread.
+        """
+        created = [self._new_note(item) for item in batch]
+        vectors = self._embed([index_text(note) for note in created])
+        descriptions: dict[str, NoteDescription] = {}
+        if self.mind is self._heuristic:
+            for note, vector in zip(created, vectors, strict=True):
+                descriptions[note.id] = self._heuristic.describe(_draft(note, vector))
+        return created, vectors, descriptions
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.embedder.embed(list(texts))
@@ -410,6 +448,8 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         prepared: list[Note] | None = None,
         decided: list[tuple[MindDecision, list[str]]] | None = None,
         vectors: np.ndarray | None = None,
+        created: list[Note] | None = None,
+        described: dict[str, NoteDescription] | None = None,
     ) -> list[Note]:
         """Build, link and write one batch atomically (one store write).
 
@@ -417,11 +457,13 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         keep their own keywords, tags and context. ``decided`` holds decisions
         a slow mind (an LLM) made beforehand, outside the lock, with the ids of
         the candidates it was shown; ``prepared`` then holds those notes' ids.
+        ``created`` and ``vectors`` are new notes and their vectors made ahead
+        (``add_many`` embeds the next batch while this one is ingested).
         """
         self._check_open()
         if not items:
             return []
-        notes = prepared or [self._new_note(item) for item in items]
+        notes = prepared or created or [self._new_note(item) for item in items]
         if vectors is None:
             vectors = self._embed([index_text(note) for note in notes])
         if decided is None and prepared is None and self.mind is not self._heuristic:
@@ -449,16 +491,10 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                     decision, shown = decided[index]
                     self._add_shown_candidates(candidates, shown, item.scope, pending)
                 else:
-                    draft = NoteDraft(
-                        content=note.content,
-                        kind=note.kind,
-                        timestamp=note.timestamp,
-                        metadata=note.metadata,
-                        vector=vector,
-                    )
                     decision = self._heuristic.decide(
-                        draft,
+                        _draft(note, vector),
                         [Candidate(note=c.note, similarity=s) for s, c in candidates],
+                        (described or {}).get(note.id),
                     )
                 if keep_fields:
                     # Distilled notes bring their own keywords / tags / context; the
@@ -554,14 +590,12 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             by_id[note.id] = provisional[-1]
             if note.kind == "episodic":
                 tails[note.scope] = (note.id, note.timestamp)
-            draft = NoteDraft(
-                content=note.content,
-                kind=note.kind,
-                timestamp=note.timestamp,
-                metadata=note.metadata,
-                vector=vector,
+            jobs.append(
+                (
+                    _draft(note, vector),
+                    [Candidate(note=c.note, similarity=s) for s, c in candidates],
+                )
             )
-            jobs.append((draft, [Candidate(note=c.note, similarity=s) for s, c in candidates]))
         return jobs
 
     def _decide_outside_lock(

@@ -8,6 +8,8 @@ the explicit rules of :mod:`memory.mind.evolution`.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from memory.embed.base import Embedder
 from memory.mind.base import Candidate, MindDecision, NoteDraft
 from memory.mind.evolution import evolution_changes
@@ -16,7 +18,15 @@ from memory.mind.tagging import TopicTagger
 from memory.text.dialogue import speaker_of, split_speaker
 from memory.text.keywords import extract_keywords
 
-__all__ = ["HeuristicMind"]
+__all__ = ["HeuristicMind", "NoteDescription"]
+
+
+class NoteDescription(BaseModel):
+    """What a note says about itself: keywords, tags, one-line context."""
+
+    keywords: list[str]
+    tags: list[str]
+    context: str
 
 
 def _context_line(who: str | None, draft: NoteDraft, keywords: list[str], tags: list[str]) -> str:
@@ -57,13 +67,30 @@ class HeuristicMind:
         self.max_links = max_links
         self.tag_spread_similarity = tag_spread_similarity
 
-    def decide(self, draft: NoteDraft, candidates: list[Candidate]) -> MindDecision:
+    def describe(self, draft: NoteDraft) -> NoteDescription:
+        """Keywords, tags and context of a note: everything that needs no neighbours.
+
+        Split from :meth:`decide` so a batch can be described ahead, in parallel
+        with the embedding of the next batch.
+        """
         who = speaker_of(draft.content, draft.metadata)
         _, body = split_speaker(draft.content)
         keywords = extract_keywords(body, exclude=[who] if who else [])
         tags = self._tagger.choose(draft.vector, body)
         if "?" in body and "question" not in tags:
             tags.append("question")
+        return NoteDescription(
+            keywords=keywords, tags=tags, context=_context_line(who, draft, keywords, tags)
+        )
+
+    def decide(
+        self,
+        draft: NoteDraft,
+        candidates: list[Candidate],
+        description: NoteDescription | None = None,
+    ) -> MindDecision:
+        described = description or self.describe(draft)
+        keywords, tags = described.keywords, described.tags
         links = link_choices(
             keywords,
             candidates,
@@ -77,7 +104,7 @@ class HeuristicMind:
         return MindDecision(
             keywords=keywords,
             tags=tags,
-            context=_context_line(who, draft, keywords, tags),
+            context=described.context,
             links=links,
             changes=changes,
             actor=self.name,
