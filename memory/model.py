@@ -10,6 +10,7 @@ Scope           the (user_id, agent_id, run_id) triple every note lives in
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -189,6 +190,8 @@ class Trajectory(BaseModel):
 
     @model_validator(mode="after")
     def _outcome_known(self) -> Trajectory:
+        if self.reward is not None and not math.isfinite(self.reward):
+            raise ValueError("a trajectory's reward must be a finite number")
         if self.success is None and self.reward is None:
             raise ValueError("a trajectory needs success=True/False or a reward")
         if not self.steps:

@@ -31,7 +31,8 @@ class PathLock:
             raise StoreLocked(
                 f"{folder} is open in another process or another AgenticMemory (pid in "
                 f"{folder / 'zettelmem.lock'}); close it first, or share one instance, or "
-                "use a Chroma server (client=chromadb.HttpClient(...)) for several processes"
+                "use a Chroma server (client=chromadb.HttpClient(...)) for several processes, "
+                "with one writing process per scope (see README, Processes)"
             ) from exc
         self._file.seek(0)
         self._file.truncate()
