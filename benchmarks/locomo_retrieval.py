@@ -53,7 +53,7 @@ class MethodRun:
 
     name: str
     retrieved: list[list[str]]
-    ingest_seconds: float
+    ingest_seconds: float | None  # None: re-asked on a memory ingested for another row
     search_seconds: float | None = None
 
 
@@ -201,8 +201,12 @@ def run_engine(
     questions: Sequence[Question],
     depth: int,
     name: str = "zettelmem",
-) -> MethodRun:
-    """Ingest each conversation with ``add_many`` (user_id = conversation), then ask."""
+    ablations: Sequence[tuple[str, dict[str, Any], dict[str, Any]]] = (),
+) -> list[MethodRun]:
+    """Ingest each conversation with ``add_many`` (user_id = conversation), then ask.
+
+    With ``ablations``, the same memory is asked again with each setting changed.
+    """
     memory = engine(embedder=model)
     ingest_seconds = 0.0
     for conversation, conversation_turns in group_turns(turns).items():
@@ -215,16 +219,42 @@ def run_engine(
             f"in {elapsed:.1f}s ({len(conversation_turns) / elapsed:.0f} notes/s)",
             flush=True,
         )
-    retrieved: list[list[str]] = []
-    started = time.perf_counter()
-    for question in questions:
-        hits = memory.search(question.text, k=depth, user_id=question.conversation)
-        retrieved.append([hit.note.metadata.get("dia_id", "") for hit in hits[:depth]])
-    search_seconds = time.perf_counter() - started
+    retrieved, search_seconds = ask(memory, questions, depth)
+    runs = [MethodRun(name, retrieved, ingest_seconds, search_seconds)]
+    for label, settings, options in ablations if ablations else ():
+        saved = {key: getattr(memory, key) for key in settings}
+        for key, value in settings.items():
+            setattr(memory, key, value)
+        print(f"  ablation: {label} ...", flush=True)
+        retrieved, seconds = ask(memory, questions, depth, **options)
+        runs.append(MethodRun(f"{name}, {label}", retrieved, None, seconds))
+        for key, value in saved.items():
+            setattr(memory, key, value)
     close = getattr(memory, "close", None)
     if callable(close):
         close()
-    return MethodRun(name, retrieved, ingest_seconds, search_seconds)
+    return runs
+
+
+ABLATIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    ("RRF k=60 (not 5)", {"rrf_k": 60}, {}),
+    ("no speaker boost", {"speaker_boost": 0.0}, {}),
+    ("no thread context", {"thread_weights": (0.0, 0.0)}, {}),
+    ("+ link expansion", {}, {"expand_links": True}),
+]
+"""Search settings switched one at a time on the same ingested memory (``--ablations``)."""
+
+
+def ask(
+    memory: Any, questions: Sequence[Question], depth: int, **options: Any
+) -> tuple[list[list[str]], float]:
+    """Every question's retrieved dia_ids, and the total search time."""
+    retrieved: list[list[str]] = []
+    started = time.perf_counter()
+    for question in questions:
+        hits = memory.search(question.text, k=depth, user_id=question.conversation, **options)
+        retrieved.append([hit.note.metadata.get("dia_id", "") for hit in hits[:depth]])
+    return retrieved, time.perf_counter() - started
 
 
 def unmatched_evidence(turns: Sequence[Turn], questions: Sequence[Question]) -> list[str]:
@@ -272,7 +302,8 @@ def report_table(results: Sequence[dict[str, Any]], ks: Sequence[int]) -> str:
         recalls = result["recall"]
         row: list[object] = [result["method"], *(recalls[str(k)]["all"] for k in ks)]
         row += [recalls[str(top)].get(name) for name in CATEGORY_NAMES.values()]
-        row.append(f"{result['ingest_seconds']:.1f}")
+        seconds = result["ingest_seconds"]
+        row.append("(same)" if seconds is None else f"{seconds:.1f}")
         rows.append(row)
     return format_table(headers, rows)
 
@@ -292,6 +323,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--engine", default=DEFAULT_ENGINE, help="memory class under test, module:Class"
     )
     parser.add_argument("--baselines-only", action="store_true", help="skip the memory system")
+    parser.add_argument(
+        "--ablations",
+        action="store_true",
+        help="also ask with each search feature switched off / on (same ingest)",
+    )
     return parser.parse_args(argv)
 
 
@@ -318,7 +354,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if engine is not None:
         print(f"ingesting {len(turns)} turns into {args.engine} ...", flush=True)
         name = "zettelmem" if args.engine == DEFAULT_ENGINE else args.engine
-        runs.append(run_engine(engine, model, turns, questions, depth, name))
+        ablations = ABLATIONS if args.ablations else ()
+        runs.extend(run_engine(engine, model, turns, questions, depth, name, ablations))
 
     results = figures(runs, questions, ks)
     print()
