@@ -1,251 +1,434 @@
-"""Utility simulation: notes that help survive pruning, notes that mislead do not.
+"""Utility simulation through the facade: prune removes notes that mislead, keeps those that help.
 
-Pool: the 18 procedures distilled from the ALFWorld gold trajectories (helpful)
-plus 6 scripted misleading procedures under the same *when to use* keys -- the
-kind a noisy reward or a bad LLM distillation leaves behind: put without taking
-the object, one cycle of a put-two, the wrong appliance for heat/cool/clean, the
-lamp used before the object is taken. The user has pinned the misleading
-examine note, to show that pinned notes are never pruned.
+Memory: ``AgenticMemory(embedder=..., prune_min_uses=5, prune_min_ratio=0.5)`` learns
+the 18 ALFWorld gold trajectories (helpful procedures, 3 per task type) and 5
+trajectories whose steps are wrong for their task but which a faulty labeller marked
+successful: one take/put cycle for a "put two" task, the stoveburner to heat, the
+sinkbasin to cool, the microwave to clean, a floorlamp instead of the desklamp. Each
+distils to a procedure under the same *when to use* key as the helpful ones of its
+type, so recall returns it for those tasks. The user pins the floorlamp note (pinned
+notes are never pruned). There is no misleading "put": a put trajectory that takes the
+object and puts it anywhere distils to the helpful put recipe (a success's steps are
+trusted for the destination), so prune would merge it into the helpful note.
 
-Stream: tasks drawn (seeded) from the gold tasks, each given as the full first
-observation. Recall ranks the pool by recall-key similarity with random tie
-breaks (so every matching note gets exposure) and returns the top k; the agent
-follows the top note and succeeds with p=0.9 when it is helpful, 0.1 when it
-misleads (scripted, seeded). Every 10 tasks: ``prune_decisions`` (min_uses=5,
-min_ratio=0.5), then near-duplicate merging (``dedup_signature`` +
-``near_duplicates`` + ``merge_notes``).
+Stream: 150 tasks drawn (seeded) from the gold tasks, each given to ``recall(k=3,
+kinds=["procedure"])`` as the full first observation (room, then "Your task is to:").
+The agent follows one recalled procedure and the outcome is scripted: success when it
+is a helpful procedure of the task's type, failure when it misleads or is for another
+task type; a seeded 10 % of tasks fail anyway (a slip), so helpful notes are judged on
+imperfect records too. ``feedback()`` gets the outcome and ``prune()`` runs every 10
+tasks; prune also merges near-duplicates, so the three helpful procedures of a type
+become one note that keeps all three sources.
 
-Two feedback policies are compared: credit only the note the agent used, or
-every recalled note.
+Policies (one row each, same task sequence, same slips):
+    greedy / used         the agent follows the top recalled procedure; feedback
+                          credits that note
+    exploring / used      every 3rd task of a type it follows the next recalled
+                          procedure for the same task instead (an LLM shown k notes
+                          does not always follow the first); feedback credits the
+                          note it followed
+    exploring / recalled  as above, but feedback credits every recalled note
 
-    python benchmarks/utility_simulation.py
+Recall orders the notes of one task by measured utility, so after its first use a
+helpful note outranks an untried misleading one and the greedy agent never follows a
+misleading note: it is never judged, so never pruned (it only takes a recall slot).
+Recall breaks exact ties (same key, same utility) in an order that is not
+reproducible from run to run, so the figures can move slightly between runs; the
+"recalled" row is the most sensitive.
+
+Every figure comes from the facade: learn, recall, feedback, prune, update, notes,
+history. Each policy runs in its own process (``--jobs``), in memory.
+
+    python benchmarks/utility_simulation.py [--embedder hashing|minilm] [--jobs N]
+
+Data: ``$ZETTELMEM_DATA`` (default ``../shared/data`` beside the repository).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import multiprocessing
 import os
 import random
-import re
 import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from itertools import groupby
 from pathlib import Path
 from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from memory.model import Note, Trajectory  # noqa: E402
-from memory.procedures import (  # noqa: E402
-    dedup_signature,
-    distill_trajectory,
-    merge_notes,
-    near_duplicates,
-    prune_decisions,
-    recall_key,
-    utility_score,
-)
+from memory import AgenticMemory  # noqa: E402
+from memory.model import Note, SearchResult, Trajectory  # noqa: E402
 
-__all__ = ["main", "simulate"]
+__all__ = ["POLICIES", "main", "simulate"]
 
 DATA = Path(os.environ.get("ZETTELMEM_DATA", REPO.parent / "shared" / "data"))
 GOLD = DATA / "alfworld" / "gold_trajectories.json"
 TASKS = 150
-K = 2
+K = 3
 PRUNE_EVERY = 10
-P_SUCCESS = {"helpful": 0.9, "misleading": 0.1}
+MIN_USES = 5
+MIN_RATIO = 0.5
+EXPLORE_EVERY = 3
+SLIP = 0.1
 SEED = 7
+WINDOW = 30
 
-# One misleading recipe per task type: (type, steps), keyed like that type's procedures.
-MISLEADING: dict[str, list[str]] = {
-    "put": ["find <object>", "go to <receptacle>", "put <object> in/on <receptacle>"],
-    "puttwo": [
-        "find <object>",
-        "take <object>",
-        "go to <receptacle>",
-        "put <object> in/on <receptacle>",
-    ],
-    "heat": [
-        "find <object>",
-        "take <object>",
-        "go to stoveburner",
-        "heat <object> with stoveburner",
-        "go to <receptacle>",
-        "put <object> in/on <receptacle>",
-    ],
-    "cool": [
-        "find <object>",
-        "take <object>",
-        "go to sinkbasin",
-        "cool <object> with sinkbasin",
-        "go to <receptacle>",
-        "put <object> in/on <receptacle>",
-    ],
-    "clean": [
-        "find <object>",
-        "take <object>",
-        "go to microwave",
-        "clean <object> with microwave",
-        "go to <receptacle>",
-        "put <object> in/on <receptacle>",
-    ],
-    "examine": ["find desklamp", "use desklamp", "find <object>", "take <object>"],
+# name -> (follow another recalled procedure every n-th task of a type (0: never), credit)
+POLICIES: dict[str, tuple[int, str]] = {
+    "greedy / used": (0, "used"),
+    "exploring / used": (EXPLORE_EVERY, "used"),
+    "exploring / recalled": (EXPLORE_EVERY, "recalled"),
 }
-PINNED = "examine"
+
+
+def _steps(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"action": action, "observation": seen} for action, seen in pairs]
+
+
+# Trajectories whose steps are wrong for their task, labelled successful by a faulty labeller.
+FAULTY: list[dict[str, Any]] = [
+    {
+        "id": "faulty_puttwo",
+        "type": "puttwo",
+        "task": "put two creditcard in dresser.",
+        "steps": _steps(
+            ("go to countertop 1", "On the countertop 1, you see a creditcard 1."),
+            ("take creditcard 1 from countertop 1", "You pick up the creditcard 1."),
+            ("go to dresser 1", "On the dresser 1, you see nothing."),
+            ("put creditcard 1 in/on dresser 1", "You put the creditcard 1 in/on the dresser 1."),
+        ),
+    },
+    {
+        "id": "faulty_heat",
+        "type": "heat",
+        "task": "heat some egg and put it in diningtable.",
+        "steps": _steps(
+            ("go to countertop 1", "On the countertop 1, you see an egg 1."),
+            ("take egg 1 from countertop 1", "You pick up the egg 1 from the countertop 1."),
+            ("go to stoveburner 1", "On the stoveburner 1, you see nothing."),
+            ("heat egg 1 with stoveburner 1", "You heat the egg 1 using the stoveburner 1."),
+            ("go to diningtable 1", "On the diningtable 1, you see a fork 1."),
+            ("put egg 1 in/on diningtable 1", "You put the egg 1 in/on the diningtable 1."),
+        ),
+    },
+    {
+        "id": "faulty_cool",
+        "type": "cool",
+        "task": "cool some pan and put it in stoveburner.",
+        "steps": _steps(
+            ("go to stoveburner 1", "On the stoveburner 1, you see a pan 1."),
+            ("take pan 1 from stoveburner 1", "You pick up the pan 1 from the stoveburner 1."),
+            ("go to sinkbasin 1", "On the sinkbasin 1, you see nothing."),
+            ("cool pan 1 with sinkbasin 1", "You cool the pan 1 using the sinkbasin 1."),
+            ("go to stoveburner 1", "On the stoveburner 1, you see nothing."),
+            ("put pan 1 in/on stoveburner 1", "You put the pan 1 in/on the stoveburner 1."),
+        ),
+    },
+    {
+        "id": "faulty_clean",
+        "type": "clean",
+        "task": "clean some apple and put it in sidetable.",
+        "steps": _steps(
+            ("go to garbagecan 1", "On the garbagecan 1, you see an apple 1."),
+            ("take apple 1 from garbagecan 1", "You pick up the apple 1 from the garbagecan 1."),
+            ("go to microwave 1", "The microwave 1 is closed."),
+            ("clean apple 1 with microwave 1", "You clean the apple 1 using the microwave 1."),
+            ("go to sidetable 1", "On the sidetable 1, you see nothing."),
+            ("put apple 1 in/on sidetable 1", "You put the apple 1 in/on the sidetable 1."),
+        ),
+    },
+    {
+        "id": "faulty_examine",
+        "type": "examine",
+        "task": "look at bowl under the desklamp.",
+        "steps": _steps(
+            ("go to shelf 1", "On the shelf 1, you see a bowl 1."),
+            ("take bowl 1 from shelf 1", "You pick up the bowl 1 from the shelf 1."),
+            ("go to sidetable 1", "On the sidetable 1, you see a floorlamp 1."),
+            ("use floorlamp 1", "You turn on the floorlamp 1."),
+        ),
+    },
+]
+PINNED = "faulty_examine"
+
+Label = tuple[str, str]  # ("helpful" | "misleading" | "mixed", task type)
 
 
 def load_gold() -> list[dict[str, Any]]:
+    """The 18 gold trajectories, or exit with a clear message when the data is missing."""
     if not GOLD.exists():
         sys.exit(f"data not found: {GOLD} (set ZETTELMEM_DATA to the shared data folder)")
     return json.loads(GOLD.read_text())
 
 
-def initial_pool(gold: list[dict[str, Any]]) -> dict[str, Note]:
-    """Helpful procedures distilled from the gold set, plus the scripted misleading ones."""
-    pool: dict[str, Note] = {}
-    for item in gold:
-        trajectory = Trajectory(
-            id=item["id"], task=item["task"], steps=item["steps"], success=item["success"]
+def observation(item: dict[str, Any]) -> str:
+    """What the agent sees first: the room, then its task."""
+    return f"{item['setting']}\nYour task is to: {item['task']}"
+
+
+def make_embedder(name: str) -> Any:
+    from memory.embed import HashingEmbedder, SentenceTransformerEmbedder
+
+    return HashingEmbedder() if name == "hashing" else SentenceTransformerEmbedder()
+
+
+def learn_pool(mem: AgenticMemory, gold: list[dict[str, Any]]) -> dict[str, Label]:
+    """Learn the gold and the faulty trajectories; trajectory id -> what its note is."""
+    origin: dict[str, Label] = {}
+    for item, truth in [(g, "helpful") for g in gold] + [(f, "misleading") for f in FAULTY]:
+        mem.learn(Trajectory(id=item["id"], task=item["task"], steps=item["steps"], success=True))
+        origin[item["id"]] = (truth, item["type"])
+    return origin
+
+
+def label(note: Note, origin: dict[str, Label]) -> Label:
+    """What a procedure is, from the trajectories it was distilled (or merged) from."""
+    found = {origin[s] for s in note.sources if s in origin}
+    if len(found) == 1:
+        return found.pop()
+    return "mixed", "+".join(sorted(f"{truth} {kind}" for truth, kind in found))
+
+
+def census(mem: AgenticMemory, origin: dict[str, Label]) -> dict[str, int]:
+    """Procedures in the pool by what they are."""
+    return dict(Counter(label(n, origin)[0] for n in mem.notes(kinds=["procedure"])))
+
+
+def follow(hits: list[SearchResult], *, explore: bool) -> SearchResult:
+    """The recalled procedure the scripted agent follows.
+
+    The top one; when exploring, the next recalled procedure written for the same task
+    (same *when to use* line), if there is one.
+    """
+    top = hits[0]
+    others = [h for h in hits[1:] if h.note.when_to_use == top.note.when_to_use]
+    return others[0] if explore and others else top
+
+
+def prune_round(
+    mem: AgenticMemory, origin: dict[str, Label], step: int
+) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """``mem.prune()``: the notes it pruned, and how many of each label it merged away."""
+    before = {n.id: n for n in mem.notes(kinds=["procedure"])}
+    pruned: list[dict[str, Any]] = []
+    merged: Counter[str] = Counter()
+    for removal in mem.prune():
+        note = before.get(removal.note_id)
+        what = label(note, origin) if note else ("other", removal.kind)
+        if removal.merged_into:
+            merged[what[0]] += 1
+            continue
+        pruned.append(
+            {
+                "step": step,
+                "id": removal.note_id,
+                "label": what,
+                "uses": note.retrieved_count if note else 0,
+                "wins": note.success_count if note else 0,
+                "reason": removal.reason,
+            }
         )
-        (draft,) = distill_trajectory(trajectory)
-        note = draft.to_note(metadata={"truth": "helpful", "type": item["type"]})
-        pool[note.id] = note
-    for kind, steps in MISLEADING.items():
-        task = next(item["task"] for item in gold if item["type"] == kind)
-        key = recall_key(task)
-        body = "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
-        note = Note(
-            content=f"When to use: {key.split(' (verbs')[0]}\nSteps:\n{body}",
-            kind="procedure",
-            when_to_use=key,
-            sources=[f"mislabeled_{kind}"],
-            metadata={"truth": "misleading", "type": kind},
-            pinned=kind == PINNED,
-        )
-        pool[note.id] = note
-    return pool
+    return pruned, merged
 
 
-def _tokens(text: str) -> set[str]:
-    return set(re.findall(r"<[a-z]+>|[a-z0-9]+", text.lower()))
-
-
-def _similarity(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a | b else 0.0
-
-
-def _merge_duplicates(pool: dict[str, Note]) -> int:
-    """Merge near-duplicate procedures in place (best first leads); returns notes removed."""
-    ordered = sorted(pool.values(), key=lambda n: -utility_score(n))
-    groups = near_duplicates({n.id: dedup_signature(n) for n in ordered})
-    removed = 0
-    for leader, *rest in groups:
-        pool[leader] = merge_notes(pool[leader], [pool[r] for r in rest])
-        for note_id in rest:
-            del pool[note_id]
-            removed += 1
-    return removed
-
-
-def _count(pool: dict[str, Note], truth: str) -> int:
-    return sum(1 for n in pool.values() if n.metadata["truth"] == truth)
-
-
-def simulate(gold: list[dict[str, Any]], *, credit: str) -> dict[str, Any]:
-    """Run the scripted stream under one feedback policy ("used" or "recalled")."""
-    rng = random.Random(SEED)
-    pool = initial_pool(gold)
-    rows = [(0, len(pool), _count(pool, "helpful"), _count(pool, "misleading"), 0, 0, None)]
-    pruned: list[tuple[int, Note, str]] = []
-    merged = 0
-    outcomes: list[bool] = []
-    for step in range(1, TASKS + 1):
-        item = rng.choice(gold)
-        query = _tokens(recall_key(f"{item['setting']}\nYour task is to: {item['task']}"))
-        ranked = sorted(
-            pool.values(), key=lambda n: (-_similarity(query, _tokens(n.when_to_use)), rng.random())
-        )
-        recalled = ranked[:K]
-        success = rng.random() < P_SUCCESS[recalled[0].metadata["truth"]]
-        outcomes.append(success)
-        for note in recalled[:1] if credit == "used" else recalled:
-            pool[note.id] = note.model_copy(
-                update={
-                    "retrieved_count": note.retrieved_count + 1,
-                    "success_count": note.success_count + int(success),
-                }
-            )
-        if step % PRUNE_EVERY == 0:
-            for decision in prune_decisions(pool.values(), min_uses=5, min_ratio=0.5):
-                pruned.append((step, pool.pop(decision.note_id), decision.reason))
-            merged += _merge_duplicates(pool)
-            window = outcomes[-PRUNE_EVERY:]
-            rows.append(
-                (
-                    step,
-                    len(pool),
-                    _count(pool, "helpful"),
-                    _count(pool, "misleading"),
-                    len(pruned),
-                    merged,
-                    sum(window) / len(window),
-                )
-            )
-    return {"rows": rows, "pruned": pruned, "pool": pool, "outcomes": outcomes}
-
-
-def _report(name: str, result: dict[str, Any]) -> None:
-    print(f"\n== feedback credits {name} ==")
-    print(
-        f"{'after task':>10} {'pool':>5} {'helpful':>8} {'misleading':>10} {'pruned':>7} "
-        f"{'merged':>7} {'success (last 10)':>18}"
-    )
-    for step, size, helpful, misleading, pruned, merged, rate in result["rows"]:
-        shown = "-" if rate is None else f"{rate:.1f}"
-        print(
-            f"{step:>10} {size:>5} {helpful:>8} {misleading:>10} {pruned:>7} {merged:>7} "
-            f"{shown:>18}"
-        )
-    gone = result["pruned"]
-    bad_gone = sorted(n.metadata["type"] for _, n, _ in gone if n.metadata["truth"] == "misleading")
-    good_gone = sorted(n.metadata["type"] for _, n, _ in gone if n.metadata["truth"] == "helpful")
-    print(
-        f"misleading pruned: {len(bad_gone)}/{len(MISLEADING)} ({', '.join(bad_gone)}); "
-        f"helpful pruned: {len(good_gone)}" + (f" ({', '.join(good_gone)})" if good_gone else "")
-    )
-    for step, note, reason in gone[:3]:
-        print(
-            f"  e.g. task {step}: {note.metadata['truth']} {note.metadata['type']} note -- {reason}"
-        )
-    for note in result["pool"].values():
-        if note.pinned:
-            print(
-                f"pinned {note.metadata['truth']} {note.metadata['type']} note kept at "
-                f"{note.success_count}/{note.retrieved_count} successes"
-            )
-    helpful = [n for n in result["pool"].values() if n.metadata["truth"] == "helpful"]
-    print(
-        f"helpful notes left: {len(helpful)}, carrying {sum(len(n.sources) for n in helpful)} "
-        "trajectory sources (merges keep provenance)"
-    )
-    outcomes = result["outcomes"]
-    print(
-        f"task success: first 30 tasks {sum(outcomes[:30]) / 30:.2f}, "
-        f"last 30 tasks {sum(outcomes[-30:]) / 30:.2f}"
-    )
-
-
-def main() -> None:
+def simulate(policy: str, embedder_name: str = "hashing") -> dict[str, Any]:
+    """Run the stream under one policy; plain data back (it may cross a process boundary)."""
+    every, credit = POLICIES[policy]
+    started = time.perf_counter()
     gold = load_gold()
-    print(
-        f"Utility simulation: {TASKS} tasks, recall k={K}, prune every {PRUNE_EVERY} tasks "
-        f"(min_uses=5, min_ratio=0.5), success p={P_SUCCESS}, seed {SEED}."
+    mem = AgenticMemory(
+        embedder=make_embedder(embedder_name), prune_min_uses=MIN_USES, prune_min_ratio=MIN_RATIO
     )
-    print("Computed with the pure memory.procedures functions (no store).")
-    for credit, label in (
-        ("used", "only the note the agent used"),
-        ("recalled", f"every recalled note (k={K})"),
-    ):
-        _report(label, simulate(gold, credit=credit))
+    try:
+        origin = learn_pool(mem, gold)
+        pinned = next(n for n in mem.notes(kinds=["procedure"]) if PINNED in n.sources)
+        mem.update(pinned.id, pinned=True)
+        tasks, slips = random.Random(SEED), random.Random(SEED + 1)
+        seen: Counter[str] = Counter()
+        pool = [(0, census(mem, origin))]
+        outcomes: list[bool] = []
+        followed_misleading = 0
+        pruned: list[dict[str, Any]] = []
+        merged: Counter[str] = Counter()
+        for step in range(1, TASKS + 1):
+            item = tasks.choice(gold)
+            seen[item["type"]] += 1
+            slipped = slips.random() < SLIP
+            hits = mem.recall(observation(item), k=K, kinds=["procedure"])
+            success = False
+            if hits:
+                used = follow(hits, explore=bool(every) and seen[item["type"]] % every == 0)
+                truth, kind = label(used.note, origin)
+                followed_misleading += truth == "misleading"
+                success = truth == "helpful" and kind == item["type"] and not slipped
+                credited = [used] if credit == "used" else hits
+                mem.feedback([h.note.id for h in credited], success=success)
+            outcomes.append(success)
+            if step % PRUNE_EVERY == 0:
+                round_pruned, round_merged = prune_round(mem, origin, step)
+                pruned += round_pruned
+                merged += round_merged
+                pool.append((step, census(mem, origin)))
+        survivors = [
+            {
+                "label": label(n, origin),
+                "uses": n.retrieved_count,
+                "wins": n.success_count,
+                "pinned": n.pinned,
+                "sources": len(n.sources),
+            }
+            for n in mem.notes(kinds=["procedure"])
+        ]
+        example = next((p for p in pruned if p["label"][0] == "misleading"), None)
+        history = []
+        if example is not None:
+            history = [
+                {"action": e.action, "actor": e.actor, "reason": e.reason}
+                for e in mem.history(example["id"])
+            ]
+    finally:
+        mem.close()
+    return {
+        "policy": policy,
+        "outcomes": outcomes,
+        "followed_misleading": followed_misleading,
+        "pool": pool,
+        "pruned": pruned,
+        "merged": dict(merged),
+        "survivors": survivors,
+        "example": example,
+        "history": history,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _rate(outcomes: list[bool]) -> str:
+    return f"{sum(outcomes) / len(outcomes):.2f}" if outcomes else "-"
+
+
+def _mix(counts: dict[str, int]) -> str:
+    text = f"{counts.get('helpful', 0)}+{counts.get('misleading', 0)}"
+    return text + (f"+{counts['mixed']}?" if counts.get("mixed") else "")
+
+
+def _runs(actions: list[str]) -> str:
+    """``create, link x2, feedback x5, prune`` from a list of event actions."""
+    counted = [(action, len(list(group))) for action, group in groupby(actions)]
+    return ", ".join(a if n == 1 else f"{a} x{n}" for a, n in counted)
+
+
+def report(results: list[dict[str, Any]], embedder_name: str) -> None:
+    n_bad = len(FAULTY)
+    print(
+        f"Utility simulation through AgenticMemory ({embedder_name} embedder): {TASKS} tasks, "
+        f"recall k={K} procedures, prune every {PRUNE_EVERY} tasks (min_uses={MIN_USES}, "
+        f"min_ratio={MIN_RATIO}), exploring: 1 task in {EXPLORE_EVERY} of a type, "
+        f"slip={SLIP}, seed {SEED}."
+    )
+    print(
+        f"Pool learned: {len(load_gold())} helpful procedures (6 types x 3) + {n_bad} "
+        f"misleading (one per type but put; {PINNED} pinned by the user)."
+    )
+    print(
+        "greedy: follows the top recalled procedure; exploring: on 1 task in "
+        f"{EXPLORE_EVERY} of a type, the next one for the same task; "
+        "used / recalled: what feedback credits.\n"
+    )
+    header = (
+        f"{'policy':<21} {'misleading':>10} {'helpful':>7} {'helpful':>7} "
+        f"{'misleading':>10} {'success':>7} {'success':>7} {'procedures':>11} {'time':>5}"
+    )
+    second = (
+        f"{'':<21} {'pruned':>10} {'pruned':>7} {'merged':>7} {'followed':>10} "
+        f"{f'1-{WINDOW}':>7} {f'{TASKS - WINDOW + 1}-{TASKS}':>7} {'start->end':>11} {'':>5}"
+    )
+    print(header)
+    print(second)
+    print("-" * len(header))
+    for r in results:
+        kinds = Counter(p["label"][0] for p in r["pruned"])
+        start, end = r["pool"][0][1], r["pool"][-1][1]
+        bad = f"{kinds['misleading']}/{n_bad}"
+        print(
+            f"{r['policy']:<21} {bad:>10} "
+            f"{kinds['helpful']:>7} {r['merged'].get('helpful', 0):>7} "
+            f"{r['followed_misleading']:>10} {_rate(r['outcomes'][:WINDOW]):>7} "
+            f"{_rate(r['outcomes'][-WINDOW:]):>7} {f'{_mix(start)}->{_mix(end)}':>11} "
+            f"{r['seconds']:>4.0f}s"
+        )
+        other = sum(n for k, n in kinds.items() if k not in ("helpful", "misleading"))
+        if other:
+            print(f"{'':<21} (also pruned: {other} other notes)")
+
+    print("\nProcedures in the pool (helpful+misleading) after each prune:")
+    print(f"{'after task':>10} " + " ".join(f"{r['policy']:>21}" for r in results))
+    for row, (step, _) in enumerate(results[0]["pool"]):
+        cells = " ".join(f"{_mix(r['pool'][row][1]):>21}" for r in results)
+        print(f"{step:>10} {cells}")
+
+    for r in results:
+        print(f"\n== {r['policy']} ==")
+        for p in r["pruned"]:
+            truth, kind = p["label"]
+            print(f"  task {p['step']:>3}: pruned {truth} {kind} note -- {p['reason']}")
+        if not r["pruned"]:
+            print("  nothing pruned")
+        counted = "followed or recalled" if r["policy"].endswith("recalled") else "followed"
+        for s in r["survivors"]:
+            truth, kind = s["label"]
+            if truth != "helpful" or s["pinned"]:
+                pin = " (pinned)" if s["pinned"] else ""
+                record = f"{s['wins']}/{s['uses']}"
+                print(f"  kept {truth} {kind} note{pin}: {record} successes {counted}")
+        helpful = [s for s in r["survivors"] if s["label"][0] == "helpful"]
+        ratios = [s["wins"] / s["uses"] for s in helpful if s["uses"]]
+        lowest = f"{min(ratios):.2f}" if ratios else "-"
+        print(
+            f"  helpful notes left: {len(helpful)}, carrying "
+            f"{sum(s['sources'] for s in helpful)} trajectory sources; lowest success ratio "
+            f"{lowest}"
+        )
+
+    shown = next((r for r in results if r["example"] is not None), None)
+    if shown is not None:
+        example, history = shown["example"], shown["history"]
+        print(
+            f"\nmem.history() of the misleading {example['label'][1]} note pruned at task "
+            f"{example['step']} ({shown['policy']}):\n  {_runs([e['action'] for e in history])}"
+            f"\n  last event: action={history[-1]['action']!r}, "
+            f"reason={history[-1]['reason']!r}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embedder", choices=("hashing", "minilm"), default="hashing")
+    parser.add_argument(
+        "--jobs", type=int, default=min(len(POLICIES), os.cpu_count() or 1), help="processes"
+    )
+    args = parser.parse_args(argv)
+    load_gold()  # fail fast without the data
+    started = time.perf_counter()
+    if args.jobs > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
+            results = list(pool.map(simulate, POLICIES, [args.embedder] * len(POLICIES)))
+    else:
+        results = [simulate(policy, args.embedder) for policy in POLICIES]
+    report(results, args.embedder)
+    print(f"\n(total {time.perf_counter() - started:.0f}s, {args.jobs} process(es))")
 
 
 if __name__ == "__main__":
