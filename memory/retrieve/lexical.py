@@ -46,7 +46,7 @@ class LexicalIndex:
         self._main_df: Counter[str] = Counter()
         self._main_total_len = 0
         self._main: object | None = None
-        self._delta: set[str] = set()
+        self._delta: dict[str, None] = {}  # insertion order: ties come back stably
         self._rebuild_fraction = rebuild_fraction
         self._min_rebuild = min_rebuild
         self._lock = threading.RLock()
@@ -74,7 +74,7 @@ class LexicalIndex:
                     self._code(scope.run_id),
                     self._code(kind),
                 )
-                self._delta.add(note_id)
+                self._delta[note_id] = None
 
     def _admits(self, labels: tuple[int, ...], wanted: list[tuple[int, set[int]]]) -> bool:
         return all(labels[column] in codes for column, codes in wanted)
@@ -104,7 +104,7 @@ class LexicalIndex:
                 self._tokens.pop(note_id, None)
                 self._labels.pop(note_id, None)
                 self._speakers.pop(note_id, None)
-                self._delta.discard(note_id)
+                self._delta.pop(note_id, None)
 
     def clear(self) -> None:
         """Forget everything."""
