@@ -38,10 +38,10 @@ def store_candidates(
     for scope, indices in by_scope.items():
         results = store.nearest(vectors[indices], scope, n, exact_scope=True)
         notes = store.fetch(
-            [note_id for hits in results for note_id, _, _ in hits], scope, with_history=True
+            [note_id for hits in results for note_id, _ in hits], scope, with_history=True
         )
         for index, hits in zip(indices, results, strict=True):
-            for note_id, similarity, _ in hits:
+            for note_id, similarity in hits:
                 stored = notes.get(note_id)
                 if stored is None:
                     continue

@@ -194,7 +194,7 @@ class ReadingMethods:
         allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
         lexical = self._index.search(query, pool, scope=scope, kinds=kinds, allowed=allowed)
         fused = reciprocal_rank_fusion(
-            [[nid for nid, _, _ in dense], [nid for nid, _ in lexical]], k=self.rrf_k
+            [[nid for nid, _ in dense], [nid for nid, _ in lexical]], k=self.rrf_k
         )
         if self.speaker_boost:
             self._boost_named_speakers(query, fused)

@@ -164,7 +164,7 @@ def check_after_crash(store: Path, journal: Journal) -> dict[str, int]:
             assert len(vectors) == len(group), "a note without its vector"
             hits = mem._store.nearest(vectors, scope, 3, exact_scope=True)
             for stored_note, near in zip(group, hits, strict=True):
-                if stored_note.note.id not in [note_id for note_id, _, _ in near]:
+                if stored_note.note.id not in [note_id for note_id, _ in near]:
                     unfindable.append(stored_note.note.id)
         violations = checked_invariants(mem, "crash")
         again = mem.repair()
