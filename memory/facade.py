@@ -650,7 +650,8 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                 if previous_id not in fetched:
                     return {}
                 hit = fetched[previous_id]
-                similarity = float(np.dot(hit.vector, vector))
+                if hit.vector is not None:
+                    similarity = float(np.dot(hit.vector, vector))
                 previous = PendingNote(hit.note, None, hit.history, hit.note)
             elif previous.vector is not None:
                 similarity = float(np.dot(previous.vector, vector))

@@ -19,7 +19,9 @@ TURNS = [
 
 def test_add_fills_structure_and_returns_metadata_verbatim(mem: AgenticMemory) -> None:
     note = mem.add(
-        TURNS[0], timestamp="2023-07-03 13:36", metadata={"dia_id": "D5:4", "n": [1, 2]},
+        TURNS[0],
+        timestamp="2023-07-03 13:36",
+        metadata={"dia_id": "D5:4", "n": [1, 2]},
         user_id="u1",
     )
     assert "pottery class" in note.keywords

@@ -405,11 +405,9 @@ class ChromaNoteStore:
         found: set[str] = set()
         offset = 0
         while True:
-            page = _translated(
+            page: dict[str, Any] = _translated(
                 "get ids",
-                lambda o=offset: self._notes.get(
-                    where=where, include=[], limit=_SCAN_PAGE, offset=o
-                ),
+                partial(self._notes.get, where=where, include=[], limit=_SCAN_PAGE, offset=offset),
             )
             found.update(page["ids"])
             if len(page["ids"]) < _SCAN_PAGE:
@@ -421,9 +419,9 @@ class ChromaNoteStore:
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
         offset = 0
         while True:
-            page = _translated(
+            page: dict[str, Any] = _translated(
                 "scan",
-                lambda o=offset: self._notes.get(include=include, limit=_SCAN_PAGE, offset=o),
+                partial(self._notes.get, include=include, limit=_SCAN_PAGE, offset=offset),
             )
             yield from self._stored(page, with_vectors, True).values()
             if len(page["ids"]) < _SCAN_PAGE:
