@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from integrations.optional import missing_framework
 
@@ -45,11 +45,7 @@ from integrations.documents import result_metadata
 from integrations.langchain_history import ZettelmemChatMessageHistory, coherent_tool_calls
 from integrations.toolset import (
     TOOL_DESCRIPTIONS,
-    RecallProceduresArgs,
-    RecordTrajectoryArgs,
-    SaveMemoryArgs,
     ScopedMemoryTools,
-    SearchMemoryArgs,
 )
 from memory.facade import AgenticMemory
 from memory.model import SearchResult
@@ -211,22 +207,7 @@ def memory_tools(
     bound = ScopedMemoryTools(
         memory, user_id=user_id, agent_id=agent_id, run_id=run_id, kinds=kinds
     )
-    specs: list[tuple[str, type[BaseModel], Callable[..., Any], Callable[..., Any]]] = [
-        ("save_memory", SaveMemoryArgs, bound.save_memory, bound.asave_memory),
-        ("search_memory", SearchMemoryArgs, bound.search_memory, bound.asearch_memory),
-        (
-            "record_trajectory",
-            RecordTrajectoryArgs,
-            bound.record_trajectory,
-            bound.arecord_trajectory,
-        ),
-        (
-            "recall_procedures",
-            RecallProceduresArgs,
-            bound.recall_procedures,
-            bound.arecall_procedures,
-        ),
-    ]
+    specs = bound.specs()
     return [
         StructuredTool.from_function(
             func=_as_tool_errors(func),

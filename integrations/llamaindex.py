@@ -43,11 +43,7 @@ from integrations.documents import result_metadata
 from integrations.rendering import Section, note_entry, parse_sections, render_sections
 from integrations.toolset import (
     TOOL_DESCRIPTIONS,
-    RecallProceduresArgs,
-    RecordTrajectoryArgs,
-    SaveMemoryArgs,
     ScopedMemoryTools,
-    SearchMemoryArgs,
 )
 from memory.facade import AgenticMemory
 from memory.model import Scope, SearchResult
@@ -346,22 +342,7 @@ def memory_tools(
     bound = ScopedMemoryTools(
         memory, user_id=user_id, agent_id=agent_id, run_id=run_id, kinds=kinds
     )
-    specs: list[tuple[str, type[BaseModel], Callable[..., Any], Callable[..., Any]]] = [
-        ("save_memory", SaveMemoryArgs, bound.save_memory, bound.asave_memory),
-        ("search_memory", SearchMemoryArgs, bound.search_memory, bound.asearch_memory),
-        (
-            "record_trajectory",
-            RecordTrajectoryArgs,
-            bound.record_trajectory,
-            bound.arecord_trajectory,
-        ),
-        (
-            "recall_procedures",
-            RecallProceduresArgs,
-            bound.recall_procedures,
-            bound.arecall_procedures,
-        ),
-    ]
+    specs = bound.specs()
     return [
         FunctionTool.from_defaults(
             fn=_validated(schema, func),

@@ -14,7 +14,7 @@ the tools are built, so a model can never read or write another user's memories.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -23,7 +23,11 @@ from integrations.aio import call_async
 from integrations.rendering import note_entry
 from memory.model import Note, SearchResult, Step, Trajectory
 
+ToolSpec = tuple[str, type[BaseModel], Callable[..., Any], Callable[..., Any]]
+"""A tool's name, argument schema, sync function and async function."""
+
 __all__ = [
+    "ToolSpec",
     "TOOL_DESCRIPTIONS",
     "RecallProceduresArgs",
     "RecordTrajectoryArgs",
@@ -133,6 +137,25 @@ class ScopedMemoryTools:
         >>> text, note = tools.save_memory("Alice is allergic to peanuts.")
         >>> text, hits = tools.search_memory("allergies")
     """
+
+    def specs(self) -> list[ToolSpec]:
+        """Each tool's name, argument schema, sync and async function (for the adapters)."""
+        return [
+            ("save_memory", SaveMemoryArgs, self.save_memory, self.asave_memory),
+            ("search_memory", SearchMemoryArgs, self.search_memory, self.asearch_memory),
+            (
+                "record_trajectory",
+                RecordTrajectoryArgs,
+                self.record_trajectory,
+                self.arecord_trajectory,
+            ),
+            (
+                "recall_procedures",
+                RecallProceduresArgs,
+                self.recall_procedures,
+                self.arecall_procedures,
+            ),
+        ]
 
     def __init__(
         self,
