@@ -363,7 +363,9 @@ class ChromaNoteStore:
         if where is None or not self._cache_size:
             return self._query(queries, n, where)
         total = self.count()
-        fanout = min(total, max(4 * n, 200))
+        # 4x covers a scope holding most notes; a smaller scope falls back to ``where``.
+        # (A fixed floor would make link-candidate queries, n=8, read 25x too much.)
+        fanout = min(total, 4 * n)
         if fanout == 0:
             return [[] for _ in range(len(queries))]
         rows = self._query(queries, fanout, None)
