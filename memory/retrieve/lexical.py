@@ -47,6 +47,12 @@ class LexicalIndex:
         self._main_total_len = 0
         self._main: object | None = None
         self._delta: dict[str, None] = {}  # insertion order: ties come back stably
+        # term -> {note_id: term frequency} over the delta only, so a query scores the
+        # delta notes that contain its terms instead of walking every delta note.
+        self._delta_postings: dict[str, dict[str, int]] = {}
+        self._delta_total_len = 0
+        # Scope masks over the main segment, reused until a note leaves it.
+        self._masks: dict[tuple[tuple[int, frozenset[int]], ...], np.ndarray] = {}
         self._rebuild_fraction = rebuild_fraction
         self._min_rebuild = min_rebuild
         self._lock = threading.RLock()
@@ -62,6 +68,7 @@ class LexicalIndex:
         with self._lock:
             for note_id, text, scope, kind in items:
                 self._retire_from_main(note_id)
+                self._leave_delta(note_id)
                 self._tokens[note_id] = lexical_tokens(text)
                 speaker = split_speaker(text)[0]
                 if speaker:
@@ -74,7 +81,7 @@ class LexicalIndex:
                     self._code(scope.run_id),
                     self._code(kind),
                 )
-                self._delta[note_id] = None
+                self._enter_delta(note_id)
 
     def _admits(self, labels: tuple[int, ...], wanted: list[tuple[int, set[int]]]) -> bool:
         return all(labels[column] in codes for column, codes in wanted)
@@ -101,10 +108,10 @@ class LexicalIndex:
         with self._lock:
             for note_id in note_ids:
                 self._retire_from_main(note_id)
+                self._leave_delta(note_id)
                 self._tokens.pop(note_id, None)
                 self._labels.pop(note_id, None)
                 self._speakers.pop(note_id, None)
-                self._delta.pop(note_id, None)
 
     def clear(self) -> None:
         """Forget everything."""
@@ -152,9 +159,29 @@ class LexicalIndex:
         position = self._main_pos.get(note_id)
         if position is not None and self._main_alive[position]:
             self._main_alive[position] = False
+            self._masks.clear()
             tokens = self._tokens.get(note_id, [])
             self._main_df.subtract(set(tokens))
             self._main_total_len -= len(tokens)
+
+    def _enter_delta(self, note_id: str) -> None:
+        tokens = self._tokens[note_id]
+        self._delta[note_id] = None
+        self._delta_total_len += len(tokens)
+        for term, count in Counter(tokens).items():
+            self._delta_postings.setdefault(term, {})[note_id] = count
+
+    def _leave_delta(self, note_id: str) -> None:
+        if note_id not in self._delta:
+            return
+        del self._delta[note_id]
+        tokens = self._tokens[note_id]
+        self._delta_total_len -= len(tokens)
+        for term in set(tokens):
+            posting = self._delta_postings[term]
+            del posting[note_id]
+            if not posting:
+                del self._delta_postings[term]
 
     def _rebuild(self) -> None:
         import bm25s
@@ -169,6 +196,9 @@ class LexicalIndex:
         self._main_df = Counter(token for tokens in corpus for token in set(tokens))
         self._main_total_len = sum(len(self._tokens[n]) for n in self._main_ids)
         self._delta.clear()
+        self._delta_postings.clear()
+        self._delta_total_len = 0
+        self._masks.clear()
         if not corpus:
             self._main = None
             return
@@ -185,30 +215,39 @@ class LexicalIndex:
     ) -> list[tuple[str, float]]:
         if self._main is None or not self._main_ids:
             return []
-        keep = self._main_alive.copy()
-        for column, codes in wanted:
-            keep &= np.isin(self._main_labels[:, column], list(codes))
-        mask = keep.astype(np.float32)
+        vocab = self._main.vocab_dict  # type: ignore[attr-defined]
+        known = [term for term in terms if term in vocab]
+        if not known:
+            return []
+        mask = self._scope_mask(wanted)
         if allowed is not None:
             permitted = np.zeros(len(self._main_ids), dtype=np.float32)
             for note_id in allowed:
                 position = self._main_pos.get(note_id)
                 if position is not None:
                     permitted[position] = 1.0
-            mask *= permitted
-        vocab = self._main.vocab_dict  # type: ignore[attr-defined]
-        known = [term for term in terms if term in vocab]
-        if not known or not mask.any():
-            return []
-        depth = min(k, len(self._main_ids))
-        docs, scores = self._main.retrieve(  # type: ignore[attr-defined]
-            [known], k=depth, show_progress=False, weight_mask=mask
-        )
-        return [
-            (self._main_ids[int(doc)], float(score))
-            for doc, score in zip(docs[0], scores[0], strict=True)
-            if score > 0
-        ]
+            mask = mask * permitted
+        scores = self._main.get_scores(known, weight_mask=mask)  # type: ignore[attr-defined]
+        # Only documents holding a query term score above zero: select among those
+        # rather than partitioning the whole corpus (7 ms of a 9 ms query at 100k).
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+        return [(self._main_ids[int(doc)], float(scores[doc])) for doc in candidates]
+
+    def _scope_mask(self, wanted: list[tuple[int, set[int]]]) -> np.ndarray:
+        """1.0 for live main-segment notes the label constraints admit, else 0.0."""
+        key = tuple((column, frozenset(codes)) for column, codes in wanted)
+        mask = self._masks.get(key)
+        if mask is None:
+            keep = self._main_alive.copy()
+            for column, codes in wanted:
+                keep &= np.isin(self._main_labels[:, column], list(codes))
+            mask = keep.astype(np.float32)
+            if len(self._masks) >= 16:
+                self._masks.clear()
+            self._masks[key] = mask
+        return mask
 
     def _search_delta(
         self,
@@ -218,29 +257,26 @@ class LexicalIndex:
     ) -> list[tuple[str, float]]:
         if not self._delta:
             return []
-        delta_tokens = {n: self._tokens[n] for n in self._delta}
-        n_docs = int(self._main_alive.sum()) + len(delta_tokens)
-        total_len = self._main_total_len + sum(len(t) for t in delta_tokens.values())
+        n_docs = int(self._main_alive.sum()) + len(self._delta)
+        total_len = self._main_total_len + self._delta_total_len
         avg_len = total_len / max(n_docs, 1) or 1.0
-        delta_df = Counter(token for tokens in delta_tokens.values() for token in set(tokens))
-        idf = {
-            term: math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-            for term in set(terms)
-            for df in [self._main_df.get(term, 0) + delta_df.get(term, 0)]
-        }
-        hits: list[tuple[str, float]] = []
-        for note_id, tokens in delta_tokens.items():
-            if allowed is not None and note_id not in allowed:
+        scores: dict[str, float] = {}
+        admitted: dict[str, bool] = {}
+        for term in terms:  # a repeated query term counts again, as in the main segment
+            posting = self._delta_postings.get(term)
+            if not posting:
                 continue
-            if not self._admits(self._labels[note_id], wanted):
-                continue
-            counts = Counter(tokens)
-            norm = _K1 * (1 - _B + _B * len(tokens) / avg_len)
-            score = sum(
-                idf[term] * counts[term] / (counts[term] + norm)
-                for term in terms
-                if counts.get(term)
-            )
-            if score > 0:
-                hits.append((note_id, score))
-        return hits
+            df = self._main_df.get(term, 0) + len(posting)
+            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            for note_id, count in posting.items():
+                ok = admitted.get(note_id)
+                if ok is None:
+                    ok = (allowed is None or note_id in allowed) and self._admits(
+                        self._labels[note_id], wanted
+                    )
+                    admitted[note_id] = ok
+                if not ok:
+                    continue
+                norm = _K1 * (1 - _B + _B * len(self._tokens[note_id]) / avg_len)
+                scores[note_id] = scores.get(note_id, 0.0) + idf * count / (count + norm)
+        return [(note_id, score) for note_id, score in scores.items() if score > 0]
