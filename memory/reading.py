@@ -186,6 +186,8 @@ class ReadingMethods:
     ) -> list[SearchResult]:
         """Rank in four steps: fuse, boost named speakers, thread context, link expansion.
 
+        Ranking works on ids (the store answers visibility and thread questions
+        from memory when it can); only the notes returned are read in full.
         The weights are the ones ``benchmarks/locomo_retrieval.py`` measured best
         (README, "What the benchmark kept").
         """
@@ -198,33 +200,54 @@ class ReadingMethods:
         )
         if self.speaker_boost:
             self._boost_named_speakers(query, fused)
-        fetched = self._store.fetch(list(fused), scope, kinds=kinds, filters=filters)
-        fused = {nid: score for nid, score in fused.items() if nid in fetched}
-        # Threads and links matter around the strongest hits only; fetching the
-        # links of the whole pool would cost more than it changes the top k.
-        seeds = sorted(fused, key=lambda nid: -fused[nid])[: 2 * k]
-        linked_ids = {t for nid in seeds for t in fetched[nid].note.links}
-        fetched.update(
-            self._store.fetch(
-                [t for t in linked_ids if t not in fetched], scope, kinds=kinds, filters=filters
-            )
-        )
-        notes = {nid: stored.note for nid, stored in fetched.items()}
+        visible = self._store.visible_ids(list(fused), scope, kinds=kinds, filters=filters)
+        fused = {nid: score for nid, score in fused.items() if nid in visible}
+        threads = self._store.thread_neighbours(list(fused), scope, kinds=kinds, filters=filters)
         scored = thread_context_scores(
-            fused, notes, before=self.thread_weights[0], after=self.thread_weights[1]
+            fused, threads, before=self.thread_weights[0], after=self.thread_weights[1]
         )
         direct = sorted(scored.items(), key=lambda item: -item[1])
         if expand_links:
-            ranked = expand_by_links(
-                direct,
-                lambda nid: {t: s for t, s in notes[nid].links.items() if t in notes},
-                k,
-                protected=max(1, k // 2),
-                seeds=k,
-                weight=self.link_expansion_weight,
-            )
-        else:
-            ranked = [(nid, score, None) for nid, score in direct[:k]]
+            return self._expanded(direct, k, scope, kinds, filters)
+        notes = self._store.fetch(
+            [nid for nid, _ in direct[:k]], scope, kinds=kinds, filters=filters
+        )
+        return [
+            SearchResult(note=notes[nid].note, score=score, found_by="direct")
+            for nid, score in direct[:k]
+            if nid in notes
+        ]
+
+    def _expanded(
+        self: AgenticMemory,
+        direct: list[tuple[str, float]],
+        k: int,
+        scope: Scope,
+        kinds: Sequence[str] | None,
+        filters: dict[str, Any] | None,
+    ) -> list[SearchResult]:
+        """The top ``k`` after link expansion from the strongest direct hits."""
+        seeds = self._store.fetch(
+            [nid for nid, _ in direct[:k]], scope, kinds=kinds, filters=filters
+        )
+        targets = {t for stored in seeds.values() for t in stored.note.links}
+        linked = self._store.visible_ids(list(targets), scope, kinds=kinds, filters=filters)
+        ranked = expand_by_links(
+            direct,
+            lambda nid: {t: s for t, s in seeds[nid].note.links.items() if t in linked},
+            k,
+            protected=max(1, k // 2),
+            seeds=k,
+            weight=self.link_expansion_weight,
+        )
+        notes = {nid: stored.note for nid, stored in seeds.items()}
+        missing = [nid for nid, _, _ in ranked if nid not in notes]
+        notes.update(
+            (nid, stored.note)
+            for nid, stored in self._store.fetch(
+                missing, scope, kinds=kinds, filters=filters
+            ).items()
+        )
         return [
             SearchResult(
                 note=notes[nid],
@@ -233,6 +256,7 @@ class ReadingMethods:
                 linked_from=seed,
             )
             for nid, score, seed in ranked
+            if nid in notes
         ]
 
     def _boost_named_speakers(self: AgenticMemory, query: str, fused: dict[str, float]) -> None:

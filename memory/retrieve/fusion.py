@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from memory.model import Note
-
 __all__ = ["expand_by_links", "reciprocal_rank_fusion", "thread_context_scores"]
 
 
@@ -68,7 +66,7 @@ def expand_by_links(
 
 def thread_context_scores(
     scores: Mapping[str, float],
-    notes: Mapping[str, Note],
+    threads: Mapping[str, tuple[str | None, str | None]],
     *,
     before: float,
     after: float,
@@ -83,25 +81,20 @@ def thread_context_scores(
 
     Args:
         scores: direct scores by id.
-        notes: every note at hand (hits and their linked notes), for ``follows``.
+        threads: ``id -> (predecessor, successor)`` for the scored ids; ``None``
+            where there is none (or it may not be returned).
         before: share of the predecessor's score.
         after: share of the successor's score.
     """
     if not before and not after:
         return dict(scores)
-    successor = {
-        note.follows: note_id for note_id, note in notes.items() if note.follows is not None
-    }
     lent: dict[str, float] = {}
     for note_id, score in scores.items():
-        note = notes.get(note_id)
-        if note is None:
-            continue
-        following = successor.get(note_id)
-        if following is not None:
-            lent[following] = max(lent.get(following, 0.0), before * score)
-        if note.follows is not None and note.follows in notes:
-            lent[note.follows] = max(lent.get(note.follows, 0.0), after * score)
+        predecessor, successor = threads.get(note_id, (None, None))
+        if successor is not None:
+            lent[successor] = max(lent.get(successor, 0.0), before * score)
+        if predecessor is not None:
+            lent[predecessor] = max(lent.get(predecessor, 0.0), after * score)
     out = dict(scores)
     for note_id, extra in lent.items():
         out[note_id] = out.get(note_id, 0.0) + extra

@@ -27,6 +27,7 @@ import numpy as np
 
 from memory.errors import StoreError, StoreUnavailable
 from memory.model import Event, Note, Scope
+from memory.store.catalog import Catalog
 from memory.store.codec import decode_history, decode_note, encode_note
 from memory.store.where import build_where, filters_match
 
@@ -127,6 +128,9 @@ class ChromaNoteStore:
         # in-memory client): another writer's changes would not invalidate it.
         self._cache: OrderedDict[str, StoredNote] = OrderedDict()
         self._cache_size = cache_size
+        # Same condition as the cache: only a single writer can trust what it remembers.
+        self._catalog: Catalog | None = Catalog() if cache_size else None
+        self._writes = 0  # tells a full scan whether a write ran while it paged
         self._open_collections()
         self._batch = int(_translated("get_max_batch_size", client.get_max_batch_size))
 
@@ -177,10 +181,14 @@ class ChromaNoteStore:
             for group, call in ((with_vectors, "upsert"), (metadata_only, "update"))
             for start in range(0, len(group), self._batch)
         ]
+        self._writes += 1
         for done, (chunk, call) in enumerate(chunks):
             try:
                 self._write_chunk(chunk, previous, call)
             except StoreError:
+                # Chroma may or may not have applied part of it: stop trusting the
+                # catalog until the next full scan (repair) rebuilds it.
+                self._distrust_catalog()
                 if done:
                     # The caller is told the write failed: take back the notes it created,
                     # or a retry would store them twice (with one-sided links).
@@ -230,6 +238,12 @@ class ChromaNoteStore:
                 # Chroma try to re-embed them.
                 lambda: self._notes.update(ids=ids, metadatas=metadatas),
             )
+        if self._catalog is not None:
+            self._catalog.record(note for note, _, _ in chunk)
+
+    def _distrust_catalog(self) -> None:
+        if self._catalog is not None:
+            self._catalog.complete = False
 
     def entomb(self, note: Note, history: list[Event]) -> None:
         """Record a deleted note's last state and history (before its record goes)."""
@@ -258,9 +272,16 @@ class ChromaNoteStore:
     def remove(self, ids: Sequence[str]) -> None:
         """Delete note records (their tombstones must already be written)."""
         if ids:
+            self._writes += 1
             for note_id in ids:
                 self._cache.pop(note_id, None)
-            _translated("delete", lambda: self._notes.delete(ids=list(ids)))
+            try:
+                _translated("delete", lambda: self._notes.delete(ids=list(ids)))
+            except StoreError:
+                self._distrust_catalog()
+                raise
+            if self._catalog is not None:
+                self._catalog.forget(ids)
 
     # ---- reads --------------------------------------------------------------------------
 
@@ -306,6 +327,8 @@ class ChromaNoteStore:
         exact_scope: bool = False,
     ) -> set[str]:
         """Which of ``ids`` exist and pass the scope / kind / metadata filters (no copies)."""
+        if filters is None and self._catalog is not None and self._catalog.complete:
+            return self._catalog.visible(ids, scope, kinds=kinds, exact_scope=exact_scope)
         found = self._lookup(list(dict.fromkeys(ids)), False)
         return {
             note_id
@@ -362,7 +385,8 @@ class ChromaNoteStore:
         queries = np.asarray(vectors, dtype=np.float32)
         if where is None or not self._cache_size:
             return self._query(queries, n, where)
-        total = self.count()
+        catalog = self._catalog
+        total = len(catalog) if catalog is not None and catalog.complete else self.count()
         # 4x covers a scope holding most notes; a smaller scope falls back to ``where``.
         # (A fixed floor would make link-candidate queries, n=8, read 25x too much.)
         fanout = min(total, 4 * n)
@@ -395,6 +419,59 @@ class ChromaNoteStore:
             for ids, dists in zip(result["ids"], result["distances"], strict=True)
         ]
 
+    def thread_neighbours(
+        self,
+        ids: Sequence[str],
+        scope: Scope,
+        *,
+        kinds: Sequence[str] | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """``id -> (predecessor, successor)`` in the conversation thread (``follows``).
+
+        A neighbour that is missing or not visible under the scope, kinds and
+        filters is ``None``, so relevance never flows to a note this search may
+        not return.
+        """
+        unique = list(dict.fromkeys(ids))
+        catalog = self._catalog
+        if filters is None and catalog is not None and catalog.complete:
+            pairs = {note_id: catalog.thread(note_id) for note_id in unique}
+        else:
+            pairs = self._thread_pairs_from_records(unique)
+        named = {n for pair in pairs.values() for n in pair if n is not None}
+        visible = self.visible_ids(list(named), scope, kinds=kinds, filters=filters)
+        return {
+            note_id: (
+                before if before in visible else None,
+                after if after in visible else None,
+            )
+            for note_id, (before, after) in pairs.items()
+        }
+
+    def _thread_pairs_from_records(
+        self, ids: list[str]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        if not ids:
+            return {}
+        found = self._lookup(ids, False)
+        successors: dict[str, str] = {}
+        for start in range(0, len(ids), self._batch):
+            chunk = ids[start : start + self._batch]
+            page: dict[str, Any] = _translated(
+                "get successors",
+                partial(self._notes.get, where={"follows": {"$in": chunk}}, include=["metadatas"]),
+            )
+            for note_id, meta in zip(page["ids"], page["metadatas"], strict=True):
+                successors[str(meta["follows"])] = note_id
+        return {
+            note_id: (
+                found[note_id].note.follows if note_id in found else None,
+                successors.get(note_id),
+            )
+            for note_id in ids
+        }
+
     def matching_ids(
         self,
         scope: Scope,
@@ -417,18 +494,30 @@ class ChromaNoteStore:
             offset += _SCAN_PAGE
 
     def scan(self, *, with_vectors: bool = False) -> Iterator[StoredNote]:
-        """Every stored note, page by page (for index rebuilds and repair)."""
+        """Every stored note, page by page (for index rebuilds and repair).
+
+        A scan that runs to the end with no write in between also rebuilds the
+        catalog, which from then on answers visibility and thread questions.
+        """
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+        fresh = Catalog() if self._catalog is not None else None
+        writes_before = self._writes
         offset = 0
         while True:
             page: dict[str, Any] = _translated(
                 "scan",
                 partial(self._notes.get, include=include, limit=_SCAN_PAGE, offset=offset),
             )
-            yield from self._stored(page, with_vectors, True).values()
+            stored = self._stored(page, with_vectors, True)
+            if fresh is not None:
+                fresh.record(s.note for s in stored.values())
+            yield from stored.values()
             if len(page["ids"]) < _SCAN_PAGE:
-                return
+                break
             offset += _SCAN_PAGE
+        if fresh is not None and self._writes == writes_before:
+            fresh.complete = True
+            self._catalog = fresh
 
     def count(self) -> int:
         """Number of stored notes (all scopes)."""

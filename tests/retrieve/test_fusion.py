@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from memory.model import Note
 from memory.retrieve.fusion import (
     expand_by_links,
     reciprocal_rank_fusion,
@@ -32,10 +31,8 @@ def test_expansion_keeps_protected_hits_and_adds_linked_notes() -> None:
 
 
 def test_thread_context_lends_relevance_along_follows() -> None:
-    question = Note(id="q", content="what did you paint?")
-    answer = Note(id="a", content="a sunrise", follows="q")
-    after = Note(id="z", content="nice", follows="a")
-    notes = {n.id: n for n in (question, answer, after)}
+    # q <- a <- z: "a" follows "q", "z" follows "a".
+    notes = {"q": (None, "a"), "a": ("q", "z"), "z": ("a", None)}
     scores = thread_context_scores({"q": 1.0}, notes, before=0.3, after=0.2)
     assert scores == {"q": 1.0, "a": pytest.approx(0.3)}
     scores = thread_context_scores({"a": 1.0}, notes, before=0.3, after=0.2)

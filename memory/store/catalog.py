@@ -1,0 +1,93 @@
+"""Who each stored note belongs to and where it sits in its thread, held in memory.
+
+A search ranks a pool of a few hundred candidate ids and returns ten notes. Asking
+Chroma for every candidate's full record just to learn its scope, kind and
+``follows`` costs more than the ranking itself once the store outgrows the read
+cache (measured at 100k notes: most of a 150 ms search). The catalog keeps those
+few fields for every note, so visibility checks and thread context need no store
+round trip and only the notes returned are read in full.
+
+It is only trustworthy while this process is the store's single writer, and only
+once a full scan has filled it (``complete``); until then callers fall back to
+reading records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from memory.model import Note, Scope
+
+__all__ = ["Catalog"]
+
+
+class _Entry(NamedTuple):
+    scope: Scope
+    kind: str
+    follows: str | None
+
+
+class Catalog:
+    """Scope, kind and predecessor of every note, plus who follows whom."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._successor: dict[str, str] = {}
+        # One Scope object per distinct scope: 100k notes in a few scopes share them.
+        self._scopes: dict[Scope, Scope] = {}
+        self.complete = False
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def record(self, notes: Iterable[Note]) -> None:
+        """Add or replace these notes' entries."""
+        for note in notes:
+            self._unthread(note.id)
+            scope = note.scope
+            scope = self._scopes.setdefault(scope, scope)
+            self._entries[note.id] = _Entry(scope, note.kind, note.follows)
+            if note.follows is not None:
+                self._successor[note.follows] = note.id
+
+    def forget(self, note_ids: Iterable[str]) -> None:
+        """Drop these notes' entries (unknown ids are ignored)."""
+        for note_id in note_ids:
+            self._unthread(note_id)
+            self._entries.pop(note_id, None)
+
+    def _unthread(self, note_id: str) -> None:
+        entry = self._entries.get(note_id)
+        if entry is not None and entry.follows is not None:
+            if self._successor.get(entry.follows) == note_id:
+                del self._successor[entry.follows]
+
+    def visible(
+        self,
+        ids: Iterable[str],
+        scope: Scope,
+        *,
+        kinds: Sequence[str] | None = None,
+        exact_scope: bool = False,
+    ) -> set[str]:
+        """Which of ``ids`` exist, are visible in ``scope`` and are of one of ``kinds``."""
+        out: set[str] = set()
+        for note_id in ids:
+            entry = self._entries.get(note_id)
+            if entry is None:
+                continue
+            if exact_scope and entry.scope != scope:
+                continue
+            if not scope.admits(entry.scope):
+                continue
+            if kinds is not None and entry.kind not in kinds:
+                continue
+            out.add(note_id)
+        return out
+
+    def thread(self, note_id: str) -> tuple[str | None, str | None]:
+        """``(predecessor, successor)`` of a note in its conversation thread."""
+        entry = self._entries.get(note_id)
+        predecessor = entry.follows if entry is not None else None
+        return predecessor, self._successor.get(note_id)
