@@ -11,11 +11,10 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from memory.errors import InvalidInput
 from memory.mind.base import MindDecision
 from memory.model import Event, Note, SearchResult, Trajectory
 from memory.retrieve.indexed import index_text
-from memory.validate import NoteInput, item_input, note_input, validate_batch_size
+from memory.validate import NoteInput
 
 if TYPE_CHECKING:
     from memory.facade import AgenticMemory
@@ -38,7 +37,7 @@ class AsyncMethods:
         kind: str = "episodic",
     ) -> Note:
         """Async :meth:`~memory.facade.AgenticMemory.add`."""
-        item = note_input(
+        item = self._validated_input(
             content,
             timestamp=timestamp,
             metadata=metadata,
@@ -46,7 +45,6 @@ class AsyncMethods:
             agent_id=agent_id,
             run_id=run_id,
             kind=kind,
-            max_chars=self.max_content_chars,
         )
         return (await self._aingest([item]))[0]
 
@@ -57,13 +55,7 @@ class AsyncMethods:
         batch_size: int | None = None,
     ) -> list[Note]:
         """Async :meth:`~memory.facade.AgenticMemory.add_many` (concurrent LLM requests)."""
-        if isinstance(items, str | bytes | dict):
-            raise InvalidInput("aadd_many takes a list of items, not a single item")
-        inputs = [
-            item_input(item, index, max_chars=self.max_content_chars)
-            for index, item in enumerate(items)
-        ]
-        size = validate_batch_size(batch_size, self.batch_size)
+        inputs, size = self._validated_items(items, batch_size, "aadd_many")
         notes: list[Note] = []
         for start in range(0, len(inputs), size):
             notes.extend(await self._aingest(inputs[start : start + size]))

@@ -337,7 +337,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             InvalidInput: bad content, metadata, scope or timestamp (nothing stored).
             StoreError: the store failed (nothing stored).
         """
-        item = note_input(
+        item = self._validated_input(
             content,
             timestamp=timestamp,
             metadata=metadata,
@@ -345,9 +345,24 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             agent_id=agent_id,
             run_id=run_id,
             kind=kind,
-            max_chars=self.max_content_chars,
         )
         return self._ingest([item])[0]
+
+    def _validated_input(self, content: Any, **fields: Any) -> NoteInput:
+        """``add``'s arguments checked (shared with ``aadd``)."""
+        return note_input(content, max_chars=self.max_content_chars, **fields)
+
+    def _validated_items(
+        self, items: Iterable[str | dict[str, Any]], batch_size: int | None, method: str
+    ) -> tuple[list[NoteInput], int]:
+        """``add_many``'s items and batch size checked (shared with ``aadd_many``)."""
+        if isinstance(items, str | bytes | dict):
+            raise InvalidInput(f"{method} takes a list of items, not a single item")
+        inputs = [
+            item_input(item, index, max_chars=self.max_content_chars)
+            for index, item in enumerate(items)
+        ]
+        return inputs, validate_batch_size(batch_size, self.batch_size)
 
     def add_many(
         self,
@@ -373,13 +388,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             InvalidInput: any item is invalid, or ``batch_size`` is not a positive
                 int (nothing stored).
         """
-        if isinstance(items, str | bytes | dict):
-            raise InvalidInput("add_many takes a list of items, not a single item")
-        inputs = [
-            item_input(item, index, max_chars=self.max_content_chars)
-            for index, item in enumerate(items)
-        ]
-        size = validate_batch_size(batch_size, self.batch_size)
+        inputs, size = self._validated_items(items, batch_size, "add_many")
         progress = None
         if show_progress:
             from tqdm.auto import tqdm
