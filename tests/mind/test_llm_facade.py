@@ -1,37 +1,23 @@
 """The LLM mind through the facade: ``AgenticMemory(llm=model)`` with scripted models.
 
-Every test runs twice, with a LangChain ``BaseChatModel`` and a LlamaIndex ``CustomLLM``.
-Both replay a queue of steps -- a reply text, an exception, a reply that hangs past the
-mind's timeout, or a function of the prompt (to name the aliases the mind really showed)
--- and answer every call after the queue with a plain valid reply. Both report fixed
-token usage, so the counts in ``mem.usage`` and in history events are exact.
+Every test runs twice, with a LangChain ``BaseChatModel`` and a LlamaIndex ``CustomLLM``
+(``tests/doubles/scripted_llm.py``). Both replay a ``Script`` of steps -- a reply text, an
+exception, a reply that hangs past the mind's timeout, or a function of the prompt (to
+name the aliases the mind really showed) -- and answer every call after the queue with
+``plain_reply``. Both report fixed token usage (``PROMPT_TOKENS`` / ``COMPLETION_TOKENS``
+per answered call), so the counts in ``mem.usage`` and in history events are exact.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from llama_index.core.llms import (
-    ChatMessage,
-    ChatResponse,
-    CompletionResponse,
-    CustomLLM,
-    LLMMetadata,
-)
-from pydantic import PrivateAttr
+from doubles.scripted_llm import COMPLETION_TOKENS, FRAMEWORKS, PROMPT_TOKENS, Hang, Script
 
 from memory import AgenticMemory, Event, Note
 from memory.embed import HashingEmbedder
@@ -39,20 +25,7 @@ from memory.mind.base import Usage
 from memory.mind.heuristic import HeuristicMind
 from memory.mind.llm import LLMMind
 
-PROMPT_TOKENS = 250
-COMPLETION_TOKENS = 40
 USER = "caroline-and-melanie"
-
-
-@dataclass(frozen=True)
-class Hang:
-    """Answer ``reply`` only after ``seconds`` (longer than the mind's timeout)."""
-
-    seconds: float
-    reply: str
-
-
-Step = str | BaseException | Hang | Callable[[str], str]
 
 
 def plain_reply(prompt: str) -> str:
@@ -91,157 +64,23 @@ def alias_of(prompt: str, fragment: str) -> str:
     raise AssertionError(f"no note containing {fragment!r} was shown:\n{prompt}")
 
 
-class Script:
-    """Queued steps, then plain replies; records prompts and concurrent calls."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
-        self.steps: deque[Step] = deque()
-        self.prompts: list[str] = []
-        self.active = 0
-        self.peak = 0
-        self.lock = threading.Lock()
-
-    def push(self, *steps: Step) -> None:
-        """Play ``steps`` on the next calls, one each."""
-        self.steps.extend(steps)
-
-    @property
-    def calls(self) -> int:
-        return len(self.prompts)
-
-    def plan(self, messages: Sequence[tuple[str, str]]) -> tuple[float, str | BaseException]:
-        prompt = "\n".join(text for _, text in messages)
-        with self.lock:
-            self.prompts.append(prompt)
-            step: Step = self.steps.popleft() if self.steps else plain_reply
-            self.active += 1
-            self.peak = max(self.peak, self.active)
-        if isinstance(step, Hang):
-            return step.seconds, step.reply
-        if callable(step) and not isinstance(step, BaseException):
-            return self.delay, step(prompt)
-        return self.delay, step
-
-    def done(self) -> None:
-        with self.lock:
-            self.active -= 1
-
-    def answer(self, messages: Sequence[tuple[str, str]]) -> str:
-        try:
-            delay, outcome = self.plan(messages)
-            time.sleep(delay)
-        finally:
-            self.done()
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-    async def aanswer(self, messages: Sequence[tuple[str, str]]) -> str:
-        try:
-            delay, outcome = self.plan(messages)
-            await asyncio.sleep(delay)
-        finally:
-            self.done()
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-
-class ScriptedChat(BaseChatModel):
-    """A LangChain chat model playing a ``Script``; usage in ``usage_metadata``."""
-
-    report_usage: bool = True
-    _script: Script = PrivateAttr()
-
-    def __init__(self, script: Script, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._script = script
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted-facade"
-
-    @staticmethod
-    def _turns(messages: list[BaseMessage]) -> list[tuple[str, str]]:
-        return [(m.type, str(m.content)) for m in messages]
-
-    def _result(self, text: str) -> ChatResult:
-        usage = {
-            "input_tokens": PROMPT_TOKENS,
-            "output_tokens": COMPLETION_TOKENS,
-            "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
-        }
-        message = AIMessage(content=text, usage_metadata=usage if self.report_usage else None)
-        return ChatResult(generations=[ChatGeneration(message=message)])
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._result(self._script.answer(self._turns(messages)))
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._result(await self._script.aanswer(self._turns(messages)))
-
-
-class ScriptedLlama(CustomLLM):
-    """A LlamaIndex LLM playing a ``Script``; usage in ``raw["usage"]`` like OpenAI's."""
-
-    report_usage: bool = True
-    _script: Script = PrivateAttr()
-
-    def __init__(self, script: Script, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._script = script
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(is_chat_model=True, model_name="scripted-facade")
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        raise AssertionError("the mind should chat, not complete")
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    @staticmethod
-    def _turns(messages: Sequence[ChatMessage]) -> list[tuple[str, str]]:
-        return [(m.role.value, m.content or "") for m in messages]
-
-    def _response(self, text: str) -> ChatResponse:
-        usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS}
-        raw = {"usage": usage} if self.report_usage else {}
-        return ChatResponse(message=ChatMessage(role="assistant", content=text), raw=raw)
-
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return self._response(self._script.answer(self._turns(messages)))
-
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return self._response(await self._script.aanswer(self._turns(messages)))
-
-
 ModelFactory = Callable[..., Any]
 
 
-@pytest.fixture(params=["langchain", "llamaindex"])
+@pytest.fixture(params=list(FRAMEWORKS))
 def make_model(request: pytest.FixtureRequest) -> ModelFactory:
     """``make_model(script, report_usage=True)``: a scripted model of either framework."""
-    return ScriptedChat if request.param == "langchain" else ScriptedLlama
+    return FRAMEWORKS[request.param]
+
+
+def new_script(delay: float = 0.0) -> Script:
+    """A script answering ``plain_reply`` once its queued steps are played."""
+    return Script(then=plain_reply, delay=delay)
 
 
 @pytest.fixture
 def script() -> Script:
-    return Script()
+    return new_script()
 
 
 @pytest.fixture
@@ -434,7 +273,7 @@ def test_fault_then_valid_reply_recovers_on_retry(
 
 @pytest.mark.parametrize("recovers", [False, True], ids=["every-attempt", "then-recovers"])
 def test_timeout(make_model: ModelFactory, recovers: bool) -> None:
-    script = Script()
+    script = new_script()
     with tight_memory(make_model(script), max_retries=1) as mem:
         script.push(Hang(0.6, VALID), VALID if recovers else Hang(0.6, VALID))
         note = mem.add(NEW, user_id=USER)
@@ -585,7 +424,7 @@ needs_async_facade = pytest.mark.skipif(
 
 @needs_async_facade
 def test_add_many_with_an_llm_respects_max_concurrency(make_model: ModelFactory) -> None:
-    script = Script(delay=0.05)
+    script = new_script(delay=0.05)
     with AgenticMemory(
         llm=make_model(script), embedder=HashingEmbedder(), max_concurrency=2
     ) as mem:
@@ -598,7 +437,7 @@ def test_add_many_with_an_llm_respects_max_concurrency(make_model: ModelFactory)
 
 @needs_async_facade
 async def test_aadd_stores_through_the_async_model(make_model: ModelFactory) -> None:
-    script = Script()
+    script = new_script()
     with AgenticMemory(llm=make_model(script), embedder=HashingEmbedder()) as mem:
         script.push(VALID)
         note = await mem.aadd(NEW, user_id=USER)  # type: ignore[attr-defined]
@@ -612,7 +451,7 @@ async def test_aadd_stores_through_the_async_model(make_model: ModelFactory) -> 
 
 @needs_async_facade
 async def test_aadd_falls_back_when_the_model_keeps_failing(make_model: ModelFactory) -> None:
-    script = Script()
+    script = new_script()
     with AgenticMemory(llm=make_model(script), embedder=HashingEmbedder()) as mem:
         script.push(*(ConnectionError("down") for _ in range(3)))
         note = await mem.aadd(NEW, user_id=USER)  # type: ignore[attr-defined]

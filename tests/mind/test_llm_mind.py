@@ -1,7 +1,8 @@
 """LLMMind through both frameworks: replies, faults, fallback, usage, async, threads.
 
 Every behaviour runs twice, once with a LangChain ``BaseChatModel`` and once with a
-LlamaIndex ``CustomLLM``, both replaying scripted replies and counting calls.
+LlamaIndex ``CustomLLM`` (``tests/doubles/scripted_llm.py``), both replaying exactly the
+scripted replies, recording each conversation and reporting fixed token usage.
 """
 
 from __future__ import annotations
@@ -10,23 +11,12 @@ import asyncio
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from llama_index.core.llms import (
-    ChatMessage,
-    ChatResponse,
-    CompletionResponse,
-    CustomLLM,
-    LLMMetadata,
-)
-from pydantic import PrivateAttr
+from doubles.scripted_llm import FRAMEWORKS, Script, ScriptedChatModel
 
 from memory.errors import InvalidInput
 from memory.mind.base import Candidate, LinkChoice, MindDecision, NoteDraft, Usage
@@ -38,159 +28,23 @@ REPORTED_PROMPT = 321
 REPORTED_COMPLETION = 54
 
 
-class _Script:
-    """Shared replay logic: str replies, exceptions raised, a delay, call bookkeeping."""
-
-    def __init__(self, replies: Sequence[Any], delay: float) -> None:
-        self.replies = list(replies)
-        self.delay = delay
-        self.calls = 0
-        self.prompts: list[list[tuple[str, str]]] = []
-        self.active = 0
-        self.peak = 0
-        self.lock = threading.Lock()
-
-    def next(self, messages: list[tuple[str, str]]) -> str:
-        with self.lock:
-            self.prompts.append(messages)
-            index = self.calls
-            self.calls += 1
-        if index >= len(self.replies):
-            raise AssertionError("script exhausted: the model was called too often")
-        reply = self.replies[index]
-        if isinstance(reply, BaseException):
-            raise reply
-        return reply
-
-    def enter(self) -> None:
-        with self.lock:
-            self.active += 1
-            self.peak = max(self.peak, self.active)
-
-    def leave(self) -> None:
-        with self.lock:
-            self.active -= 1
-
-
-class ScriptedChatModel(BaseChatModel):
-    """A LangChain chat model replaying a script, reporting usage_metadata if asked."""
-
-    report_usage: bool = True
-    _script: _Script = PrivateAttr()
-
-    def __init__(self, replies: Sequence[Any], delay: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._script = _Script(replies, delay)
-
-    @property
-    def script(self) -> _Script:
-        return self._script
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _result(self, messages: list[BaseMessage]) -> ChatResult:
-        text = self._script.next([(m.type, str(m.content)) for m in messages])
-        usage = (
-            {
-                "input_tokens": REPORTED_PROMPT,
-                "output_tokens": REPORTED_COMPLETION,
-                "total_tokens": REPORTED_PROMPT + REPORTED_COMPLETION,
-            }
-            if self.report_usage
-            else None
-        )
-        message = AIMessage(content=text, usage_metadata=usage)
-        return ChatResult(generations=[ChatGeneration(message=message)])
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self._script.enter()
-        try:
-            time.sleep(self._script.delay)
-            return self._result(messages)
-        finally:
-            self._script.leave()
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self._script.enter()
-        try:
-            await asyncio.sleep(self._script.delay)
-            return self._result(messages)
-        finally:
-            self._script.leave()
-
-
-class ScriptedLlamaLLM(CustomLLM):
-    """A LlamaIndex LLM replaying a script; usage goes in ``raw`` like OpenAI's."""
-
-    report_usage: bool = True
-    _script: _Script = PrivateAttr()
-
-    def __init__(self, replies: Sequence[Any], delay: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._script = _Script(replies, delay)
-
-    @property
-    def script(self) -> _Script:
-        return self._script
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(is_chat_model=True, model_name="scripted")
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        raise AssertionError("the mind should chat, not complete")
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def _response(self, messages: Sequence[ChatMessage]) -> ChatResponse:
-        text = self._script.next([(m.role.value, m.content or "") for m in messages])
-        raw = (
-            {"usage": {"prompt_tokens": REPORTED_PROMPT, "completion_tokens": REPORTED_COMPLETION}}
-            if self.report_usage
-            else {}
-        )
-        return ChatResponse(message=ChatMessage(role="assistant", content=text), raw=raw)
-
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        self._script.enter()
-        try:
-            time.sleep(self._script.delay)
-            return self._response(messages)
-        finally:
-            self._script.leave()
-
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        self._script.enter()
-        try:
-            await asyncio.sleep(self._script.delay)
-            return self._response(messages)
-        finally:
-            self._script.leave()
+def scripted(replies: Sequence[Any], delay: float = 0.0) -> Script:
+    """Exactly ``replies`` in order (one call too many fails the test), reporting fixed usage."""
+    return Script(*replies, delay=delay, tokens=(REPORTED_PROMPT, REPORTED_COMPLETION))
 
 
 ModelFactory = Callable[..., Any]
 
 
-@pytest.fixture(params=["langchain", "llamaindex"])
+@pytest.fixture(params=list(FRAMEWORKS))
 def make_model(request: pytest.FixtureRequest) -> ModelFactory:
     """Build a scripted model of either framework: ``make_model(replies, delay=0.0)``."""
-    cls = ScriptedChatModel if request.param == "langchain" else ScriptedLlamaLLM
-    return cls
+    model_class = FRAMEWORKS[request.param]
+
+    def build(replies: Sequence[Any], delay: float = 0.0, **kwargs: Any) -> Any:
+        return model_class(scripted(replies, delay), **kwargs)
+
+    return build
 
 
 class StubMind:
@@ -311,7 +165,7 @@ def test_valid_reply_fills_fields_and_maps_aliases_to_ids(make_model: ModelFacto
 def test_prompt_shows_aliases_not_ids(make_model: ModelFactory) -> None:
     model = make_model([VALID_JSON])
     _mind(model).decide(DRAFT, CANDIDATES)
-    text = "\n".join(content for _, content in model.script.prompts[0])
+    text = "\n".join(content for _, content in model.script.conversations[0])
     assert "n1:" in text and "n2:" in text
     assert "id-support" not in text and "id-painting" not in text
     assert "speaker=Melanie" in text
@@ -401,16 +255,16 @@ def test_retry_tells_the_model_what_was_wrong(make_model: ModelFactory) -> None:
     model = make_model([bad, VALID_JSON])
     _mind(model).decide(DRAFT, CANDIDATES)
 
-    retry = model.script.prompts[1]
+    retry = model.script.conversations[1]
     assert retry[-2][1] == bad  # the bad answer is echoed as the assistant turn
     assert "links.0.strength" in retry[-1][1]
-    assert len(retry) == len(model.script.prompts[0]) + 2
+    assert len(retry) == len(model.script.conversations[0]) + 2
 
 
 def test_follow_up_turns_do_not_pile_up(make_model: ModelFactory) -> None:
     model = make_model(["not json", "still not json", VALID_JSON])
     _mind(model).decide(DRAFT, CANDIDATES)
-    first, second, third = (len(prompt) for prompt in model.script.prompts)
+    first, second, third = (len(prompt) for prompt in model.script.conversations)
     assert second == third == first + 2
 
 
@@ -496,7 +350,7 @@ def test_no_candidates_still_one_call(make_model: ModelFactory) -> None:
     model = make_model([_reply(links=[{"to": "n1", "strength": 0.9}], updates=[])])
     decision = _mind(model).decide(DRAFT, [])
     assert decision.links == []
-    assert "EXISTING NOTES:\nnone" in model.script.prompts[0][-1][1]
+    assert "EXISTING NOTES:\nnone" in model.script.conversations[0][-1][1]
     assert decision.usage.calls == 1
 
 
@@ -506,7 +360,7 @@ def test_no_candidates_still_one_call(make_model: ModelFactory) -> None:
 def test_usage_is_estimated_when_the_model_reports_none(make_model: ModelFactory) -> None:
     model = make_model([VALID_JSON], report_usage=False)
     decision = _mind(model).decide(DRAFT, CANDIDATES)
-    prompt_chars = sum(len(text) for _, text in model.script.prompts[0])
+    prompt_chars = sum(len(text) for _, text in model.script.conversations[0])
     assert decision.usage.prompt_tokens == pytest.approx(prompt_chars / 4, rel=0.1)
     assert decision.usage.completion_tokens == pytest.approx(len(VALID_JSON) / 4, rel=0.1)
 
@@ -596,7 +450,7 @@ async def test_arewrite_query(make_model: ModelFactory) -> None:
 
 
 def test_constructor_rejects_bad_arguments() -> None:
-    model = ScriptedChatModel([])
+    model = ScriptedChatModel(scripted([]))
     with pytest.raises(InvalidInput):
         LLMMind(llm=model, fallback=object())  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
@@ -612,7 +466,7 @@ def test_with_the_real_heuristic_mind_as_fallback() -> None:
     from memory.embed import HashingEmbedder
 
     fallback = heuristic.HeuristicMind(HashingEmbedder())
-    model = ScriptedChatModel([RuntimeError("down")] * 2 + [_reply(keywords=[], tags=[])])
+    model = ScriptedChatModel(scripted([RuntimeError("down")] * 2 + [_reply(keywords=[], tags=[])]))
     mind = LLMMind(llm=model, fallback=fallback, max_retries=1)
 
     fell_back = mind.decide(DRAFT, CANDIDATES)

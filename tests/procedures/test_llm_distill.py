@@ -1,9 +1,10 @@
 """LLM distillation of trajectories: ``AgenticMemory(llm=model).learn(...)`` with scripted models.
 
-The models replay a queue of replies (a JSON text, garbage, or a function of the prompt)
-and record every conversation they were sent, so the tests can read what the model saw.
-The facade tests run twice, with a LangChain ``BaseChatModel`` and a LlamaIndex
-``CustomLLM``; both report fixed token counts, so ``mem.usage`` is exact.
+The models (``tests/doubles/scripted_llm.py``) replay a ``Script`` of replies (a JSON text,
+garbage, or a function of the prompt) and record every conversation they were sent, so the
+tests can read what the model saw. The facade tests run twice, with a LangChain
+``BaseChatModel`` and a LlamaIndex ``CustomLLM``; both report fixed token counts
+(``PROMPT_TOKENS`` / ``COMPLETION_TOKENS`` a call), so ``mem.usage`` is exact.
 """
 
 from __future__ import annotations
@@ -11,24 +12,20 @@ from __future__ import annotations
 import importlib
 import json
 import threading
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from llama_index.core.llms import (
-    ChatMessage,
-    ChatResponse,
-    CompletionResponse,
-    CustomLLM,
-    LLMMetadata,
-    MockLLM,
+from doubles.scripted_llm import (
+    COMPLETION_TOKENS,
+    FRAMEWORKS,
+    PROMPT_TOKENS,
+    Script,
+    ScriptedChatModel,
 )
-from pydantic import PrivateAttr, ValidationError
+from llama_index.core.llms import MockLLM
+from pydantic import ValidationError
 
 from memory import AgenticMemory, Note
 from memory.embed import HashingEmbedder
@@ -51,8 +48,6 @@ from memory.procedures.llm_prompts import (
     build_distill_request,
 )
 
-PROMPT_TOKENS = 250
-COMPLETION_TOKENS = 40
 USER = "alfworld-agent"
 OBSERVATION = (
     "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, "
@@ -166,103 +161,22 @@ def failure_reply(**fields: Any) -> str:
     return json.dumps({**base, **fields})
 
 
-Reply = str | Callable[[str], str]
-
-
-class Script:
-    """Queued replies (garbage once the queue is empty); records every conversation."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies: deque[Reply] = deque(replies)
-        self.conversations: list[list[tuple[str, str]]] = []
-        self.lock = threading.Lock()
-
-    def push(self, *replies: Reply) -> None:
-        self.replies.extend(replies)
-
-    @property
-    def calls(self) -> int:
-        return len(self.conversations)
-
-    def prompt(self, call: int) -> str:
-        """Everything the model was sent on call ``call`` (0-based), as one text."""
-        return "\n".join(text for _, text in self.conversations[call])
-
-    def answer(self, turns: list[tuple[str, str]]) -> str:
-        with self.lock:
-            self.conversations.append(turns)
-            reply = self.replies.popleft() if self.replies else "no idea, sorry"
-        return reply("\n".join(text for _, text in turns)) if callable(reply) else reply
-
-
-class ScriptedChat(BaseChatModel):
-    """A LangChain chat model playing a ``Script``; usage in ``usage_metadata``."""
-
-    _script: Script = PrivateAttr()
-
-    def __init__(self, script: Script, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._script = script
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted-distiller"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = self._script.answer([(m.type, str(m.content)) for m in messages])
-        usage = {
-            "input_tokens": PROMPT_TOKENS,
-            "output_tokens": COMPLETION_TOKENS,
-            "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
-        }
-        message = AIMessage(content=text, usage_metadata=usage)
-        return ChatResult(generations=[ChatGeneration(message=message)])
-
-
-class ScriptedLlama(CustomLLM):
-    """A LlamaIndex LLM playing a ``Script``; usage in ``raw["usage"]`` like OpenAI's."""
-
-    _script: Script = PrivateAttr()
-
-    def __init__(self, script: Script, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._script = script
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(is_chat_model=True, model_name="scripted-distiller")
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        raise AssertionError("the distiller should chat, not complete")
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        text = self._script.answer([(m.role.value, m.content or "") for m in messages])
-        usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS}
-        return ChatResponse(
-            message=ChatMessage(role="assistant", content=text), raw={"usage": usage}
-        )
+def new_script(*replies: str | Callable[[str], str]) -> Script:
+    """``replies`` in order, then garbage: a call the test did not plan gets no lesson."""
+    return Script(*replies, then="no idea, sorry")
 
 
 ModelFactory = Callable[[Script], Any]
 
 
-@pytest.fixture(params=["langchain", "llamaindex"])
+@pytest.fixture(params=list(FRAMEWORKS))
 def make_model(request: pytest.FixtureRequest) -> ModelFactory:
-    return ScriptedChat if request.param == "langchain" else ScriptedLlama
+    return FRAMEWORKS[request.param]
 
 
 @pytest.fixture
 def script() -> Script:
-    return Script()
+    return new_script()
 
 
 @pytest.fixture
@@ -415,8 +329,8 @@ def test_a_model_concept_merges_into_the_offline_concept_of_the_same_name(
     assert "by" not in distilled(rules)
     offline.close()
 
-    script = Script(success_reply(concepts=[{**FIND, "cues": ["look for", "locate"]}]))
-    with_model = AgenticMemory(path=tmp_path, llm=ScriptedChat(script), embedder=embedder)
+    script = new_script(success_reply(concepts=[{**FIND, "cues": ["look for", "locate"]}]))
+    with_model = AgenticMemory(path=tmp_path, llm=ScriptedChatModel(script), embedder=embedder)
     try:
         with_model.learn(PUT_OK, user_id=USER)
         [find] = concepts(with_model, "find <object>")
@@ -575,8 +489,8 @@ def test_drafts_from_a_reply_of_the_wrong_outcome_are_refused() -> None:
 
 
 def test_the_distiller_on_its_own_with_a_shared_caller() -> None:
-    script = Script(success_reply())
-    distiller = LLMDistiller(llm=ScriptedChat(script), max_retries=0)
+    script = new_script(success_reply())
+    distiller = LLMDistiller(llm=ScriptedChatModel(script), max_retries=0)
     result = distiller.distill(CLEAN_OK.model_dump())
     assert result.by == "llm" and result.usage == spent(calls=1)
     assert [d.kind for d in result.drafts] == ["procedure", "concept", "concept"]
