@@ -5,45 +5,36 @@
     plausible_reply()      NoteRequestView -> a realistic reply (keywords, tags, context,
                            links to 1-2 shown aliases, an evolution of one of them)
     count_tokens()         cl100k_base through tiktoken, else about four characters a token
-    Replier                the shared engine: queued faults first, then plausible replies;
-                           usage, per-call records and in-flight counts
-     ├── ScriptedChatModel a LangChain ``BaseChatModel`` around a Replier
-     └── ScriptedLlamaLLM  a LlamaIndex ``CustomLLM`` around a Replier
+    Replier                a ``Replay`` engine: queued faults first, then plausible replies;
+                           counted usage and per-call records
     FAULTS                 the faults a Replier can play, by name
+    MODELS                 framework name -> scripted model class, built around a Replier
 
 The reply is built from the prompt the model receives, never from the benchmark's own
-data, so it exercises the real prompt -> alias -> id path. Both models report usage the
-way their framework's real integrations do (``AIMessage.usage_metadata``; OpenAI-style
-``raw["usage"]`` for LlamaIndex), with prompt tokens counted over the messages sent.
+data, so it exercises the real prompt -> alias -> id path. The models themselves are the
+tests' doubles (``tests/doubles/scripted_llm.py``: the LangChain ``BaseChatModel`` and
+LlamaIndex ``CustomLLM`` adapters, the wait / raise / concurrency mechanics), so the
+benchmarks and the tests drive the mind through one implementation. They report usage
+the way their framework's real integrations do (``AIMessage.usage_metadata``;
+OpenAI-style ``raw["usage"]`` for LlamaIndex); here the prompt tokens are counted over
+the messages sent. Importing this module needs the repository root on ``sys.path``
+(the benchmark scripts put it first, to measure this checkout).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
-import threading
-import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from llama_index.core.llms import (
-    ChatMessage,
-    ChatResponse,
-    CompletionResponse,
-    CustomLLM,
-    LLMMetadata,
-)
-from pydantic import PrivateAttr
+from tests.doubles.scripted_llm import FRAMEWORKS, Answer, Planned, Replay
 
 __all__ = [
     "FAULTS",
@@ -51,8 +42,6 @@ __all__ = [
     "CallRecord",
     "NoteRequestView",
     "Replier",
-    "ScriptedChatModel",
-    "ScriptedLlamaLLM",
     "count_tokens",
     "plausible_reply",
     "read_note_request",
@@ -300,15 +289,11 @@ class CallRecord:
     candidate_tokens: int = 0
 
 
-@dataclass
-class _Planned:
-    delay: float
-    text: str | None = None
-    error: BaseException | None = None
-
-
-class Replier:
+class Replier(Replay):
     """Answers chat messages: queued faults first, then plausible replies.
+
+    The waiting, raising and in-flight counting (``in_flight``, ``peak``) are ``Replay``'s;
+    this class decides each call and records what it cost.
 
     Args:
         hang: Seconds a ``timeout`` fault sleeps before answering (the caller gives up sooner).
@@ -318,18 +303,16 @@ class Replier:
         ```python
         replier = Replier(hang=1.0)
         replier.queue("exception", "invalid-json")  # the next two calls fail, then clean
-        model = ScriptedChatModel(replier=replier)
+        model = MODELS["langchain"](replier)
         ```
     """
 
     def __init__(self, *, hang: float = 1.0, delay: float = 0.0) -> None:
+        super().__init__()
         self.hang = hang
         self.delay = delay
         self.records: list[CallRecord] = []
-        self.in_flight = 0
-        self.peak = 0
         self._faults: deque[str] = deque()
-        self._lock = threading.Lock()
 
     def queue(self, *faults: str) -> None:
         """Play ``faults`` on the next calls, one each, before plausible replies resume."""
@@ -365,18 +348,22 @@ class Replier:
             return ""
         return text
 
-    def plan(self, messages: Sequence[tuple[str, str]]) -> tuple[_Planned, CallRecord]:
+    def plan(self, messages: list[tuple[str, str]]) -> Planned:
         """Decide what this call does and record it (thread-safe)."""
         with self._lock:
             fault = self._faults.popleft() if self._faults else "ok"
         view = read_note_request(messages)
         prompt = _prompt_tokens(messages)
-        if fault == "exception":
-            planned = _Planned(self.delay, error=ConnectionError("connection reset (scripted)"))
-        else:
-            delay = self.hang if fault == "timeout" else self.delay
-            planned = _Planned(delay, text=self._text(fault, view))
-        completion = count_tokens(planned.text or "")
+        reply = ""  # a dropped connection returns nothing, so it costs no completion tokens
+        if fault != "exception":
+            reply = self._text(fault, view)
+        completion = count_tokens(reply)
+        delay = self.hang if fault == "timeout" else self.delay
+        outcome: Answer | BaseException = (
+            ConnectionError("connection reset (scripted)")
+            if fault == "exception"
+            else Answer(reply, prompt, completion)
+        )
         record = CallRecord(fault, prompt, completion, len(view.shown) if view else 0)
         if view is not None:
             user = next(text for _, text in messages if text.startswith("NEW NOTE ("))
@@ -386,152 +373,8 @@ class Replier:
             record.candidate_tokens = count_tokens(existing)
         with self._lock:
             self.records.append(record)
-        return planned, record
-
-    def enter(self) -> None:
-        """A call starts (tracks the peak of concurrent calls)."""
-        with self._lock:
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-
-    def leave(self) -> None:
-        """A call ends."""
-        with self._lock:
-            self.in_flight -= 1
-
-    def answer(self, messages: Sequence[tuple[str, str]]) -> tuple[str, CallRecord]:
-        """Blocking: sleep as planned, then raise or return the reply text."""
-        self.enter()
-        try:
-            planned, record = self.plan(messages)
-            time.sleep(planned.delay)
-            if planned.error is not None:
-                raise planned.error
-            return planned.text or "", record
-        finally:
-            self.leave()
-
-    async def aanswer(self, messages: Sequence[tuple[str, str]]) -> tuple[str, CallRecord]:
-        """Async twin of ``answer``."""
-        self.enter()
-        try:
-            planned, record = self.plan(messages)
-            await asyncio.sleep(planned.delay)
-            if planned.error is not None:
-                raise planned.error
-            return planned.text or "", record
-        finally:
-            self.leave()
+        return Planned(delay, outcome)
 
 
-_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
-
-
-class ScriptedChatModel(BaseChatModel):
-    """A LangChain chat model answering through a ``Replier``, with ``usage_metadata``."""
-
-    _replier: Replier = PrivateAttr()
-
-    def __init__(self, *, replier: Replier | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._replier = replier or Replier()
-
-    @property
-    def replier(self) -> Replier:
-        """The engine behind this model."""
-        return self._replier
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted-locomo"
-
-    @staticmethod
-    def _turns(messages: list[BaseMessage]) -> list[tuple[str, str]]:
-        return [(_ROLES.get(m.type, m.type), str(m.content)) for m in messages]
-
-    @staticmethod
-    def _result(text: str, record: CallRecord) -> ChatResult:
-        usage = {
-            "input_tokens": record.prompt_tokens,
-            "output_tokens": record.completion_tokens,
-            "total_tokens": record.prompt_tokens + record.completion_tokens,
-        }
-        message = AIMessage(content=text, usage_metadata=usage)  # type: ignore[arg-type]
-        return ChatResult(generations=[ChatGeneration(message=message)])
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._result(*self._replier.answer(self._turns(messages)))
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._result(*await self._replier.aanswer(self._turns(messages)))
-
-
-class ScriptedLlamaLLM(CustomLLM):
-    """A LlamaIndex chat LLM answering through a ``Replier``; usage in ``raw["usage"]``."""
-
-    _replier: Replier = PrivateAttr()
-
-    def __init__(self, *, replier: Replier | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._replier = replier or Replier()
-
-    @property
-    def replier(self) -> Replier:
-        """The engine behind this model."""
-        return self._replier
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        """A chat model without function calling (the mind asks for JSON in text)."""
-        return LLMMetadata(is_chat_model=True, model_name="scripted-locomo")
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        """Completion: answered like a one-message chat."""
-        text, _ = self._replier.answer([("user", prompt)])
-        return CompletionResponse(text=text)
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-        """Streaming is not scripted."""
-        raise NotImplementedError("the scripted model does not stream")
-
-    @staticmethod
-    def _turns(messages: Sequence[ChatMessage]) -> list[tuple[str, str]]:
-        return [(m.role.value, m.content or "") for m in messages]
-
-    @staticmethod
-    def _response(text: str, record: CallRecord) -> ChatResponse:
-        usage = {
-            "prompt_tokens": record.prompt_tokens,
-            "completion_tokens": record.completion_tokens,
-        }
-        return ChatResponse(
-            message=ChatMessage(role="assistant", content=text), raw={"usage": usage}
-        )
-
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        """Answer a chat."""
-        return self._response(*self._replier.answer(self._turns(messages)))
-
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        """Async twin of ``chat``."""
-        return self._response(*await self._replier.aanswer(self._turns(messages)))
-
-
-ModelFactory = Callable[[Replier], Any]
-MODELS: dict[str, ModelFactory] = {
-    "langchain": lambda replier: ScriptedChatModel(replier=replier),
-    "llamaindex": lambda replier: ScriptedLlamaLLM(replier=replier),
-}
-"""Framework name -> a scripted model of that framework around a ``Replier``."""
+MODELS = FRAMEWORKS
+"""Framework name -> a scripted model class of that framework, called with a ``Replier``."""
