@@ -22,7 +22,7 @@ import resource
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,14 @@ __all__ = [
     "load_engine",
     "load_locomo",
     "load_minilm",
-    "parse_session_date",
     "peak_rss_mb",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+from memory.conversations import conversation_items  # noqa: E402
 
 LOCOMO_CONVERSATIONS: tuple[str, ...] = ("26", "30", "41", "42", "43")
 CATEGORY_NAMES: dict[int, str] = {
@@ -54,8 +55,6 @@ CATEGORY_NAMES: dict[int, str] = {
     3: "open-domain",
     4: "single-hop",
 }
-_SESSION_KEY = re.compile(r"session_(\d+)")
-_SESSION_DATE_FORMAT = "%I:%M %p on %d %B, %Y"
 
 
 @dataclass(frozen=True)
@@ -98,40 +97,19 @@ def data_dir() -> Path:
     return REPO_ROOT.parent / "shared" / "data"
 
 
-def parse_session_date(text: str) -> datetime:
-    """Parse a LoCoMo session date such as ``"1:56 pm on 8 May, 2023"``.
-
-    LoCoMo gives no time zone; the wall-clock time is taken as UTC so every stamp
-    is timezone-aware like the engine's own.
-    """
-    return datetime.strptime(text.strip(), _SESSION_DATE_FORMAT).replace(tzinfo=timezone.utc)
-
-
-def turn_text(raw: dict[str, Any]) -> str:
-    """``"Speaker: text"`` plus ``" [shares <caption>]"`` when the turn shares an image."""
-    text = f"{raw['speaker']}: {raw['text']}"
-    caption = raw.get("blip_caption")
-    return f"{text} [shares {caption}]" if caption else text
-
-
 def conversation_turns(conversation: str, raw: dict[str, Any]) -> list[Turn]:
-    """Every turn of one conversation, sessions in numeric order."""
-    sessions = sorted(int(match.group(1)) for key in raw if (match := _SESSION_KEY.fullmatch(key)))
-    turns: list[Turn] = []
-    for number in sessions:
-        when = parse_session_date(raw[f"session_{number}_date_time"])
-        turns.extend(
-            Turn(
-                conversation=conversation,
-                dia_id=item["dia_id"],
-                speaker=item["speaker"],
-                session=number,
-                text=turn_text(item),
-                timestamp=when,
-            )
-            for item in raw[f"session_{number}"]
+    """Every turn of one conversation, sessions in numeric order (see ``conversation_items``)."""
+    return [
+        Turn(
+            conversation=conversation,
+            dia_id=item["metadata"]["dia_id"],
+            speaker=item["metadata"]["speaker"],
+            session=item["metadata"]["session"],
+            text=item["content"],
+            timestamp=item["timestamp"],
         )
-    return turns
+        for item in conversation_items(raw)
+    ]
 
 
 def conversation_questions(conversation: str, raw: dict[str, Any]) -> list[Question]:

@@ -27,7 +27,6 @@ Data: ``$ZETTELMEM_DATA/locomo`` (default ``../shared/data`` beside the reposito
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -50,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scripted_llm import MODELS, Replier, tokenizer_name  # noqa: E402
 
 from memory import AgenticMemory  # noqa: E402
+from memory.conversations import conversation_items  # noqa: E402
 
 __all__ = ["CostReport", "load_turns", "main", "measure"]
 
@@ -73,33 +73,7 @@ def load_turns(conversation: str) -> list[dict[str, Any]]:
     path = LOCOMO / f"{conversation}.json"
     if not path.exists():
         sys.exit(f"data not found: {path} (set ZETTELMEM_DATA to the shared data folder)")
-    data = json.loads(path.read_text())
-    data = data.get("conversation", data)
-    sessions = sorted(
-        (int(key.rsplit("_", 1)[1]), turns)
-        for key, turns in data.items()
-        if key.startswith("session_") and isinstance(turns, list)
-    )
-    items = []
-    for number, turns in sessions:
-        when = data[f"session_{number}_date_time"]
-        for turn in turns:
-            content = f"{turn['speaker']}: {turn['text']}"
-            if turn.get("blip_caption"):
-                content += f" [shares {turn['blip_caption']}]"
-            items.append(
-                {
-                    "content": content,
-                    "timestamp": when,
-                    "metadata": {
-                        "dia_id": turn["dia_id"],
-                        "speaker": turn["speaker"],
-                        "session": number,
-                    },
-                    "user_id": f"locomo-{conversation}",
-                }
-            )
-    return items
+    return conversation_items(path, user_id=f"locomo-{conversation}")
 
 
 def conversations() -> list[str]:

@@ -26,12 +26,12 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from memory import AgenticMemory  # noqa: E402
+from memory.conversations import conversation_items  # noqa: E402
 
 USER = "locomo-26"
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
@@ -50,31 +50,6 @@ def make_memory() -> AgenticMemory:
     return AgenticMemory(embedder=choice)
 
 
-def turns(conversation: dict[str, Any], sessions: int) -> list[dict[str, Any]]:
-    """One ``add_many`` item per turn: ``"Speaker: text [shares <caption>]"``."""
-    items = []
-    numbers = sorted(
-        int(key.split("_")[1])
-        for key in conversation
-        if key.startswith("session_") and key.count("_") == 1
-    )
-    for number in numbers[:sessions]:
-        when = conversation[f"session_{number}_date_time"]
-        for turn in conversation[f"session_{number}"]:
-            content = f"{turn['speaker']}: {turn['text']}"
-            if turn.get("blip_caption"):
-                content += f" [shares {turn['blip_caption']}]"
-            items.append(
-                {
-                    "content": content,
-                    "timestamp": when,
-                    "metadata": {"dia_id": turn["dia_id"], "session": number},
-                    "user_id": USER,
-                }
-            )
-    return items
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -85,7 +60,9 @@ def main() -> None:
 
     path = data_dir() / "locomo" / "26.json"
     record = json.loads(path.read_text())
-    items = turns(record.get("conversation", record), args.sessions)
+    items = conversation_items(
+        record, sessions=args.sessions, metadata_keys=("dia_id", "session"), user_id=USER
+    )
 
     start = time.perf_counter()
     memory = make_memory()

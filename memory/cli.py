@@ -11,34 +11,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+
+from memory.conversations import conversation_items
+from memory.errors import InvalidInput
 
 __all__ = ["main"]
 
 _DEFAULT_DEMO = Path("examples/data/conversation.json")
-
-
-def _turns(conversation: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every turn of a LoCoMo-layout conversation as ``add_many`` items."""
-    body = conversation.get("conversation", conversation)
-    items: list[dict[str, Any]] = []
-    session = 1
-    while f"session_{session}" in body:
-        when = body.get(f"session_{session}_date_time")
-        for turn in body[f"session_{session}"]:
-            text = f"{turn['speaker']}: {turn['text']}"
-            if turn.get("blip_caption"):
-                text += f" [shares {turn['blip_caption']}]"
-            items.append(
-                {
-                    "content": text,
-                    "timestamp": when,
-                    "metadata": {"dia_id": turn["dia_id"], "speaker": turn["speaker"]},
-                    "user_id": "demo",
-                }
-            )
-        session += 1
-    return items
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -49,7 +28,13 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"no conversation file at {source}; pass --file (LoCoMo layout)", file=sys.stderr)
         return 2
     conversation = json.loads(source.read_text(encoding="utf-8"))
-    items = _turns(conversation)
+    try:
+        items = conversation_items(
+            conversation, metadata_keys=("dia_id", "speaker"), user_id="demo"
+        )
+    except InvalidInput as exc:
+        print(f"{source} is not a LoCoMo-layout conversation: {exc}", file=sys.stderr)
+        return 2
     with AgenticMemory(args.path) as mem:
         notes = mem.add_many(items, show_progress=True)
         print(f"\nstored {len(notes)} notes; a few of them:")
