@@ -14,12 +14,17 @@ reading records.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from memory.model import Note, Scope
 
 __all__ = ["Catalog"]
+
+# Beyond this many distinct (scope, kind) pairs, counting what a scope sees would cost
+# more than the query it is meant to size.
+_MAX_GROUPS_TO_COUNT = 512
 
 
 class _Entry(NamedTuple):
@@ -36,6 +41,7 @@ class Catalog:
         self._successor: dict[str, str] = {}
         # One Scope object per distinct scope: 100k notes in a few scopes share them.
         self._scopes: dict[Scope, Scope] = {}
+        self._groups: Counter[tuple[Scope, str]] = Counter()
         self.complete = False
 
     def __len__(self) -> int:
@@ -44,24 +50,42 @@ class Catalog:
     def record(self, notes: Iterable[Note]) -> None:
         """Add or replace these notes' entries."""
         for note in notes:
-            self._unthread(note.id)
+            self._drop(note.id)
             scope = note.scope
             scope = self._scopes.setdefault(scope, scope)
             self._entries[note.id] = _Entry(scope, note.kind, note.follows)
+            self._groups[(scope, note.kind)] += 1
             if note.follows is not None:
                 self._successor[note.follows] = note.id
 
     def forget(self, note_ids: Iterable[str]) -> None:
         """Drop these notes' entries (unknown ids are ignored)."""
         for note_id in note_ids:
-            self._unthread(note_id)
-            self._entries.pop(note_id, None)
+            self._drop(note_id)
 
-    def _unthread(self, note_id: str) -> None:
-        entry = self._entries.get(note_id)
-        if entry is not None and entry.follows is not None:
-            if self._successor.get(entry.follows) == note_id:
-                del self._successor[entry.follows]
+    def _drop(self, note_id: str) -> None:
+        entry = self._entries.pop(note_id, None)
+        if entry is None:
+            return
+        group = (entry.scope, entry.kind)
+        self._groups[group] -= 1
+        if not self._groups[group]:
+            del self._groups[group]
+        if entry.follows is not None and self._successor.get(entry.follows) == note_id:
+            del self._successor[entry.follows]
+
+    def count_visible(
+        self, scope: Scope, *, kinds: Sequence[str] | None = None, exact_scope: bool = False
+    ) -> int | None:
+        """How many notes ``scope`` sees (``None`` when there are too many groups to count)."""
+        if len(self._groups) > _MAX_GROUPS_TO_COUNT:
+            return None
+        return sum(
+            count
+            for (group_scope, kind), count in self._groups.items()
+            if (group_scope == scope if exact_scope else scope.admits(group_scope))
+            and (kinds is None or kind in kinds)
+        )
 
     def visible(
         self,
@@ -73,17 +97,18 @@ class Catalog:
     ) -> set[str]:
         """Which of ``ids`` exist, are visible in ``scope`` and are of one of ``kinds``."""
         out: set[str] = set()
+        # Scopes are interned and few: judge each once per call, not once per note.
+        verdicts: dict[int, bool] = {}
         for note_id in ids:
             entry = self._entries.get(note_id)
             if entry is None:
                 continue
-            if exact_scope and entry.scope != scope:
-                continue
-            if not scope.admits(entry.scope):
-                continue
-            if kinds is not None and entry.kind not in kinds:
-                continue
-            out.add(note_id)
+            admitted = verdicts.get(id(entry.scope))
+            if admitted is None:
+                admitted = (entry.scope == scope) if exact_scope else scope.admits(entry.scope)
+                verdicts[id(entry.scope)] = admitted
+            if admitted and (kinds is None or entry.kind in kinds):
+                out.add(note_id)
         return out
 
     def thread(self, note_id: str) -> tuple[str | None, str | None]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -240,6 +241,22 @@ class ChromaNoteStore:
             )
         if self._catalog is not None:
             self._catalog.record(note for note, _, _ in chunk)
+        if self._cache_size:
+            # Write-through: a search right after an import reads the new notes from
+            # memory. Copies, because the caller keeps (and may change) the notes.
+            self._remember(
+                {
+                    note.id: StoredNote(_detached(note), meta["history"])
+                    for (note, _, _), meta in zip(chunk, metadatas, strict=True)
+                }
+            )
+
+    def _remember(self, fresh: dict[str, StoredNote]) -> None:
+        for note_id, stored in fresh.items():
+            self._cache[note_id] = StoredNote(stored.note, stored.history_raw)
+            self._cache.move_to_end(note_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     def _distrust_catalog(self) -> None:
         if self._catalog is not None:
@@ -355,10 +372,7 @@ class ChromaNoteStore:
             fresh = self._stored(result, with_vectors, True)
             found.update(fresh)
             if self._cache_size:
-                for note_id, stored in fresh.items():
-                    self._cache[note_id] = StoredNote(stored.note, stored.history_raw)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                self._remember(fresh)
         return found
 
     def nearest(
@@ -375,9 +389,11 @@ class ChromaNoteStore:
 
         Chroma's ``where`` makes an HNSW query 5-25x slower (measured: 2 ms without,
         12-54 ms with, at 10k notes), so when this store may cache (it is the only
-        writer) the query first runs unfiltered with a wider fan-out and the hits
-        are filtered here; only a row left short of ``n`` is asked again with
-        ``where`` (a small scope among many notes).
+        writer) the query runs unfiltered, asking for enough hits that ``n`` of them
+        are likely visible, and the hits are filtered here. The catalog's count of
+        what the scope sees sizes that fan-out (exactly ``n`` when the scope sees
+        everything); a row still short of ``n``, or a scope seeing too small a share
+        of the store, is asked with ``where``.
         """
         if n <= 0 or len(vectors) == 0:
             return [[] for _ in range(len(vectors))]
@@ -385,13 +401,11 @@ class ChromaNoteStore:
         queries = np.asarray(vectors, dtype=np.float32)
         if where is None or not self._cache_size:
             return self._query(queries, n, where)
-        catalog = self._catalog
-        total = len(catalog) if catalog is not None and catalog.complete else self.count()
-        # 4x covers a scope holding most notes; a smaller scope falls back to ``where``.
-        # (A fixed floor would make link-candidate queries, n=8, read 25x too much.)
-        fanout = min(total, 4 * n)
+        fanout, total = self._fanout(n, scope, kinds, filters, exact_scope)
         if fanout == 0:
             return [[] for _ in range(len(queries))]
+        if fanout < 0:
+            return self._query(queries, n, where)
         rows = self._query(queries, fanout, None)
         seen = {note_id for row in rows for note_id, _ in row}
         visible = self.visible_ids(
@@ -404,6 +418,34 @@ class ChromaNoteStore:
                 kept = self._query(queries[index : index + 1], n, where)[0]
             out.append(kept)
         return out
+
+    def _fanout(
+        self,
+        n: int,
+        scope: Scope,
+        kinds: Sequence[str] | None,
+        filters: dict[str, Any] | None,
+        exact_scope: bool,
+    ) -> tuple[int, int]:
+        """``(hits to ask unfiltered, notes stored)``; 0: nothing to find, -1: use ``where``."""
+        catalog = self._catalog if self._catalog is not None and self._catalog.complete else None
+        total = len(catalog) if catalog is not None else self.count()
+        if total == 0:
+            return 0, 0
+        seen = None
+        if catalog is not None and filters is None:
+            seen = catalog.count_visible(scope, kinds=kinds, exact_scope=exact_scope)
+        if seen is None:
+            # Unknown share: 4x covers a scope holding most notes. (A fixed floor would
+            # make link-candidate queries, n=8, read 25x too much.)
+            return min(total, 4 * n), total
+        if seen == 0:
+            return 0, total
+        if seen == total:
+            return min(total, n), total
+        # 1.5x margin over the expected share; past 8x the filtered query is cheaper.
+        fanout = math.ceil(1.5 * n * total / seen)
+        return (min(total, fanout) if fanout <= 8 * n else -1), total
 
     def _query(
         self, queries: np.ndarray, n: int, where: dict[str, Any] | None

@@ -112,3 +112,35 @@ def test_reopened_store_ranks_like_the_one_that_wrote_it(tmp_path) -> None:  # t
         before = {query: ranking(memory, query) for query in QUERIES}
     with AgenticMemory(path=tmp_path / "mem", embedder=embedder) as memory:
         assert {query: ranking(memory, query) for query in QUERIES} == before
+
+
+@pytest.mark.parametrize("small_share", [0.02, 0.3, 0.6])
+def test_dense_fan_out_sized_by_the_scope_share_finds_the_same_notes(small_share: float) -> None:
+    """Scopes seeing 2 %, 30 % or 60 % of the store: unfiltered fan-out or ``where``."""
+    total = 300
+    small = int(total * small_share)
+    memories = [
+        AgenticMemory(embedder=HashingEmbedder(), read_cache_size=size) for size in (20_000, 0)
+    ]
+    items = [
+        {
+            "content": f"{'Ann' if i < small else 'Bob'}: entry {i} about topic {i % 17} and "
+            f"colour {i % 7}",
+            "user_id": "small" if i < small else "big",
+        }
+        for i in range(total)
+    ]
+    try:
+        for memory in memories:
+            memory.add_many(items)
+        for query in ("topic 3 colour 2", "entry 5", "colour 6 topic 11"):
+            for user in ("small", "big"):
+                cached, uncached = (ranking(m, query, user_id=user) for m in memories)
+                # HNSW is approximate, filtered or not: near-equal cosines may swap
+                # places in the dense list, so compare the notes found, not exact scores.
+                assert {c for c, _ in cached} == {c for c, _ in uncached}
+                assert len(cached) == 5
+                assert all(c.startswith("Ann" if user == "small" else "Bob") for c, _ in cached)
+    finally:
+        for memory in memories:
+            memory.close()
