@@ -238,7 +238,7 @@ def run_engine(
 
 ABLATIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("RRF k=60 (not 5)", {"rrf_k": 60}, {}),
-    ("no speaker boost", {"speaker_boost": 0.0}, {}),
+    ("+ speaker boost 0.5", {"speaker_boost": 0.5}, {}),
     ("no thread context", {"thread_weights": (0.0, 0.0)}, {}),
     ("+ link expansion", {}, {"expand_links": True}),
 ]
