@@ -200,9 +200,8 @@ class ReadingMethods:
         )
         if self.speaker_boost:
             self._boost_named_speakers(query, fused)
-        visible = self._store.visible_ids(list(fused), scope, kinds=kinds, filters=filters)
-        fused = {nid: score for nid, score in fused.items() if nid in visible}
         threads = self._store.thread_neighbours(list(fused), scope, kinds=kinds, filters=filters)
+        fused = {nid: score for nid, score in fused.items() if nid in threads}
         scored = thread_context_scores(
             fused, threads, before=self.thread_weights[0], after=self.thread_weights[1]
         )

@@ -469,20 +469,24 @@ class ChromaNoteStore:
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
     ) -> dict[str, tuple[str | None, str | None]]:
-        """``id -> (predecessor, successor)`` in the conversation thread (``follows``).
+        """``id -> (predecessor, successor)`` for each of ``ids`` that is visible.
 
-        A neighbour that is missing or not visible under the scope, kinds and
-        filters is ``None``, so relevance never flows to a note this search may
-        not return.
+        Ids that are missing or not visible under the scope, kinds and filters
+        are left out; a neighbour that is not visible is ``None``, so relevance
+        never flows to a note this search may not return.
         """
         unique = list(dict.fromkeys(ids))
         catalog = self._catalog
         if filters is None and catalog is not None and catalog.complete:
-            pairs = {note_id: catalog.thread(note_id) for note_id in unique}
+            shown = catalog.visible(unique, scope, kinds=kinds)
+            pairs = {note_id: catalog.thread(note_id) for note_id in unique if note_id in shown}
         else:
-            pairs = self._thread_pairs_from_records(unique)
+            pairs = self._visible_thread_pairs(unique, scope, kinds, filters)
         named = {n for pair in pairs.values() for n in pair if n is not None}
-        visible = self.visible_ids(list(named), scope, kinds=kinds, filters=filters)
+        # Neighbours among the visible ids need no second look.
+        visible = set(pairs) | self.visible_ids(
+            list(named - set(pairs)), scope, kinds=kinds, filters=filters
+        )
         return {
             note_id: (
                 before if before in visible else None,
@@ -491,15 +495,23 @@ class ChromaNoteStore:
             for note_id, (before, after) in pairs.items()
         }
 
-    def _thread_pairs_from_records(
-        self, ids: list[str]
+    def _visible_thread_pairs(
+        self,
+        ids: list[str],
+        scope: Scope,
+        kinds: Sequence[str] | None,
+        filters: dict[str, Any] | None,
     ) -> dict[str, tuple[str | None, str | None]]:
-        if not ids:
-            return {}
+        """:meth:`thread_neighbours`'s pairs from Chroma records (no catalog to ask)."""
         found = self._lookup(ids, False)
+        shown = [
+            note_id
+            for note_id in ids
+            if note_id in found and _visible(found[note_id].note, scope, False, kinds, filters)
+        ]
         successors: dict[str, str] = {}
-        for start in range(0, len(ids), self._batch):
-            chunk = ids[start : start + self._batch]
+        for start in range(0, len(shown), self._batch):
+            chunk = shown[start : start + self._batch]
             page: dict[str, Any] = _translated(
                 "get successors",
                 partial(self._notes.get, where={"follows": {"$in": chunk}}, include=["metadatas"]),
@@ -507,11 +519,7 @@ class ChromaNoteStore:
             for note_id, meta in zip(page["ids"], page["metadatas"], strict=True):
                 successors[str(meta["follows"])] = note_id
         return {
-            note_id: (
-                found[note_id].note.follows if note_id in found else None,
-                successors.get(note_id),
-            )
-            for note_id in ids
+            note_id: (found[note_id].note.follows, successors.get(note_id)) for note_id in shown
         }
 
     def matching_ids(
