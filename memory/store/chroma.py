@@ -258,6 +258,11 @@ class ChromaNoteStore:
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
+    def _trusted_catalog(self) -> Catalog | None:
+        """The catalog, when it is complete and in step with the store (else ``None``)."""
+        catalog = self._catalog
+        return catalog if catalog is not None and catalog.complete else None
+
     def _distrust_catalog(self) -> None:
         if self._catalog is not None:
             self._catalog.complete = False
@@ -344,8 +349,9 @@ class ChromaNoteStore:
         exact_scope: bool = False,
     ) -> set[str]:
         """Which of ``ids`` exist and pass the scope / kind / metadata filters (no copies)."""
-        if filters is None and self._catalog is not None and self._catalog.complete:
-            return self._catalog.visible(ids, scope, kinds=kinds, exact_scope=exact_scope)
+        catalog = self._trusted_catalog()
+        if filters is None and catalog is not None:
+            return catalog.visible(ids, scope, kinds=kinds, exact_scope=exact_scope)
         found = self._lookup(list(dict.fromkeys(ids)), False)
         return {
             note_id
@@ -428,7 +434,7 @@ class ChromaNoteStore:
         exact_scope: bool,
     ) -> tuple[int, int]:
         """``(hits to ask unfiltered, notes stored)``; 0: nothing to find, -1: use ``where``."""
-        catalog = self._catalog if self._catalog is not None and self._catalog.complete else None
+        catalog = self._trusted_catalog()
         total = len(catalog) if catalog is not None else self.count()
         if total == 0:
             return 0, 0
@@ -476,8 +482,8 @@ class ChromaNoteStore:
         never flows to a note this search may not return.
         """
         unique = list(dict.fromkeys(ids))
-        catalog = self._catalog
-        if filters is None and catalog is not None and catalog.complete:
+        catalog = self._trusted_catalog()
+        if filters is None and catalog is not None:
             shown = catalog.visible(unique, scope, kinds=kinds)
             pairs = {note_id: catalog.thread(note_id) for note_id in unique if note_id in shown}
         else:
