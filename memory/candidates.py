@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memory.model import Event, Note, Scope
+from memory.model import Note, Scope
 from memory.store.chroma import ChromaNoteStore
+from memory.store.history import History
 
 __all__ = ["PendingNote", "store_candidates", "merge_candidates"]
 
@@ -23,7 +24,7 @@ class PendingNote:
 
     note: Note
     vector: np.ndarray | None  # None: a stored neighbour whose vector stays as it is
-    history: list[Event]
+    history: History
     previous: Note | None = None  # the stored version being replaced, if any
 
 
@@ -46,7 +47,7 @@ def store_candidates(
                 if stored is None:
                     continue
                 pending = PendingNote(
-                    note=stored.note, vector=None, history=stored.history, previous=stored.note
+                    note=stored.note, vector=None, history=stored.log, previous=stored.note
                 )
                 out[index].append((similarity, pending))
     return out

@@ -71,7 +71,7 @@ class EditingMethods:
                 after=note.model_dump(mode="json", include=set(changes)),
                 reason="updated by the caller",
             )
-            self._store.write([(note, vector, [*stored.history, event])], {note.id: stored.note})
+            self._store.write([(note, vector, stored.log.plus(event))], {note.id: stored.note})
             self._index.upsert([(note.id, index_text(note), note.scope, note.kind)])
             return note
 
@@ -143,7 +143,7 @@ class EditingMethods:
                 reason=reason,
             )
             # Tombstone first: if we die mid-way, repair() finishes the deletion.
-            self._store.entomb(stored.note, [*stored.history, event])
+            self._store.entomb(stored.note, stored.log.plus(event))
             self._unlink_and_remove(stored.note)
             return stored.note
 
@@ -162,7 +162,7 @@ class EditingMethods:
                 before={"link": note.id},
                 reason=f"linked note {note.id} was deleted",
             )
-            records.append((changed, None, [*neighbour.history, event]))
+            records.append((changed, None, neighbour.log.plus(event)))
         self._store.write(records, {r[0].id: linked[r[0].id].note for r in records})
         self._store.remove([note.id])
         self._index.remove([note.id])
@@ -200,7 +200,7 @@ class EditingMethods:
                         before=stored.note.model_dump(mode="json"),
                         reason=f"delete_all({scope.model_dump(exclude_none=True)})",
                     )
-                    tombstones.append((stored.note, [*stored.history, event]))
+                    tombstones.append((stored.note, stored.log.plus(event)))
                 self._store.entomb_many(tombstones)
                 self._store.remove(list(chunk))
                 self._index.remove(chunk)

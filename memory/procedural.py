@@ -287,7 +287,7 @@ class ProceduralMemory:
                 reason=reason,
                 actor="procedures",
             )
-            records.append((note, None, [*stored.history, event]))
+            records.append((note, None, stored.log.plus(event)))
         self._store.write(records, {a: found[a].note, b: found[b].note})
 
     def _rewrite(
@@ -308,7 +308,7 @@ class ProceduralMemory:
         if index_text(updated) != index_text(stored.note):
             vector = self._embed([index_text(updated)])[0]
             self._index.upsert([(updated.id, index_text(updated), updated.scope, updated.kind)])
-        self._store.write([(updated, vector, [*stored.history, event])], {note.id: stored.note})
+        self._store.write([(updated, vector, stored.log.plus(event))], {note.id: stored.note})
         return updated
 
     # ---- recall ------------------------------------------------------------------------------
@@ -425,7 +425,7 @@ class ProceduralMemory:
                     after={k: getattr(note, k) for k in ("retrieved_count", "success_count")},
                     reason="task succeeded" if success else "task failed",
                 )
-                records.append((note, None, [*stored.history, event]))
+                records.append((note, None, stored.log.plus(event)))
             self._store.write(records, {n: found[n].note for n in unique})
             self._feedback_calls += 1
             every = self.auto_prune_every

@@ -29,7 +29,8 @@ import numpy as np
 from memory.errors import StoreError, StoreUnavailable
 from memory.model import Event, Note, Scope
 from memory.store.catalog import Catalog
-from memory.store.codec import decode_history, decode_note, encode_note
+from memory.store.codec import decode_note, encode_note
+from memory.store.history import History, decode_history
 from memory.store.where import build_where, filters_match
 
 __all__ = ["ChromaNoteStore", "StoredNote"]
@@ -51,7 +52,13 @@ class StoredNote:
 
     @property
     def history(self) -> list[Event]:
+        """Every event, decoded (for reading; writes append to :attr:`log`)."""
         return decode_history(self.history_raw)
+
+    @property
+    def log(self) -> History:
+        """The history to append new events to, left encoded."""
+        return History(self.history_raw)
 
 
 def _is_connection_error(exc: BaseException) -> bool:
@@ -157,7 +164,7 @@ class ChromaNoteStore:
 
     def write(
         self,
-        records: Sequence[tuple[Note, np.ndarray | None, list[Event]]],
+        records: Sequence[tuple[Note, np.ndarray | None, History]],
         previous: dict[str, Note] | None = None,
     ) -> None:
         """Write notes with their full history: new vectors first, then metadata-only.
@@ -197,7 +204,7 @@ class ChromaNoteStore:
                 raise
 
     def _undo_created(
-        self, written: Sequence[tuple[Note, Any, list[Event]]], previous: dict[str, Note]
+        self, written: Sequence[tuple[Note, Any, History]], previous: dict[str, Note]
     ) -> None:
         created = [note.id for note, _, _ in written if note.id not in previous]
         if not created:
@@ -213,7 +220,7 @@ class ChromaNoteStore:
 
     def _write_chunk(
         self,
-        chunk: Sequence[tuple[Note, np.ndarray | None, list[Event]]],
+        chunk: Sequence[tuple[Note, np.ndarray | None, History]],
         previous: dict[str, Note],
         call: str,
     ) -> None:
@@ -267,11 +274,11 @@ class ChromaNoteStore:
         if self._catalog is not None:
             self._catalog.complete = False
 
-    def entomb(self, note: Note, history: list[Event]) -> None:
+    def entomb(self, note: Note, history: History) -> None:
         """Record a deleted note's last state and history (before its record goes)."""
         self.entomb_many([(note, history)])
 
-    def entomb_many(self, records: Sequence[tuple[Note, list[Event]]]) -> None:
+    def entomb_many(self, records: Sequence[tuple[Note, History]]) -> None:
         """:meth:`entomb` for many notes in one Chroma call per batch.
 
         Each call costs Chroma more as the tombstones grow, so one per note made

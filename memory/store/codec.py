@@ -15,14 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from memory.errors import InvalidInput
-from memory.model import Event, Note
+from memory.model import Note
+from memory.store.history import History
 
 __all__ = [
     "INTERNAL_KEYS",
     "USER_PREFIX",
-    "decode_history",
     "decode_note",
-    "encode_history",
     "encode_note",
     "validate_user_metadata",
 ]
@@ -85,13 +84,13 @@ def _flat_user_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_note(
-    note: Note, history: list[Event], previous: Note | None = None
+    note: Note, history: History, previous: Note | None = None
 ) -> tuple[str, dict[str, Any]]:
     """``(document, metadata)`` of a note's Chroma record, history inline."""
     meta: dict[str, Any] = {
         "kind": note.kind,
         "metadata": json.dumps(note.metadata, ensure_ascii=False),
-        "history": encode_history(history),
+        "history": history.encoded(),
         "timestamp": note.timestamp.isoformat(),
         "ts": note.timestamp.timestamp(),
         "created_at": note.created_at.isoformat(),
@@ -140,15 +139,3 @@ def decode_note(note_id: str, document: str | None, meta: dict[str, Any]) -> Not
         pinned=bool(meta.get("pinned", False)),
         follows=meta.get("follows"),
     )
-
-
-def encode_history(history: list[Event]) -> str:
-    """JSON array of events."""
-    return json.dumps([event.model_dump(mode="json") for event in history], ensure_ascii=False)
-
-
-def decode_history(raw: str | None) -> list[Event]:
-    """Events from their JSON array (empty for a missing value)."""
-    if not raw:
-        return []
-    return [Event.model_validate(item) for item in json.loads(raw)]
