@@ -251,8 +251,20 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             Counts of what was repaired.
         """
         with self._lock:
-            report = {"deletions_completed": 0, "links_dropped": 0, "links_restored": 0}
-            notes = {stored.note.id: stored.note for stored in self._store.scan()}
+            report = {
+                "deletions_completed": 0,
+                "links_dropped": 0,
+                "links_restored": 0,
+                "records_upgraded": 0,
+            }
+            legacy: list[str] = []
+            notes: dict[str, Note] = {}
+            for stored in self._store.scan():
+                notes[stored.note.id] = stored.note
+                if stored.legacy:
+                    legacy.append(stored.note.id)
+            if legacy:
+                report["records_upgraded"] = self._store.upgrade_layout(legacy)
             unfinished = set(self._store.tombstone_ids()) & set(notes)
             for note_id in unfinished:
                 self._unlink_and_remove(notes[note_id])

@@ -29,7 +29,7 @@ import numpy as np
 from memory.errors import StoreError, StoreUnavailable
 from memory.model import Event, Note, Scope
 from memory.store.catalog import Catalog
-from memory.store.codec import decode_note, encode_note
+from memory.store.codec import decode_note, encode_note, is_legacy, without_legacy_keys
 from memory.store.history import History, decode_history
 from memory.store.where import build_where, filters_match
 
@@ -49,6 +49,7 @@ class StoredNote:
     note: Note
     history_raw: str | None = None
     vector: np.ndarray | None = None
+    legacy: bool = False  # written in the one-key-per-field layout (see codec)
 
     @property
     def history(self) -> list[Event]:
@@ -226,7 +227,9 @@ class ChromaNoteStore:
     ) -> None:
         ids, documents, metadatas = [], [], []
         for note, _, history in chunk:
-            document, meta = encode_note(note, history, previous.get(note.id))
+            document, meta = encode_note(
+                note, history, previous.get(note.id), changes_only=call == "update"
+            )
             ids.append(note.id)
             documents.append(document)
             metadatas.append(meta)
@@ -297,6 +300,30 @@ class ChromaNoteStore:
                     metadatas=[meta for _, _, meta in chunk],
                 ),
             )
+
+    def upgrade_layout(self, ids: Sequence[str]) -> int:
+        """Rewrite records of the one-key-per-field layout in the current one.
+
+        Content and vectors stay; only metadata is replaced, and the old keys are
+        deleted. Returns how many records were rewritten.
+        """
+        done = 0
+        for start in range(0, len(ids), self._batch):
+            found = self.fetch(ids[start : start + self._batch], Scope(), with_history=True)
+            metadatas = [
+                without_legacy_keys(encode_note(stored.note, stored.log)[1])
+                for stored in found.values()
+            ]
+            chunk = list(found)
+            for note_id in chunk:
+                self._cache.pop(note_id, None)
+            self._writes += 1
+            _translated(
+                "layout upgrade",
+                partial(self._notes.update, ids=chunk, metadatas=metadatas),
+            )
+            done += len(chunk)
+        return done
 
     def remove(self, ids: Sequence[str]) -> None:
         """Delete note records (their tombstones must already be written)."""
@@ -611,6 +638,7 @@ class ChromaNoteStore:
             stored[note_id] = StoredNote(
                 note=decode_note(note_id, result["documents"][index], meta),
                 history_raw=meta.get("history") if with_history else None,
+                legacy=is_legacy(meta),
                 vector=(
                     np.asarray(embeddings[index], dtype=np.float32)
                     if with_vectors and embeddings is not None

@@ -1,10 +1,13 @@
 """Encoding notes (and their inline history) as Chroma records, and back.
 
-Chroma metadata holds only flat scalars, so list and dict fields are JSON. The
-caller's metadata is kept twice: verbatim as JSON (what ``note.metadata``
-returns) and flattened as ``m.<key>`` scalars so ``filters=`` can be pushed into
-Chroma's ``where``. Chroma merges metadata on upsert, so keys that a new version
-drops are written as ``None`` (which deletes them).
+Chroma metadata holds only flat scalars. Only what ``where`` clauses filter on
+gets a key of its own (kind, scope, follows, and the caller's metadata flattened
+as ``m.<key>`` scalars so ``filters=`` can be pushed into Chroma); every other
+field travels in one JSON ``fields`` value and the history in another. Chroma
+writes a row per key, so this layout made writes about twice as fast as one key
+per field (which older stores still have: they are read as they are and
+rewritten on open). Chroma merges metadata on upsert and update, so keys that a
+new version drops are written as ``None`` (which deletes them).
 """
 
 from __future__ import annotations
@@ -19,24 +22,35 @@ from memory.model import Note
 from memory.store.history import History
 
 __all__ = [
-    "INTERNAL_KEYS",
+    "FIELDS_KEY",
+    "LEGACY_KEYS",
     "USER_PREFIX",
     "decode_note",
     "encode_note",
+    "is_legacy",
+    "without_legacy_keys",
     "validate_user_metadata",
 ]
 
 USER_PREFIX = "m."
+FIELDS_KEY = "fields"
 _JSON_FIELDS = ("keywords", "tags", "links", "sources")
 _TEXT_FIELDS = ("context", "when_to_use")
 _SCOPE_FIELDS = ("user_id", "agent_id", "run_id")
-INTERNAL_KEYS = frozenset(
-    {"kind", "metadata", "history", "timestamp", "ts", "created_at", "updated_at", "follows"}
-    | set(_JSON_FIELDS)
-    | set(_TEXT_FIELDS)
-    | set(_SCOPE_FIELDS)
-    | {"retrieved_count", "success_count", "pinned"}
+_FILTER_FIELDS = ("kind", "follows")
+LEGACY_KEYS = (
+    *_JSON_FIELDS,
+    *_TEXT_FIELDS,
+    "metadata",
+    "timestamp",
+    "ts",
+    "created_at",
+    "updated_at",
+    "retrieved_count",
+    "success_count",
+    "pinned",
 )
+"""Keys of the first layout, one per field; read still, rewritten on open."""
 
 
 def validate_user_metadata(metadata: Any) -> dict[str, Any]:
@@ -84,58 +98,89 @@ def _flat_user_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_note(
-    note: Note, history: History, previous: Note | None = None
+    note: Note, history: History, previous: Note | None = None, *, changes_only: bool = False
 ) -> tuple[str, dict[str, Any]]:
-    """``(document, metadata)`` of a note's Chroma record, history inline."""
+    """``(document, metadata)`` of a note's Chroma record, history inline.
+
+    Args:
+        note: the version to write.
+        history: its whole history.
+        previous: the stored version it replaces, if any.
+        changes_only: leave out the keys whose value ``previous`` already has
+            (Chroma's ``update`` keeps keys it is not sent, and each key sent
+            costs it a row write).
+    """
     meta: dict[str, Any] = {
-        "kind": note.kind,
-        "metadata": json.dumps(note.metadata, ensure_ascii=False),
+        FIELDS_KEY: json.dumps(
+            {
+                "metadata": note.metadata,
+                "timestamp": note.timestamp.isoformat(),
+                "created_at": note.created_at.isoformat(),
+                "updated_at": note.updated_at.isoformat(),
+                "retrieved_count": note.retrieved_count,
+                "success_count": note.success_count,
+                "pinned": note.pinned,
+                **{field: getattr(note, field) for field in (*_JSON_FIELDS, *_TEXT_FIELDS)},
+            },
+            ensure_ascii=False,
+        ),
         "history": history.encoded(),
-        "timestamp": note.timestamp.isoformat(),
-        "ts": note.timestamp.timestamp(),
-        "created_at": note.created_at.isoformat(),
-        "updated_at": note.updated_at.isoformat(),
-        "retrieved_count": note.retrieved_count,
-        "success_count": note.success_count,
-        "pinned": note.pinned,
-        "follows": note.follows,
     }
-    for field in _JSON_FIELDS:
-        meta[field] = json.dumps(getattr(note, field), ensure_ascii=False)
-    for field in _TEXT_FIELDS:
-        meta[field] = getattr(note, field)
-    for field in _SCOPE_FIELDS:
-        # "" stands for unset, so "exactly this scope" can be a where clause.
-        meta[field] = getattr(note, field) or ""
-    meta.update(_flat_user_metadata(note.metadata))
-    if previous is not None:
-        # Upsert merges metadata: delete the flattened keys this version dropped.
-        for key in _flat_user_metadata(previous.metadata):
-            meta.setdefault(key, None)
+    unchanged = previous if changes_only else None
+    for field in (*_FILTER_FIELDS, *_SCOPE_FIELDS):
+        value = getattr(note, field)
+        if unchanged is not None and value == getattr(unchanged, field):
+            continue
+        # "" stands for an unset scope, so "exactly this scope" can be a where clause.
+        meta[field] = (value or "") if field in _SCOPE_FIELDS else value
+    if unchanged is None or note.metadata != unchanged.metadata:
+        meta.update(_flat_user_metadata(note.metadata))
+        if previous is not None:
+            # Chroma merges metadata: delete the flattened keys this version dropped.
+            for key in _flat_user_metadata(previous.metadata):
+                meta.setdefault(key, None)
     return note.content, meta
 
 
+def without_legacy_keys(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` plus deletions of the keys the one-key-per-field layout used."""
+    return {**dict.fromkeys(LEGACY_KEYS), **meta}
+
+
+def is_legacy(meta: dict[str, Any]) -> bool:
+    """Whether a record was written in the one-key-per-field layout."""
+    return FIELDS_KEY not in meta
+
+
 def decode_note(note_id: str, document: str | None, meta: dict[str, Any]) -> Note:
-    """Rebuild a ``Note`` from its Chroma record."""
+    """Rebuild a ``Note`` from its Chroma record (either layout)."""
+    fields = json.loads(meta[FIELDS_KEY]) if FIELDS_KEY in meta else _legacy_fields(meta)
     return Note(
         id=note_id,
         content=document or "",
         kind=meta.get("kind", "episodic"),
-        keywords=json.loads(meta.get("keywords") or "[]"),
-        tags=json.loads(meta.get("tags") or "[]"),
-        context=meta.get("context") or "",
-        links=json.loads(meta.get("links") or "{}"),
-        timestamp=datetime.fromisoformat(meta["timestamp"]),
-        metadata=json.loads(meta.get("metadata") or "{}"),
-        sources=json.loads(meta.get("sources") or "[]"),
-        when_to_use=meta.get("when_to_use") or "",
+        keywords=fields.get("keywords") or [],
+        tags=fields.get("tags") or [],
+        context=fields.get("context") or "",
+        links=fields.get("links") or {},
+        timestamp=datetime.fromisoformat(fields["timestamp"]),
+        metadata=fields.get("metadata") or {},
+        sources=fields.get("sources") or [],
+        when_to_use=fields.get("when_to_use") or "",
         user_id=meta.get("user_id") or None,
         agent_id=meta.get("agent_id") or None,
         run_id=meta.get("run_id") or None,
-        created_at=datetime.fromisoformat(meta["created_at"]),
-        updated_at=datetime.fromisoformat(meta["updated_at"]),
-        retrieved_count=int(meta.get("retrieved_count") or 0),
-        success_count=int(meta.get("success_count") or 0),
-        pinned=bool(meta.get("pinned", False)),
+        created_at=datetime.fromisoformat(fields["created_at"]),
+        updated_at=datetime.fromisoformat(fields["updated_at"]),
+        retrieved_count=int(fields.get("retrieved_count") or 0),
+        success_count=int(fields.get("success_count") or 0),
+        pinned=bool(fields.get("pinned", False)),
         follows=meta.get("follows"),
     )
+
+
+def _legacy_fields(meta: dict[str, Any]) -> dict[str, Any]:
+    fields = {key: meta.get(key) for key in LEGACY_KEYS}
+    for key in (*_JSON_FIELDS, "metadata"):
+        fields[key] = json.loads(meta.get(key) or "null")
+    return fields
