@@ -7,6 +7,7 @@ with its cosine similarity), decide which to link and how strongly.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from memory.mind.base import Candidate, LinkChoice
 from memory.text.tokens import lexical_tokens
@@ -16,7 +17,14 @@ __all__ = ["keyword_overlap", "link_choices", "keyword_stems"]
 
 def keyword_stems(keywords: Iterable[str]) -> set[str]:
     """Stemmed words of a keyword list (so "painting" overlaps "paintings")."""
-    return {token for keyword in keywords for token in lexical_tokens(keyword)}
+    return {token for keyword in keywords for token in _stems(keyword)}
+
+
+@lru_cache(maxsize=1 << 16)
+def _stems(keyword: str) -> tuple[str, ...]:
+    # A stored note's keywords are stemmed again for every new note it is a
+    # candidate for (about 25 times per note in an import): remember them.
+    return tuple(lexical_tokens(keyword))
 
 
 def keyword_overlap(a: Iterable[str], b: Iterable[str]) -> float:
