@@ -108,7 +108,12 @@ def test_second_opener_of_a_path_is_refused(tmp_path: Path, embedder: HashingEmb
             AgenticMemory(tmp_path, embedder=embedder)
 
 
-def test_add_many_equals_repeated_add(embedder: HashingEmbedder) -> None:
+@pytest.mark.parametrize("window", [512, 4])
+def test_add_many_equals_repeated_add(
+    embedder: HashingEmbedder, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A window of 4 makes the batches (3) straddle embedding windows.
+    monkeypatch.setattr("memory.facade.EMBED_WINDOW", window)
     items = [{"content": t, "timestamp": "2023-07-03 13:3" + str(i)} for i, t in enumerate(TURNS)]
     one = AgenticMemory(embedder=embedder, link_threshold=0.3)
     many = AgenticMemory(embedder=embedder, link_threshold=0.3)

@@ -26,6 +26,14 @@ def test_keywords_of_empty_or_punctuation() -> None:
     assert extract_keywords("?!...") == []
 
 
+def test_keywords_of_awkward_text() -> None:
+    # A lone surrogate is a valid Python str but not UTF-8; the extractor is Rust.
+    assert "pottery class" in extract_keywords("\ud800 my pottery class and a painting")
+    # One unbroken run is not a keyword, however salient YAKE finds it.
+    assert extract_keywords("x" * 5000) == []
+    assert extract_keywords("deadbeef" * 20 + " pottery") == ["pottery"]
+
+
 def test_split_speaker() -> None:
     assert split_speaker("Melanie: I paint.") == ("Melanie", "I paint.")
     assert split_speaker("note: lowercase is no speaker") == (None, "note: lowercase is no speaker")
