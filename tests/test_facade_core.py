@@ -114,7 +114,13 @@ def test_add_many_equals_repeated_add(
 ) -> None:
     # A window of 4 makes the batches (3) straddle embedding windows.
     monkeypatch.setattr("memory.facade.EMBED_WINDOW", window)
-    items = [{"content": t, "timestamp": "2023-07-03 13:3" + str(i)} for i, t in enumerate(TURNS)]
+    turns = [
+        *TURNS,
+        "Caroline: My clay mugs cracked in the kiln last week.",
+        "Melanie: The kiln at the pottery class is too hot for mugs.",
+        "Caroline: I am reading a novel about sailing.",
+    ]
+    items = [{"content": t, "timestamp": "2023-07-03 13:3" + str(i)} for i, t in enumerate(turns)]
     one = AgenticMemory(embedder=embedder, link_threshold=0.3)
     many = AgenticMemory(embedder=embedder, link_threshold=0.3)
     singles = [one.add(**item) for item in items]
