@@ -423,12 +423,12 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         # GIL) while this one is built, linked and written, one batch per store write.
         with ThreadPoolExecutor(max_workers=1) as embedding:
             try:
-                ahead = embedding.submit(self._embed_batch, windows[0]) if windows else None
+                ahead = embedding.submit(self._embed_window, windows[0]) if windows else None
                 for number, window in enumerate(windows):
                     assert ahead is not None
                     created, vectors, descriptions = ahead.result()
                     if number + 1 < len(windows):
-                        ahead = embedding.submit(self._embed_batch, windows[number + 1])
+                        ahead = embedding.submit(self._embed_window, windows[number + 1])
                     for start in range(0, len(window), size):
                         end = start + size
                         notes.extend(
@@ -446,14 +446,14 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                     progress.close()
         return notes
 
-    def _embed_batch(
-        self, batch: list[NoteInput]
+    def _embed_window(
+        self, window: list[NoteInput]
     ) -> tuple[list[Note], np.ndarray, dict[str, NoteDescription]]:
-        """New notes for a batch, their vectors and (heuristic mind) descriptions.
+        """New notes for a window of items, their vectors and (heuristic mind) descriptions.
 
-        Runs ahead of the batch's ingest, in a worker thread.
+        Runs ahead of the window's ingest, in a worker thread.
         """
-        created = [self._new_note(item) for item in batch]
+        created = [self._new_note(item) for item in window]
         vectors = self._embed([index_text(note) for note in created])
         descriptions: dict[str, NoteDescription] = {}
         if self.mind is self._heuristic:
