@@ -5,9 +5,8 @@ needs no model. ``yake-rust`` (a port of the reference implementation) runs it
 at about 0.4 ms per chat turn here, against 3 ms for the pure-Python ``yake``,
 with the same top five on 99.6 % of LoCoMo turns, and releases the GIL, so the
 thread that builds and writes an import's notes is not held up meanwhile.
-Speaker names and dates are
-removed because the context line and metadata carry them; keeping them would
-make every note of a conversation share "keywords".
+Speaker names and dates are removed because the context line and metadata carry
+them; keeping them would make every note of a conversation share "keywords".
 """
 
 from __future__ import annotations
