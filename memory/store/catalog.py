@@ -14,7 +14,6 @@ reading records.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -22,9 +21,9 @@ from memory.model import Note, Scope
 
 __all__ = ["Catalog"]
 
-# Beyond this many distinct (scope, kind) pairs, counting what a scope sees would cost
-# more than the query it is meant to size.
-_MAX_GROUPS_TO_COUNT = 512
+# Beyond this many distinct scopes, finding every scope a partial scope admits would
+# cost more than the query it is meant to help (an exact scope is one lookup).
+_MAX_SCOPES_TO_SCAN = 512
 
 
 class _Entry(NamedTuple):
@@ -41,7 +40,8 @@ class Catalog:
         self._successor: dict[str, str] = {}
         # One Scope object per distinct scope: 100k notes in a few scopes share them.
         self._scopes: dict[Scope, Scope] = {}
-        self._groups: Counter[tuple[Scope, str]] = Counter()
+        # scope -> kind -> ids, in the order they were recorded.
+        self._members: dict[Scope, dict[str, dict[str, None]]] = {}
         self.complete = False
 
     def __len__(self) -> int:
@@ -54,7 +54,7 @@ class Catalog:
             scope = note.scope
             scope = self._scopes.setdefault(scope, scope)
             self._entries[note.id] = _Entry(scope, note.kind, note.follows)
-            self._groups[(scope, note.kind)] += 1
+            self._members.setdefault(scope, {}).setdefault(note.kind, {})[note.id] = None
             if note.follows is not None:
                 self._successor[note.follows] = note.id
 
@@ -67,25 +67,53 @@ class Catalog:
         entry = self._entries.pop(note_id, None)
         if entry is None:
             return
-        group = (entry.scope, entry.kind)
-        self._groups[group] -= 1
-        if not self._groups[group]:
-            del self._groups[group]
+        kinds = self._members[entry.scope]
+        del kinds[entry.kind][note_id]
+        if not kinds[entry.kind]:
+            del kinds[entry.kind]
+            if not kinds:
+                del self._members[entry.scope]
         if entry.follows is not None and self._successor.get(entry.follows) == note_id:
             del self._successor[entry.follows]
 
     def count_visible(
         self, scope: Scope, *, kinds: Sequence[str] | None = None, exact_scope: bool = False
     ) -> int | None:
-        """How many notes ``scope`` sees (``None`` when there are too many groups to count)."""
-        if len(self._groups) > _MAX_GROUPS_TO_COUNT:
+        """How many notes ``scope`` sees (``None`` when there are too many scopes to judge)."""
+        groups = self._groups_seen(scope, kinds, exact_scope)
+        return None if groups is None else sum(len(ids) for ids in groups)
+
+    def members(
+        self, scope: Scope, *, kinds: Sequence[str] | None = None, exact_scope: bool = False
+    ) -> list[str] | None:
+        """Ids of every note ``scope`` sees (``None`` when there are too many scopes to judge)."""
+        groups = self._groups_seen(scope, kinds, exact_scope)
+        return None if groups is None else [note_id for ids in groups for note_id in ids]
+
+    def scope_of(self, note_id: str) -> Scope | None:
+        """The scope a note belongs to, if it is known."""
+        entry = self._entries.get(note_id)
+        return entry.scope if entry is not None else None
+
+    def _groups_seen(
+        self, scope: Scope, kinds: Sequence[str] | None, exact_scope: bool
+    ) -> list[dict[str, None]] | None:
+        if exact_scope:
+            by_kind = [self._members.get(scope, {})]
+        elif len(self._members) > _MAX_SCOPES_TO_SCAN:
             return None
-        return sum(
-            count
-            for (group_scope, kind), count in self._groups.items()
-            if (group_scope == scope if exact_scope else scope.admits(group_scope))
-            and (kinds is None or kind in kinds)
-        )
+        else:
+            by_kind = [
+                groups
+                for member_scope, groups in self._members.items()
+                if scope.admits(member_scope)
+            ]
+        return [
+            ids
+            for groups in by_kind
+            for kind, ids in groups.items()
+            if kinds is None or kind in kinds
+        ]
 
     def visible(
         self,

@@ -31,6 +31,7 @@ from memory.model import Event, Note, Scope
 from memory.store.catalog import Catalog
 from memory.store.codec import decode_note, encode_note, is_legacy, without_legacy_keys
 from memory.store.history import History, decode_history
+from memory.store.scope_vectors import EXACT_SCAN_MAX, ScopeVectors
 from memory.store.where import build_where, filters_match
 
 __all__ = ["ChromaNoteStore", "StoredNote"]
@@ -139,6 +140,7 @@ class ChromaNoteStore:
         self._cache_size = cache_size
         # Same condition as the cache: only a single writer can trust what it remembers.
         self._catalog: Catalog | None = Catalog() if cache_size else None
+        self._scope_vectors = ScopeVectors()  # used only with a trusted catalog
         self._writes = 0  # tells a full scan whether a write ran while it paged
         self._open_collections()
         self._batch = int(_translated("get_max_batch_size", client.get_max_batch_size))
@@ -251,6 +253,10 @@ class ChromaNoteStore:
             )
         if self._catalog is not None:
             self._catalog.record(note for note, _, _ in chunk)
+        if call == "upsert":
+            self._scope_vectors.record(
+                (note.id, note.scope, vector) for note, vector, _ in chunk if vector is not None
+            )
         if self._cache_size:
             # Write-through: a search right after an import reads the new notes from
             # memory. Copies, because the caller keeps (and may change) the notes.
@@ -276,6 +282,7 @@ class ChromaNoteStore:
     def _distrust_catalog(self) -> None:
         if self._catalog is not None:
             self._catalog.complete = False
+        self._scope_vectors.clear()
 
     def entomb(self, note: Note, history: History) -> None:
         """Record a deleted note's last state and history (before its record goes)."""
@@ -338,6 +345,7 @@ class ChromaNoteStore:
                 raise
             if self._catalog is not None:
                 self._catalog.forget(ids)
+            self._scope_vectors.forget(ids)
 
     # ---- reads --------------------------------------------------------------------------
 
@@ -445,7 +453,7 @@ class ChromaNoteStore:
         if fanout == 0:
             return [[] for _ in range(len(queries))]
         if fanout < 0:
-            return self._query(queries, n, where)
+            return self._small_scope_nearest(queries, n, scope, kinds, filters, exact_scope, where)
         rows = self._query(queries, fanout, None)
         seen = {note_id for row in rows for note_id, _ in row}
         visible = self.visible_ids(
@@ -458,6 +466,43 @@ class ChromaNoteStore:
                 kept = self._query(queries[index : index + 1], n, where)[0]
             out.append(kept)
         return out
+
+    def _small_scope_nearest(
+        self,
+        queries: np.ndarray,
+        n: int,
+        scope: Scope,
+        kinds: Sequence[str] | None,
+        filters: dict[str, Any] | None,
+        exact_scope: bool,
+        where: dict[str, Any] | None,
+    ) -> list[list[tuple[str, float]]]:
+        """Nearest notes of a scope that sees a small share of the store.
+
+        Searched exactly in memory (see :mod:`memory.store.scope_vectors`) when the
+        catalog can list the scope's notes and they are few enough; otherwise with
+        Chroma's filtered query.
+        """
+        catalog = self._trusted_catalog()
+        if catalog is None or filters is not None:
+            return self._query(queries, n, where)
+        members = catalog.members(scope, kinds=kinds, exact_scope=exact_scope)
+        if members is None or len(members) > EXACT_SCAN_MAX:
+            return self._query(queries, n, where)
+        return self._scope_vectors.nearest(
+            queries, n, members, scope_of=catalog.scope_of, fetch=self._vectors_of
+        )
+
+    def _vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), self._batch):
+            chunk = ids[start : start + self._batch]
+            result = _translated(
+                "get vectors", partial(self._notes.get, ids=chunk, include=["embeddings"])
+            )
+            for note_id, vector in zip(result["ids"], result["embeddings"], strict=True):
+                found[note_id] = np.asarray(vector, dtype=np.float32)
+        return found
 
     def _fanout(
         self,

@@ -1,0 +1,120 @@
+"""Small scopes searched exactly in memory: same answers as Chroma, kept in step with writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from memory import AgenticMemory
+from memory.embed import HashingEmbedder
+from memory.errors import StoreError
+from memory.model import Scope
+from memory.store.scope_vectors import ScopeVectors
+
+SMALL = Scope(user_id="small")
+QUERIES = ["topic 3 colour 2", "entry 5", "colour 6 topic 11", "a pottery class"]
+
+
+def items(total: int, small: int) -> list[dict[str, str]]:
+    return [
+        {
+            "content": f"{'Ann' if i < small else 'Bob'}: entry {i} about topic {i % 17} and "
+            f"colour {i % 7}",
+            "user_id": "small" if i < small else "big",
+        }
+        for i in range(total)
+    ]
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[AgenticMemory, AgenticMemory]]:
+    """The same 300 notes in a catalogued memory and in one that always asks Chroma."""
+    memories = [
+        AgenticMemory(embedder=HashingEmbedder(), read_cache_size=size) for size in (20_000, 0)
+    ]
+    for memory in memories:
+        memory.add_many(items(300, 12))
+    yield memories[0], memories[1]
+    for memory in memories:
+        memory.close()
+
+
+def similarities(memory: AgenticMemory, query: str, n: int) -> list[float]:
+    vector = memory.embedder.embed([query])
+    return [round(s, 5) for _, s in memory._store.nearest(vector, SMALL, n)[0]]
+
+
+def contents(memory: AgenticMemory, query: str, n: int) -> list[str]:
+    vector = memory.embedder.embed([query])
+    ids = [note_id for note_id, _ in memory._store.nearest(vector, SMALL, n)[0]]
+    found = memory._store.fetch(ids, Scope())
+    return [found[note_id].note.content for note_id in ids]
+
+
+@pytest.mark.parametrize("n", [1, 5, 12, 40])
+def test_exact_scan_scores_as_chroma_does(
+    pair: tuple[AgenticMemory, AgenticMemory], n: int
+) -> None:
+    exact, chroma = pair
+    for query in QUERIES:
+        assert similarities(exact, query, n) == similarities(chroma, query, n)
+        assert all(c.startswith("Ann") for c in contents(exact, query, n))
+    # The 12 small-scope notes were scanned in memory, nothing else.
+    assert len(exact._store._scope_vectors) == 12
+
+
+def test_search_of_a_small_scope_stays_in_it(pair: tuple[AgenticMemory, AgenticMemory]) -> None:
+    exact, _ = pair
+    for query in QUERIES:
+        hits = exact.search(query, k=5, user_id="small")
+        assert len(hits) == 5 and all(h.note.user_id == "small" for h in hits)
+        assert all(h.note.user_id == "big" for h in exact.search(query, k=5, user_id="big"))
+
+
+def test_scanned_vectors_follow_adds_updates_and_deletes(
+    pair: tuple[AgenticMemory, AgenticMemory],
+) -> None:
+    exact, chroma = pair
+    assert similarities(exact, "entry 5", 3)  # first scan: vectors fetched
+    added = exact.add("Ann: my pottery class made a blue bowl", user_id="small")
+    chroma.add("Ann: my pottery class made a blue bowl", user_id="small")
+    assert len(exact._store._scope_vectors) == 13  # written through, not fetched again
+    assert contents(exact, "my pottery class made a blue bowl", 1) == [added.content]
+
+    first = exact.notes(user_id="small")[0]
+    exact.update(first.id, content="Ann: sailing lessons on the lake", user_id="small")
+    assert contents(exact, "sailing lessons on the lake", 1) == ["Ann: sailing lessons on the lake"]
+
+    exact.delete(added.id, user_id="small")
+    assert "Ann: my pottery class made a blue bowl" not in contents(exact, "pottery bowl", 40)
+    assert len(exact._store._scope_vectors) == 12
+
+
+def test_a_failed_write_drops_the_scanned_vectors(
+    pair: tuple[AgenticMemory, AgenticMemory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exact, _ = pair
+    similarities(exact, "entry 5", 3)
+    collection = exact._store._notes
+
+    def unreachable(**_: object) -> None:
+        raise ConnectionError("store unreachable")
+
+    monkeypatch.setattr(collection, "upsert", unreachable)
+    with pytest.raises(StoreError):
+        exact.add("Ann: this write fails", user_id="small")
+    assert len(exact._store._scope_vectors) == 0
+
+
+def test_ties_are_settled_by_order() -> None:
+    vectors = np.ones((6, 4), dtype=np.float32)
+    rows = ScopeVectors().nearest(
+        vectors[:1],
+        3,
+        [f"t{i}" for i in range(6)],
+        scope_of=lambda _: SMALL,
+        fetch=lambda missing: {note_id: vectors[0] for note_id in missing},
+    )
+    assert [note_id for note_id, _ in rows[0]] == ["t0", "t1", "t2"]
