@@ -21,8 +21,9 @@ from memory.model import Note, Scope
 
 __all__ = ["Catalog"]
 
-# Beyond this many distinct scopes, finding every scope a partial scope admits would
-# cost more than the query it is meant to help (an exact scope is one lookup).
+# Beyond this many distinct scopes, finding every scope a user-less partial scope admits
+# would cost more than the query it is meant to help (an exact scope is one lookup, and
+# a scope naming its user judges only that user's scopes).
 _MAX_SCOPES_TO_SCAN = 512
 
 
@@ -42,6 +43,9 @@ class Catalog:
         self._scopes: dict[Scope, Scope] = {}
         # scope -> kind -> ids, in the order they were recorded.
         self._members: dict[Scope, dict[str, dict[str, None]]] = {}
+        # user id -> the scopes holding that user's notes: a search names its user,
+        # so with thousands of tenants it need not judge every scope.
+        self._user_scopes: dict[str | None, set[Scope]] = {}
         self.complete = False
 
     def __len__(self) -> int:
@@ -55,6 +59,7 @@ class Catalog:
             scope = self._scopes.setdefault(scope, scope)
             self._entries[note.id] = _Entry(scope, note.kind, note.follows)
             self._members.setdefault(scope, {}).setdefault(note.kind, {})[note.id] = None
+            self._user_scopes.setdefault(scope.user_id, set()).add(scope)
             if note.follows is not None:
                 self._successor[note.follows] = note.id
 
@@ -73,6 +78,10 @@ class Catalog:
             del kinds[entry.kind]
             if not kinds:
                 del self._members[entry.scope]
+                users = self._user_scopes[entry.scope.user_id]
+                users.discard(entry.scope)
+                if not users:
+                    del self._user_scopes[entry.scope.user_id]
         if entry.follows is not None and self._successor.get(entry.follows) == note_id:
             del self._successor[entry.follows]
 
@@ -100,14 +109,13 @@ class Catalog:
     ) -> list[dict[str, None]] | None:
         if exact_scope:
             by_kind = [self._members.get(scope, {})]
-        elif len(self._members) > _MAX_SCOPES_TO_SCAN:
-            return None
         else:
-            by_kind = [
-                groups
-                for member_scope, groups in self._members.items()
-                if scope.admits(member_scope)
-            ]
+            candidates: Iterable[Scope] = self._members
+            if scope.user_id is not None:
+                candidates = self._user_scopes.get(scope.user_id, ())
+            elif len(self._members) > _MAX_SCOPES_TO_SCAN:
+                return None
+            by_kind = [self._members[member] for member in candidates if scope.admits(member)]
         return [
             ids
             for groups in by_kind
