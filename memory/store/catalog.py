@@ -45,7 +45,8 @@ class Catalog:
         self._members: dict[Scope, dict[str, dict[str, None]]] = {}
         # user id -> the scopes holding that user's notes: a search names its user,
         # so with thousands of tenants it need not judge every scope.
-        self._user_scopes: dict[str | None, set[Scope]] = {}
+        # (Ordered, like everything here, so equal scores rank the same in every run.)
+        self._user_scopes: dict[str | None, dict[Scope, None]] = {}
         self.complete = False
 
     def __len__(self) -> int:
@@ -59,7 +60,7 @@ class Catalog:
             scope = self._scopes.setdefault(scope, scope)
             self._entries[note.id] = _Entry(scope, note.kind, note.follows)
             self._members.setdefault(scope, {}).setdefault(note.kind, {})[note.id] = None
-            self._user_scopes.setdefault(scope.user_id, set()).add(scope)
+            self._user_scopes.setdefault(scope.user_id, {})[scope] = None
             if note.follows is not None:
                 self._successor[note.follows] = note.id
 
@@ -79,7 +80,7 @@ class Catalog:
             if not kinds:
                 del self._members[entry.scope]
                 users = self._user_scopes[entry.scope.user_id]
-                users.discard(entry.scope)
+                users.pop(entry.scope, None)
                 if not users:
                     del self._user_scopes[entry.scope.user_id]
         if entry.follows is not None and self._successor.get(entry.follows) == note_id:
