@@ -54,35 +54,32 @@ def store_candidates(
 
 
 class EarlierInBatch:
-    """The notes of the batch being added so far, per scope, vectors stacked.
+    """The notes of the batch being added so far, per scope, scored against its vectors.
 
     A new note's candidates include the batch's earlier notes of its scope;
     scoring them with one matrix product instead of one dot product each keeps
     large batches linear (a 256-note batch spent seconds in that loop).
+
+    Args:
+        vectors: the whole batch's vectors, one row per item in batch order.
     """
 
-    def __init__(self, capacity: int) -> None:
-        self._capacity = max(1, capacity)
+    def __init__(self, vectors: np.ndarray) -> None:
+        self._vectors = np.asarray(vectors, dtype=np.float32)
+        self._rows: dict[Scope, list[int]] = {}
         self._notes: dict[Scope, list[PendingNote]] = {}
-        self._vectors: dict[Scope, np.ndarray] = {}
 
-    def add(self, note: PendingNote, vector: np.ndarray) -> None:
-        """Remember a note of the batch (in batch order)."""
-        scope = note.note.scope
-        notes = self._notes.setdefault(scope, [])
-        if scope not in self._vectors:
-            self._vectors[scope] = np.empty((self._capacity, len(vector)), dtype=np.float32)
-        elif len(notes) == len(self._vectors[scope]):
-            self._vectors[scope] = np.concatenate([self._vectors[scope], self._vectors[scope]])
-        self._vectors[scope][len(notes)] = vector
-        notes.append(note)
+    def add(self, row: int, note: PendingNote) -> None:
+        """Remember the batch's item ``row`` (added in batch order)."""
+        self._rows.setdefault(note.note.scope, []).append(row)
+        self._notes.setdefault(note.note.scope, []).append(note)
 
     def nearest(self, vector: np.ndarray, scope: Scope, n: int) -> list[tuple[float, PendingNote]]:
         """The ``n`` most similar earlier notes of ``scope``, in batch order."""
         notes = self._notes.get(scope, [])
         if not notes or n <= 0:
             return []
-        similarities = self._vectors[scope][: len(notes)] @ np.asarray(vector, dtype=np.float32)
+        similarities = self._vectors[self._rows[scope]] @ np.asarray(vector, dtype=np.float32)
         # Stable, so ties keep batch order, as ranking them one by one did.
         best = np.sort(np.argsort(-similarities, kind="stable")[:n])
         return [(float(similarities[i]), notes[i]) for i in best]

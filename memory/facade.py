@@ -514,7 +514,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                 self._store, [i.scope for i in items], vectors, self.link_candidates
             )
             pending: dict[str, PendingNote] = {}
-            batch = EarlierInBatch(len(items))
+            batch = EarlierInBatch(vectors)
             tails = dict(self._tails)
             for index, item in enumerate(items):
                 note, vector = notes[index], vectors[index]
@@ -557,7 +557,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                 )
                 new = PendingNote(applied.note, vector, History.of(applied.events[note.id]))
                 pending[note.id] = new
-                batch.add(new, vector)
+                batch.add(index, new)
                 for nid, changed in applied.neighbours.items():
                     base = neighbours[nid]
                     pending[nid] = PendingNote(
@@ -615,7 +615,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             stored = store_candidates(
                 self._store, [i.scope for i in items], vectors, self.link_candidates
             )
-        provisional = EarlierInBatch(len(items))
+        provisional = EarlierInBatch(vectors)
         by_id: dict[str, PendingNote] = {}
         tails = dict(self._tails)
         jobs = []
@@ -630,7 +630,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             with self._lock:
                 self._sequence_link(note, vector, tails, candidates, by_id)
             by_id[note.id] = PendingNote(note, vector, History())
-            provisional.add(by_id[note.id], vector)
+            provisional.add(index, by_id[note.id])
             if note.kind == "episodic":
                 tails[note.scope] = (note.id, note.timestamp)
             jobs.append(
