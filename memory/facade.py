@@ -327,6 +327,36 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             records.append((note, None, current.log.plus(event)))
         self._store.write(records, previous={r[0].id: stored[r[0].id].note for r in records})
 
+    def restore(self, records: Iterable[Any]) -> list[str]:
+        """Write notes exactly as exported: same ids, links, history and utility.
+
+        The inverse of :func:`memory.snapshot.export_snapshot` (``zettelmem export``
+        / ``import --notes``). Notes are embedded again with this memory's embedder.
+        Ids already stored are skipped, so an interrupted restore can be re-run.
+        The repair pass then runs, dropping links to notes present in neither the
+        records nor the store.
+
+        Args:
+            records: :class:`~memory.snapshot.NoteSnapshot` objects or their dicts.
+
+        Returns:
+            The ids written (not those skipped).
+
+        Raises:
+            InvalidInput: a record is malformed (nothing written).
+        """
+        from memory.snapshot import NoteSnapshot, write_snapshot
+
+        try:
+            parsed = [NoteSnapshot.model_validate(record) for record in records]
+        except ValueError as exc:
+            raise InvalidInput(f"not a note snapshot record: {exc}") from exc
+        with self._lock:
+            self._check_open()
+            written = write_snapshot(self._store, parsed, self._embed)
+            self.repair()
+            return written
+
     # ---- adding ----------------------------------------------------------------------------
 
     def add(

@@ -59,7 +59,10 @@ class TopicTagger:
     ) -> None:
         self._tags = dict(tags or TOPIC_TAGS)
         self._names = list(self._tags)
-        self._vectors = embedder.embed(list(self._tags.values()))
+        # Embedded on first use, not here: opening a memory to read it (stats, list,
+        # export) must not load an embedding model.
+        self._embedder = embedder
+        self._vectors: np.ndarray | None = None
         self._cues = [set(lexical_tokens(desc)) for desc in self._tags.values()]
         self._limit = limit
         self._floor = floor
@@ -68,6 +71,8 @@ class TopicTagger:
         """The best tags, strongest first (at least one whenever any cue fits)."""
         scores = np.zeros(len(self._names), dtype=np.float32)
         if vector is not None:
+            if self._vectors is None:
+                self._vectors = self._embedder.embed(list(self._tags.values()))
             scores += self._vectors @ np.asarray(vector, dtype=np.float32)
         tokens = set(lexical_tokens(text))
         scores += np.array([0.08 * len(tokens & cue) for cue in self._cues], dtype=np.float32)
