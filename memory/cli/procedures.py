@@ -88,12 +88,13 @@ def recall(task: str, k: int, target: Target) -> None:
 @click.option(
     "--success/--failure",
     default=None,
-    required=True,
-    help="Whether the task that used these notes succeeded.",
+    help="Whether the task that used these notes succeeded (one is required).",
 )
 @target_options
-def feedback(note_ids: tuple[str, ...], success: bool, target: Target) -> None:
+def feedback(note_ids: tuple[str, ...], success: bool | None, target: Target) -> None:
     """Record that notes were used for a task and whether it succeeded."""
+    if success is None:
+        raise click.UsageError("say how the task went: --success or --failure")
     with open_memory(target, command="feedback", embeds=False) as mem:
         notes = mem.feedback(list(note_ids), success, **target.scope)
     if target.as_json:

@@ -162,9 +162,19 @@ def embedder_for(spec: str) -> Embedder:
 
     if spec == "hashing":
         return HashingEmbedder()
+    _quiet_model_loading()
     if spec == "default":
         return SentenceTransformerEmbedder()
     return SentenceTransformerEmbedder(spec)
+
+
+def _quiet_model_loading() -> None:
+    """No "Loading weights" progress bar on stderr for every search."""
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # sentence-transformers brings it; nothing to quiet otherwise
+        return
+    transformers_logging.disable_progress_bar()
 
 
 def parse_server(server: str) -> tuple[str, int]:
@@ -222,12 +232,15 @@ def open_memory(
     """
     from memory.facade import AgenticMemory
 
-    embedder: Any = embedder_for(target.embedder) if embeds else NoEmbedding(command)
     if target.server:
         client = _server_client(target, must_exist)
-        mem = AgenticMemory(embedder=embedder, client=client)
     else:
         check_store_path(target.path, must_exist=must_exist)
+    # Only now, with the store known to be there, is a model worth loading.
+    embedder: Any = embedder_for(target.embedder) if embeds else NoEmbedding(command)
+    if target.server:
+        mem = AgenticMemory(embedder=embedder, client=client)
+    else:
         try:
             mem = AgenticMemory(target.path, embedder=embedder)
         except PermissionError as exc:

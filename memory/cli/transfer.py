@@ -19,7 +19,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from memory.cli.render import print_json, stderr, stdout
-from memory.cli.target import Target, open_memory, target_options
+from memory.cli.target import Target, check_store_path, open_memory, target_options
 from memory.errors import InvalidInput
 
 __all__ = ["export", "import_", "message_items", "read_items"]
@@ -141,6 +141,8 @@ def import_(
     Running the same import again skips what is already stored, so an
     interrupted import is finished by running it again.
     """
+    if not target.server:
+        check_store_path(target.path, must_exist=False)  # before reading a large file
     if snapshot:
         _restore(file, target)
         return
