@@ -126,9 +126,14 @@ def mcp(target: Target) -> None:
     Every tool works in the scope given by --user/--agent/--run; clients
     cannot choose another one.
     """
-    from integrations.mcp_server import serve
+    from integrations.mcp_server import build_server
 
-    serve(target)
+    if not any(target.scope.values()):
+        raise InvalidInput("zettelmem mcp needs a scope for its clients: --user, --agent or --run")
+    with open_memory(target, command="mcp", must_exist=False) as mem:
+        server = build_server(mem, **target.scope)
+        stderr.print(f"serving {target.where} over stdio to MCP clients (scope: {target.scope})")
+        server.run("stdio")
 
 
 def _demo_file(file: Path | None) -> Any:
