@@ -63,7 +63,7 @@ def export_snapshot(
     run_id: str | None = None,
 ) -> Iterator[NoteSnapshot]:
     """Every note visible in the scope with its history, oldest first."""
-    scope = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
+    scope: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
     for note in mem.notes(**scope):
         yield NoteSnapshot(note=note, history=mem.history(note.id, **scope))
 
@@ -129,12 +129,7 @@ def write_snapshot(
         if not fresh:
             continue
         vectors = embed([index_text(r.note) for r in fresh])
-        store.write(
-            [
-                (r.note, vectors[i], History.of(r.history))
-                for i, r in enumerate(fresh)
-            ]
-        )
+        store.write([(r.note, vectors[i], History.of(r.history)) for i, r in enumerate(fresh)])
         written.extend(r.note.id for r in fresh)
     return written
 

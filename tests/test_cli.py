@@ -54,6 +54,10 @@ def test_the_demo_conversation_and_graph_library_ship_as_package_data() -> None:
     conversation = resources.files("memory.cli") / "data" / "conversation.json"
     assert "session_1" in json.loads(conversation.read_text(encoding="utf-8"))
     static = resources.files("memory.graph") / "static"
-    for name in ("vis-network.min.js", "vis-network.LICENSE-MIT", "vis-network.LICENSE-APACHE-2.0",
-                 "page.html"):
+    for name in (
+        "vis-network.min.js",
+        "vis-network.LICENSE-MIT",
+        "vis-network.LICENSE-APACHE-2.0",
+        "page.html",
+    ):
         assert (static / name).is_file(), name

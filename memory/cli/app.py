@@ -54,7 +54,9 @@ def _version() -> str:
 
 
 @click.group(cls=ZettelmemGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", prog_name="zettelmem", message="%(prog)s %(version)s")
+@click.version_option(
+    _version(), "--version", prog_name="zettelmem", message="%(prog)s %(version)s"
+)
 @click.option("--verbose", "-v", is_flag=True, help="Log what the library does (on stderr).")
 def cli(verbose: bool) -> None:
     """Zettelmem: agent memory you can inspect, search, import, export and serve.

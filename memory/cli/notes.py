@@ -50,7 +50,7 @@ def split_list(text: str | None) -> list[str] | None:
 
 @click.command()
 @click.argument("content")
-@click.option("--metadata", default=None, help='Your data as a JSON object, e.g. \'{"k": 1}\'.')
+@click.option("--metadata", default=None, help="Your data as a JSON object, e.g. '{\"k\": 1}'.")
 @click.option("--kind", type=KIND, default="episodic", show_default=True, help="Note kind.")
 @click.option("--timestamp", default=None, help="When it happened (a date string); default now.")
 @target_options

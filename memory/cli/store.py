@@ -78,7 +78,9 @@ def stats(target: Target) -> None:
             table.add_row(escape(str(name)), str(count))
         stdout.print(table)
     if data["tags"]:
-        stdout.print("top tags: " + escape(", ".join(f"{t} ({c})" for t, c in data["tags"].items())))
+        stdout.print(
+            "top tags: " + escape(", ".join(f"{t} ({c})" for t, c in data["tags"].items()))
+        )
     index = data["index"]
     sizes = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in index.items())
     stdout.print(f"index: {sizes}")
@@ -156,7 +158,10 @@ def _demo_file(file: Path | None) -> Any:
     help="A LoCoMo-layout conversation (default: the sample that ships with the package).",
 )
 @click.option(
-    "--questions", type=click.IntRange(min=0), default=3, show_default=True,
+    "--questions",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
     help="How many of its questions to search for.",
 )
 @click.option(
@@ -214,10 +219,8 @@ def demo(file: Path | None, questions: int, keep: bool, target: Target) -> None:
     stdout.print(f"stored {report['stored']} notes; a few of them:")
     for note in notes[:3]:
         stdout.print(f"  {escape(shorten(note.content, 70))}")
-        stdout.print(
-            f"    keywords: {escape(', '.join(note.keywords))}  tags: {escape(', '.join(note.tags))}"
-            f"  links: {len(note.links)}"
-        )
+        keywords, tags = escape(", ".join(note.keywords)), escape(", ".join(note.tags))
+        stdout.print(f"    keywords: {keywords}  tags: {tags}  links: {len(note.links)}")
     for entry in report["questions"]:
         stdout.print(f"\n[bold]Q: {escape(entry['question'])}[/bold]  turns retrieved:")
         for hit in entry["retrieved"]:

@@ -68,7 +68,7 @@ class Target:
     embedder: str
 
     @property
-    def scope(self) -> dict[str, str | None]:
+    def scope(self) -> dict[str, Any]:
         """The scope keywords for AgenticMemory's methods."""
         return {"user_id": self.user_id, "agent_id": self.agent_id, "run_id": self.run_id}
 

@@ -74,7 +74,9 @@ def read_items(path: Path, kind: str) -> list[dict[str, Any]]:
 
     text = _read_text(path)
     if kind == "auto":
-        kind = "conversation" if text.lstrip().startswith("{") and "session_1" in text else "messages"
+        kind = (
+            "conversation" if text.lstrip().startswith("{") and "session_1" in text else "messages"
+        )
     if kind == "conversation":
         try:
             data = json.loads(text)
@@ -133,9 +135,7 @@ def _progress(total: int, quiet: bool) -> Progress:
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @target_options
-def import_(
-    file: Path, kind: str, snapshot: bool, batch: int, quiet: bool, target: Target
-) -> None:
+def import_(file: Path, kind: str, snapshot: bool, batch: int, quiet: bool, target: Target) -> None:
     """Import messages, a conversation, or a snapshot made by export (FILE or - for stdin).
 
     Running the same import again skips what is already stored, so an

@@ -1,7 +1,7 @@
 """The note graph: a force layout computed in numpy and a self-contained HTML page.
 
-    layout   force_layout(count, edges)      positions, linked notes close together
-    page     graph_data(notes), render_page  the page (vis-network inlined)
+layout   force_layout(count, edges)      positions, linked notes close together
+page     graph_data(notes), render_page  the page (vis-network inlined)
 """
 
 from memory.graph.layout import force_layout

@@ -16,8 +16,17 @@ def _ids(run: Run, store: Path, *args: str) -> dict[str, str]:
 def test_add_returns_a_described_note_and_search_finds_it(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "s"
     added = output_json(
-        run("add", "Ann: I drink oat milk coffee", "--path", path, "--user", "u1", "--json",
-            "--metadata", '{"source": "chat"}')
+        run(
+            "add",
+            "Ann: I drink oat milk coffee",
+            "--path",
+            path,
+            "--user",
+            "u1",
+            "--json",
+            "--metadata",
+            '{"source": "chat"}',
+        )
     )
     assert added["user_id"] == "u1" and added["metadata"] == {"source": "chat"}
     assert added["keywords"]

@@ -57,25 +57,41 @@ def test_import_of_a_conversation_and_from_stdin(run: Run, tmp_path: Path) -> No
     first = output_json(run("list", "--path", path, "--json", "--limit", "1"))[0]
     assert first["content"].startswith("Priya: Hey Tom!")
     piped = run(
-        "import", "-", "--path", path, "--user", "other", "--format", "messages",
+        "import",
+        "-",
+        "--path",
+        path,
+        "--user",
+        "other",
+        "--format",
+        "messages",
         input='{"speaker": "Kim", "text": "hello from stdin"}\n',
     )
     assert piped.exit_code == 0, piped.stderr
-    assert [n["content"] for n in output_json(run("list", "--path", path, "--user", "other",
-                                                  "--json"))] == ["Kim: hello from stdin"]
+    assert [
+        n["content"] for n in output_json(run("list", "--path", path, "--user", "other", "--json"))
+    ] == ["Kim: hello from stdin"]
     bad = tmp_path / "bad.json"
     bad.write_text('{"session_1": [{"speaker": "Ann"}]}', encoding="utf-8")
     failed = run("import", bad, "--path", path, "--format", "conversation")
     assert failed.exit_code == 1 and "not a LoCoMo-layout conversation" in failed.stderr
 
 
-def test_export_then_import_notes_round_trip_is_equal(run: Run, store: Path, tmp_path: Path) -> None:
+def test_export_then_import_notes_round_trip_is_equal(
+    run: Run, store: Path, tmp_path: Path
+) -> None:
     trajectory = tmp_path / "t.json"
     trajectory.write_text(
         json.dumps(
-            {"id": "t1", "task": "water the plants", "success": True,
-             "steps": [{"action": "fill the can", "observation": "full"},
-                       {"action": "water the plants", "observation": "done"}]}
+            {
+                "id": "t1",
+                "task": "water the plants",
+                "success": True,
+                "steps": [
+                    {"action": "fill the can", "observation": "full"},
+                    {"action": "water the plants", "observation": "done"},
+                ],
+            }
         ),
         encoding="utf-8",
     )

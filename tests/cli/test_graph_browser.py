@@ -89,8 +89,12 @@ def test_graph_page_renders_searches_and_filters_in_chromium(
         encoding="utf-8",
     )
     assert run("learn", trajectories, "--path", store, "--user", "demo").exit_code == 0
-    assert run("add", "Kim: the quarterly report is due Friday", "--path", store,
-               "--user", "kim").exit_code == 0
+    assert (
+        run(
+            "add", "Kim: the quarterly report is due Friday", "--path", store, "--user", "kim"
+        ).exit_code
+        == 0
+    )
     notes = output_json(run("list", "--path", store, "--json"))
     page_file = tmp_path / "graph.html"
     assert run("graph", "--path", store, "--output", page_file).exit_code == 0
@@ -139,7 +143,9 @@ def test_graph_page_renders_searches_and_filters_in_chromium(
 
 
 def test_graph_page_with_5000_notes_loads_in_chromium(browser: Any, tmp_path: Path) -> None:
-    notes = [Note(content=f"note {i} about topic {i % 50}", user_id=f"u{i % 3}") for i in range(5000)]
+    notes = [
+        Note(content=f"note {i} about topic {i % 50}", user_id=f"u{i % 3}") for i in range(5000)
+    ]
     for i, note in enumerate(notes):
         if i % 50:  # chains of fifty notes, like conversation threads
             note.follows = notes[i - 1].id

@@ -68,8 +68,12 @@ async def _exercise(client: Client, bob_note: str) -> None:
     learned = _data(
         await client.call_tool(
             "learn_trajectory",
-            {"task": "put a clean mug in the sink", "steps": STEPS, "success": True,
-             "trajectory_id": "t1"},
+            {
+                "task": "put a clean mug in the sink",
+                "steps": STEPS,
+                "success": True,
+                "trajectory_id": "t1",
+            },
         )
     )
     assert learned and learned[0]["kind"] in ("procedure", "concept")
