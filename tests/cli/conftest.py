@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import Run
 from click.testing import CliRunner, Result
 
 from memory.cli import cli
-
-Run = Callable[..., Result]
 
 
 @pytest.fixture
@@ -31,12 +29,6 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Run:
         )
 
     return invoke
-
-
-def output_json(result: Result) -> Any:
-    """The JSON document a ``--json`` command printed."""
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 @pytest.fixture

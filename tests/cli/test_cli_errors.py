@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
-from conftest import Run
+from cli_support import Run
 
 from memory import AgenticMemory
 from memory.cli import cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Run, output_json
+from cli_support import Run, output_json
 
 
 def _ids(run: Run, store: Path, *args: str) -> dict[str, str]:

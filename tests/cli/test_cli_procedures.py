@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Run, output_json
+from cli_support import Run, output_json
 
 
 def _trajectory(index: int, task: str, success: bool) -> dict:

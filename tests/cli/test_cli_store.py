@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Run, output_json
+from cli_support import Run, output_json
 
 import memory.embed.sentence as sentence
 

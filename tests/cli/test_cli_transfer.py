@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Run, output_json
+from cli_support import Run, output_json
 
 from memory import AgenticMemory
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, output_json
+from cli_support import Run, output_json
 
 from memory.graph import render_page
 from memory.model import Note
