@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = ["force_layout"]
 
-REPULSION_SAMPLE = 1024
+REPULSION_SAMPLE = 768
 """Notes each step measures repulsion against (all of them below this count)."""
 _CHUNK = 512
 
@@ -55,8 +55,9 @@ def force_layout(
             delta = pos[pairs[:, 0]] - pos[pairs[:, 1]]
             dist = np.sqrt((delta**2).sum(axis=1, keepdims=True)) + 1e-3
             pull = delta * dist / ideal
-            np.add.at(disp, pairs[:, 0], -pull)
-            np.add.at(disp, pairs[:, 1], pull)
+            for axis in (0, 1):  # bincount sums per node far faster than np.add.at
+                disp[:, axis] -= np.bincount(pairs[:, 0], pull[:, axis], minlength=count)
+                disp[:, axis] += np.bincount(pairs[:, 1], pull[:, axis], minlength=count)
         disp -= pos * (0.02 / steps * 40)
         length = np.sqrt((disp**2).sum(axis=1, keepdims=True)) + 1e-6
         pos += disp / length * np.minimum(length, temperature)
@@ -73,9 +74,15 @@ def _repulsion(pos: np.ndarray, rng: np.random.Generator, ideal: np.float32) -> 
         scale = np.float32(count / REPULSION_SAMPLE)
     else:
         others, scale = pos, np.float32(1.0)
-    disp = np.zeros_like(pos)
+    strength = ideal * ideal * scale
+    ox, oy = others[:, 0], others[:, 1]
+    disp = np.empty_like(pos)
+    # x and y apart: 2-D temporaries only, a few times faster than one (n, m, 2) array.
     for start in range(0, count, _CHUNK):
-        delta = pos[start : start + _CHUNK, None, :] - others[None, :, :]
-        dist2 = (delta**2).sum(axis=2) + np.float32(1e-2)
-        disp[start : start + _CHUNK] = (delta * (ideal * ideal / dist2)[:, :, None]).sum(axis=1)
-    return disp * scale
+        block = pos[start : start + _CHUNK]
+        dx = block[:, 0, None] - ox[None, :]
+        dy = block[:, 1, None] - oy[None, :]
+        weight = strength / (dx * dx + dy * dy + np.float32(1e-2))
+        disp[start : start + _CHUNK, 0] = (dx * weight).sum(axis=1)
+        disp[start : start + _CHUNK, 1] = (dy * weight).sum(axis=1)
+    return disp
