@@ -245,7 +245,7 @@ def update(
 @click.argument("note_id", metavar="ID")
 @target_options
 def delete(note_id: str, target: Target) -> None:
-    """Delete a note and its links (its history stays readable with show)."""
+    """Delete a note and every link to it (the store keeps its history)."""
     with open_memory(target, command="delete", embeds=False) as mem:
         note = mem.delete(note_id, **target.scope)
     if target.as_json:

@@ -100,7 +100,7 @@ def _read_text(path: Path) -> str:
         raise InvalidInput(f"{path} is not UTF-8 text") from exc
 
 
-def _progress(total: int, quiet: bool) -> Progress:
+def _progress(quiet: bool) -> Progress:
     return Progress(
         TextColumn("importing"),
         BarColumn(),
@@ -158,7 +158,7 @@ def import_(file: Path, kind: str, snapshot: bool, batch: int, quiet: bool, targ
             if IMPORT_KEY in n.metadata
         }
         todo = [item for item in items if item["metadata"][IMPORT_KEY] not in done]
-        with _progress(len(todo), quiet or target.as_json) as bar:
+        with _progress(quiet or target.as_json) as bar:
             task = bar.add_task("import", total=len(todo))
             for start in range(0, len(todo), batch):
                 chunk = todo[start : start + batch]
