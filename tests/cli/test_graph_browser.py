@@ -127,8 +127,14 @@ def test_graph_page_renders_searches_and_filters_in_chromium(
         busiest,
     )
     box = page.locator("#graph").bounding_box()
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1])  # hovering shows the note
+    busiest_note = next(n for n in notes if n["id"] == busiest)
+    page.wait_for_function(
+        "(id) => document.getElementById('details').innerText.includes(id)", arg=busiest
+    )
+    details = page.inner_text("#details")
+    assert busiest_note["content"][:40] in details and "keywords" in details
     page.mouse.click(box["x"] + point[0], box["y"] + point[1])
-    assert busiest in page.inner_text("#details")
     artifacts = Path(os.environ.get("ZETTELMEM_ARTIFACTS", tmp_path))
     artifacts.mkdir(parents=True, exist_ok=True)
     shot = artifacts / "graph.png"
