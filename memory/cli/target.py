@@ -236,7 +236,13 @@ def open_memory(
         client = _server_client(target, must_exist)
     else:
         check_store_path(target.path, must_exist=must_exist)
-    # Only now, with the store known to be there, is a model worth loading.
+        if embeds:
+            # A locked store is reported before seconds of model loading, not after
+            # (the memory takes the lock for good below).
+            from memory.store import PathLock
+
+            PathLock(target.path).release()
+    # Only now, with the store known to be there and free, is a model worth loading.
     embedder: Any = embedder_for(target.embedder) if embeds else NoEmbedding(command)
     if target.server:
         mem = AgenticMemory(embedder=embedder, client=client)

@@ -75,11 +75,20 @@ def test_usage_errors_exit_with_2(run: Run, store: Path) -> None:
     assert run("list", "--kind", "nonsense", "--path", store).exit_code == 2
 
 
-def test_a_locked_store_is_a_one_line_error(run: Run, store: Path) -> None:
+def test_a_locked_store_is_a_one_line_error_before_any_model_loads(
+    run: Run, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memory.embed.sentence as sentence
+
+    def no_model(name: str) -> None:
+        raise AssertionError("the model was loaded before the lock was checked")
+
+    monkeypatch.setattr(sentence, "_load", no_model)
     holder = AgenticMemory(store, embedder=HashingEmbedder())
     try:
-        for args in (["stats"], ["add", "more"]):
-            assert "open in another process" in _one_line_error(run(*args, "--path", store))
+        for args in (["stats"], ["add", "more"], ["search", "greyhound"]):
+            result = run(*args, "--path", store, embedder="default")
+            assert "open in another process" in _one_line_error(result)
     finally:
         holder.close()
     assert run("stats", "--path", store).exit_code == 0
