@@ -21,7 +21,7 @@ from memory.cli.render import (
 )
 from memory.cli.target import Target, open_memory, target_options
 from memory.errors import InvalidInput, NotFound
-from memory.model import NOTE_KINDS, Note
+from memory.model import NOTE_KINDS, Event, Note
 
 __all__ = ["add", "delete", "list_notes", "search", "show", "update"]
 
@@ -116,9 +116,14 @@ def _thread(mem: Any, note: Note, scope: dict[str, Any], depth: int = 3) -> list
 @click.argument("note_id", metavar="ID")
 @target_options
 def show(note_id: str, target: Target) -> None:
-    """One note with its links, thread and history."""
+    """One note with its links, thread and history (a deleted note: its history)."""
     with open_memory(target, command="show", embeds=False) as mem:
-        note = mem.get(note_id, **target.scope)
+        try:
+            note = mem.get(note_id, **target.scope)
+        except NotFound:
+            # Deleted notes keep their history; anything else is unknown (NotFound again).
+            _show_deleted(note_id, mem.history(note_id, **target.scope), target)
+            return
         neighbours = mem.neighbors(note_id, **target.scope)
         thread = _thread(mem, note, target.scope)
         history = mem.history(note_id, **target.scope)
@@ -159,6 +164,26 @@ def show(note_id: str, target: Target) -> None:
         for turn in thread:
             mark = ">" if turn.id == note.id else " "
             stdout.print(f" {mark} [cyan]{turn.id}[/cyan] {escape(shorten(turn.content))}")
+    stdout.print(f"\n[bold]history[/bold] ({len(history)} events)")
+    for event in history:
+        stdout.print(f"  {escape(event_line(event))}")
+
+
+def _show_deleted(note_id: str, history: list[Event], target: Target) -> None:
+    last = history[-1] if history else None
+    content = str((last.before if last else {}).get("content", ""))
+    if target.as_json:
+        print_json(
+            {
+                "deleted": True,
+                "id": note_id,
+                "content": content,
+                "history": [e.model_dump(mode="json") for e in history],
+            }
+        )
+        return
+    stdout.print(f"[bold cyan]{note_id}[/bold cyan]  [red]deleted[/red]")
+    stdout.print(escape(content))
     stdout.print(f"\n[bold]history[/bold] ({len(history)} events)")
     for event in history:
         stdout.print(f"  {escape(event_line(event))}")
@@ -245,7 +270,7 @@ def update(
 @click.argument("note_id", metavar="ID")
 @target_options
 def delete(note_id: str, target: Target) -> None:
-    """Delete a note and every link to it (the store keeps its history)."""
+    """Delete a note and every link to it (show still prints its history)."""
     with open_memory(target, command="delete", embeds=False) as mem:
         note = mem.delete(note_id, **target.scope)
     if target.as_json:

@@ -78,8 +78,13 @@ def test_update_records_history_and_delete_removes(run: Run, store: Path) -> Non
     assert run("update", note_id, "--path", store).exit_code == 1  # nothing to change
     deleted = run("delete", note_id, "--path", store)
     assert deleted.exit_code == 0 and note_id in deleted.stdout
-    gone = run("show", note_id, "--path", store)
-    assert gone.exit_code == 1 and "no note with id" in gone.stderr
+    gone = output_json(run("show", note_id, "--path", store, "--json"))
+    assert gone["deleted"] is True and gone["content"] == "Bob: my sister visits in June"
+    assert [e["action"] for e in gone["history"]][-2:] == ["update", "delete"]
+    assert "deleted" in run("show", note_id, "--path", store).stdout
+    assert note_id not in {n["id"] for n in output_json(run("list", "--path", store, "--json"))}
+    again = run("delete", note_id, "--path", store)
+    assert again.exit_code == 1 and "no note with id" in again.stderr
 
 
 def test_scope_options_keep_other_users_notes_out_of_reach(run: Run, store: Path) -> None:
