@@ -144,3 +144,21 @@ async def test_every_tool_over_stdio_through_the_cli(tmp_path: Path) -> None:
     with AgenticMemory(store, embedder=HashingEmbedder()) as mem:
         assert mem.get(bob_note).content == "Bob: my bank PIN is 1234"
         assert {n.user_id for n in mem.notes()} == {"ann", "bob"}
+
+
+def test_without_the_sdk_the_error_names_the_extra(
+    shared: AgenticMemory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "mcp.server.mcpserver", None)
+    with pytest.raises(ImportError, match=r"zettelmem\[mcp\]"):
+        build_server(shared, user_id="ann")
+
+
+def test_the_mcp_command_needs_a_scope(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from memory.cli import cli
+
+    result = CliRunner().invoke(cli, ["mcp", "--path", str(tmp_path / "s")])
+    assert result.exit_code == 1 and "needs a scope" in result.stderr
+    assert not (tmp_path / "s").exists()
