@@ -1,0 +1,395 @@
+"""Agents that learn from their own runs: recall before, remember and learn after.
+
+    ToolCall        one tool call of a run: name, arguments, the tool's result
+    AgentRun        a finished run as a judge sees it: task, answer, tool calls, scope
+    AgentLearning   the framework-free lifecycle both adapters drive, sync and async:
+                    recall(task, scope)      one delimited section, in a token budget
+                    finish(run, recall)      exchange -> notes; run -> Trajectory -> learn();
+                                             the outcome -> feedback on the shown procedures
+                    feedback(run_id, ok)     the outcome of a run the judge left open
+
+A run's outcome comes from the ``judge`` (called with the :class:`AgentRun`) or,
+when there is no judge or it returns ``None``, later from :meth:`AgentLearning.feedback`;
+until then the run waits in a bounded in-process queue. Memory never breaks an
+agent: every memory call is guarded, a failure is logged and the run goes on
+without memory.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.agent_recall import Recall, TokenCounter, default_token_counter, render_recall
+from integrations.aio import call_async
+from integrations.chat_notes import chat_item
+from memory.model import Scope, SearchResult, Step, Trajectory, new_id
+
+__all__ = [
+    "AgentLearning",
+    "AgentRun",
+    "Judge",
+    "ToolCall",
+    "action_text",
+    "new_run_id",
+    "scope_from",
+    "trajectory_of",
+]
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "zettelmem-agent"
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call of a run and what the tool returned."""
+
+    name: str
+    arguments: dict[str, Any]
+    result: str
+
+
+@dataclass(frozen=True)
+class AgentRun:
+    """A finished agent run, as the judge sees it.
+
+    Attributes:
+        run_id: the run's id (the trajectory id; the key of :meth:`AgentLearning.feedback`).
+        task: the user's request.
+        answer: the agent's final answer ("" if it gave none).
+        tool_calls: the tool calls in order, with their results.
+        scope: where the run's notes and procedures live.
+        recall: what memory showed the agent during the run.
+    """
+
+    run_id: str
+    task: str
+    answer: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    scope: Scope = field(default_factory=Scope)
+    recall: Recall = field(default_factory=Recall)
+
+
+Judge = Callable[[AgentRun], "bool | None | Awaitable[bool | None]"]
+"""Decides whether a run succeeded; ``None`` leaves it to a later ``feedback`` call."""
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 3)].rstrip() + "..."
+
+
+def action_text(call: ToolCall, limit: int) -> str:
+    """A tool call as a step's action: its name then its arguments as compact JSON."""
+    if not call.arguments:
+        return call.name
+    arguments = json.dumps(call.arguments, ensure_ascii=False, sort_keys=True, default=str)
+    return _clip(f"{call.name} {arguments}", limit)
+
+
+def trajectory_of(
+    run: AgentRun, success: bool, *, max_action_chars: int = 300, max_observation_chars: int = 500
+) -> Trajectory | None:
+    """The run as a ``Trajectory`` (one ``Step`` per tool call), or ``None`` without calls."""
+    if not run.tool_calls or not run.task.strip():
+        return None
+    steps = [
+        Step(
+            action=action_text(call, max_action_chars),
+            observation=_clip(call.result, max_observation_chars),
+        )
+        for call in run.tool_calls
+    ]
+    return Trajectory(
+        id=run.run_id,
+        task=run.task,
+        steps=steps,
+        success=success,
+        metadata={"source": SOURCE, "answer": _clip(run.answer, max_observation_chars)},
+    )
+
+
+class AgentLearning:
+    """Recall for an agent's runs and learning from them, over one ``AgenticMemory``.
+
+    Args:
+        memory: the ``AgenticMemory`` (only its public methods are used).
+        notes_k: how many notes to search for a request (0: none).
+        procedures_k: how many procedures to recall for a request (0: none).
+        token_budget: the most tokens the recalled section may add to a prompt.
+        token_counter: counts tokens for the budget (default: cl100k_base, else ~4 chars).
+        remember_exchange: store the request and the final answer as notes.
+        learn: turn runs with tool calls into trajectories and ``learn()`` them.
+        judge: decides a finished run's success; ``None`` (or a judge returning
+            ``None``) waits for :meth:`feedback`.
+        max_action_chars: a step's action (tool name and arguments) is clipped to this.
+        max_observation_chars: a tool's result is clipped to this in the step.
+        max_pending: runs kept waiting for feedback; the oldest is dropped beyond it.
+    """
+
+    def __init__(
+        self,
+        memory: Any,
+        *,
+        notes_k: int = 3,
+        procedures_k: int = 2,
+        token_budget: int = 500,
+        token_counter: TokenCounter | None = None,
+        remember_exchange: bool = True,
+        learn: bool = True,
+        judge: Judge | None = None,
+        max_action_chars: int = 300,
+        max_observation_chars: int = 500,
+        max_pending: int = 1_000,
+    ) -> None:
+        if notes_k < 0 or procedures_k < 0 or max_pending < 0:
+            raise ValueError("notes_k, procedures_k and max_pending must be >= 0")
+        self.memory = memory
+        self.notes_k = notes_k
+        self.procedures_k = procedures_k
+        self.token_budget = token_budget
+        self.count_tokens = token_counter or default_token_counter()
+        self.remember_exchange = remember_exchange
+        self.learn = learn
+        self.judge = judge
+        self.max_action_chars = max_action_chars
+        self.max_observation_chars = max_observation_chars
+        self.max_pending = max_pending
+        self._pending: OrderedDict[str, AgentRun] = OrderedDict()
+        self._pending_lock = threading.Lock()
+
+    # ---- recall ------------------------------------------------------------------------------
+
+    def recall(self, task: str, scope: Scope) -> Recall:
+        """The section to show for ``task`` (empty on any memory failure, logged)."""
+        if not task.strip():
+            return Recall()
+        ids = scope.model_dump()
+        procedures: list[SearchResult] = []
+        memories: list[SearchResult] = []
+        try:
+            if self.procedures_k:
+                procedures = self.memory.recall(task, k=self.procedures_k, **ids)
+            if self.notes_k:
+                memories = self.memory.search(task, k=self.notes_k, kinds=["episodic"], **ids)
+        except Exception:
+            logger.exception("memory recall failed; the agent goes on without memory")
+            return Recall()
+        return self._render(procedures, memories)
+
+    async def arecall(self, task: str, scope: Scope) -> Recall:
+        """Async :meth:`recall`."""
+        if not task.strip():
+            return Recall()
+        ids = scope.model_dump()
+        procedures: list[SearchResult] = []
+        memories: list[SearchResult] = []
+        try:
+            if self.procedures_k:
+                procedures = await call_async(
+                    self.memory, "recall", task, k=self.procedures_k, **ids
+                )
+            if self.notes_k:
+                memories = await call_async(
+                    self.memory, "search", task, k=self.notes_k, kinds=["episodic"], **ids
+                )
+        except Exception:
+            logger.exception("memory recall failed; the agent goes on without memory")
+            return Recall()
+        return self._render(procedures, memories)
+
+    def _render(self, procedures: list[SearchResult], memories: list[SearchResult]) -> Recall:
+        try:
+            return render_recall(
+                procedures, memories, budget=self.token_budget, count_tokens=self.count_tokens
+            )
+        except Exception:
+            logger.exception("rendering the recalled notes failed; nothing is shown")
+            return Recall()
+
+    # ---- after the run -----------------------------------------------------------------------
+
+    def finish(self, run: AgentRun) -> bool | None:
+        """Remember the exchange, then judge, learn and credit the run.
+
+        Returns:
+            The outcome the judge gave (``None``: the run waits for :meth:`feedback`).
+        """
+        self._remember(run)
+        verdict = self._judge(run)
+        if inspect.isawaitable(verdict):
+            logger.error("an async judge needs the async agent path; run %s left open", run.run_id)
+            verdict = None
+        if verdict is None:
+            self._park(run)
+        else:
+            self._conclude(run, bool(verdict))
+        return verdict
+
+    async def afinish(self, run: AgentRun) -> bool | None:
+        """Async :meth:`finish` (the judge may be sync or async)."""
+        await self._aremember(run)
+        verdict = self._judge(run)
+        if inspect.isawaitable(verdict):
+            try:
+                verdict = await verdict
+            except Exception:
+                logger.exception("the judge failed on run %s; it waits for feedback", run.run_id)
+                verdict = None
+        if verdict is None:
+            self._park(run)
+        else:
+            await self._aconclude(run, bool(verdict))
+        return verdict
+
+    def feedback(self, run_id: str, success: bool) -> bool:
+        """The outcome of a run the judge left open: learn it and credit its procedures.
+
+        Returns:
+            True if the run was waiting and is now concluded; False if unknown (never
+            finished here, already concluded, or dropped from the queue).
+        """
+        run = self._take(run_id)
+        if run is None:
+            return False
+        self._conclude(run, success)
+        return True
+
+    async def afeedback(self, run_id: str, success: bool) -> bool:
+        """Async :meth:`feedback`."""
+        run = self._take(run_id)
+        if run is None:
+            return False
+        await self._aconclude(run, success)
+        return True
+
+    @property
+    def pending_runs(self) -> list[str]:
+        """The ids of the runs waiting for feedback, oldest first."""
+        with self._pending_lock:
+            return list(self._pending)
+
+    # ---- shared ------------------------------------------------------------------------------
+
+    def _judge(self, run: AgentRun) -> bool | None | Awaitable[bool | None]:
+        if self.judge is None:
+            return None
+        try:
+            return self.judge(run)
+        except Exception:
+            logger.exception("the judge failed on run %s; it waits for feedback", run.run_id)
+            return None
+
+    def _park(self, run: AgentRun) -> None:
+        if not self.max_pending or (not self.learn and not run.recall.procedure_ids):
+            return
+        with self._pending_lock:
+            self._pending[run.run_id] = run
+            while len(self._pending) > self.max_pending:
+                dropped, _ = self._pending.popitem(last=False)
+                logger.warning("run %s dropped: no feedback before %d newer runs", dropped,
+                               self.max_pending)
+
+    def _take(self, run_id: str) -> AgentRun | None:
+        with self._pending_lock:
+            run = self._pending.pop(run_id, None)
+        if run is None:
+            logger.warning("feedback for run %s, which is not waiting for any", run_id)
+        return run
+
+    def _exchange(self, run: AgentRun) -> list[dict[str, Any]]:
+        if not self.remember_exchange:
+            return []
+        extra = {"source": SOURCE, "agent_run": run.run_id}
+        items = [
+            chat_item(role, text, scope=run.scope, session=run.run_id, extra=extra)
+            for role, text in (("user", run.task), ("assistant", run.answer))
+        ]
+        return [item for item in items if item is not None]
+
+    def _trajectory(self, run: AgentRun, success: bool) -> Trajectory | None:
+        if not self.learn:
+            return None
+        return trajectory_of(
+            run,
+            success,
+            max_action_chars=self.max_action_chars,
+            max_observation_chars=self.max_observation_chars,
+        )
+
+    def _remember(self, run: AgentRun) -> None:
+        items = self._exchange(run)
+        if not items:
+            return
+        try:
+            self.memory.add_many(items)
+        except Exception:
+            logger.exception("storing run %s's exchange failed; it is not remembered", run.run_id)
+
+    async def _aremember(self, run: AgentRun) -> None:
+        items = self._exchange(run)
+        if not items:
+            return
+        try:
+            await call_async(self.memory, "add_many", items)
+        except Exception:
+            logger.exception("storing run %s's exchange failed; it is not remembered", run.run_id)
+
+    def _conclude(self, run: AgentRun, success: bool) -> None:
+        ids = run.scope.model_dump()
+        trajectory = self._trajectory(run, success)
+        if run.recall.procedure_ids:
+            try:
+                self.memory.feedback(list(run.recall.procedure_ids), success, **ids)
+            except Exception:
+                logger.exception("feedback on run %s's procedures failed", run.run_id)
+        if trajectory is not None:
+            try:
+                self.memory.learn(trajectory, **ids)
+            except Exception:
+                logger.exception("learning from run %s failed; it is not learned", run.run_id)
+
+    async def _aconclude(self, run: AgentRun, success: bool) -> None:
+        ids = run.scope.model_dump()
+        trajectory = self._trajectory(run, success)
+        if run.recall.procedure_ids:
+            try:
+                await call_async(
+                    self.memory, "feedback", list(run.recall.procedure_ids), success, **ids
+                )
+            except Exception:
+                logger.exception("feedback on run %s's procedures failed", run.run_id)
+        if trajectory is not None:
+            try:
+                await call_async(self.memory, "learn", trajectory, **ids)
+            except Exception:
+                logger.exception("learning from run %s failed; it is not learned", run.run_id)
+
+
+def new_run_id() -> str:
+    """A fresh run id (when the framework gives none)."""
+    return new_id()
+
+
+def scope_from(sources: Sequence[Any], defaults: Scope) -> Scope:
+    """The scope an application set: the first source naming each id wins, else ``defaults``.
+
+    A source is a mapping or an object with ``user_id`` / ``agent_id`` / ``run_id``
+    attributes (a dataclass, a pydantic model, a ``TypedDict``); ``None`` is skipped.
+    """
+    values: dict[str, str | None] = defaults.model_dump()
+    for key in ("user_id", "agent_id", "run_id"):
+        for source in sources:
+            if source is None:
+                continue
+            value = source.get(key) if isinstance(source, dict) else getattr(source, key, None)
+            if value is not None:
+                values[key] = str(value)
+                break
+    return Scope(**values)
