@@ -29,7 +29,15 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
 
-__all__ = ["Move", "Plan", "ScriptedToolChatModel", "next_move", "scripted_function_llm"]
+__all__ = [
+    "BrokenMemory",
+    "MemorySpy",
+    "Move",
+    "Plan",
+    "ScriptedToolChatModel",
+    "next_move",
+    "scripted_function_llm",
+]
 
 
 @dataclass(frozen=True)
@@ -179,3 +187,36 @@ def scripted_function_llm(policy: Callable[[str, int], Move]) -> Any:
     llm = MockFunctionCallingLLM(response_generator=respond, is_chat_model=True)
     object.__setattr__(llm, "prompts", prompts)
     return llm
+
+
+class MemorySpy:
+    """An ``AgenticMemory`` seen through its public methods, counting the calls to each."""
+
+    def __init__(self, memory: Any) -> None:
+        self.memory = memory
+        self.calls: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.memory, name)
+        if not callable(target):
+            return target
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.calls[name] = self.calls.get(name, 0) + 1
+            return target(*args, **kwargs)
+
+        return counted
+
+
+class BrokenMemory:
+    """A memory whose store is down: every method raises ``StoreUnavailable``."""
+
+    def __getattr__(self, name: str) -> Any:
+        from memory.errors import StoreUnavailable
+
+        def down(*args: Any, **kwargs: Any) -> Any:
+            raise StoreUnavailable(f"store is down ({name})")
+
+        return down
