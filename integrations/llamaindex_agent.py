@@ -60,6 +60,9 @@ class RunRecallBlock(ZettelmemMemoryBlock):
     remember_roles: list[str] | None = Field(
         default_factory=list, description="Nothing: the hooks store the run's exchange."
     )
+    memory: Any = Field(  # type: ignore[assignment]
+        default=None, exclude=True, description="Unused: the block reads through `learning`."
+    )
     task: str = Field(description="The run's request, the recall query.")
     run_scope: Scope = Field(default_factory=Scope, description="The scope recalled from.")
     learning: AgentLearning = Field(exclude=True, description="Recall settings and budget.")
@@ -217,9 +220,7 @@ class ZettelmemAgentHooks:
 
     def recall_block(self, task: str, scope: Scope) -> RunRecallBlock:
         """A fresh recall block for one run of ``task`` in ``scope``."""
-        return RunRecallBlock(
-            memory=self.memory, task=task, run_scope=scope, learning=self.learning
-        )
+        return RunRecallBlock(task=task, run_scope=scope, learning=self.learning)
 
     def run(
         self,
