@@ -293,8 +293,9 @@ class AgentLearning:
             self._pending[run.run_id] = run
             while len(self._pending) > self.max_pending:
                 dropped, _ = self._pending.popitem(last=False)
-                logger.warning("run %s dropped: no feedback before %d newer runs", dropped,
-                               self.max_pending)
+                logger.warning(
+                    "run %s dropped: no feedback before %d newer runs", dropped, self.max_pending
+                )
 
     def _take(self, run_id: str) -> AgentRun | None:
         with self._pending_lock:

@@ -110,7 +110,9 @@ def _clip_to_fit(draft: _Draft, entry: _Entry, budget: int, count: TokenCounter)
     low, high, best = 1, len(entry.text), 0
     while low <= high:
         middle = (low + high) // 2
-        target.append(_Entry(entry.note_id, entry.text[:middle].rstrip() + " ...", entry.procedural))
+        target.append(
+            _Entry(entry.note_id, entry.text[:middle].rstrip() + " ...", entry.procedural)
+        )
         if count(draft.render()) <= budget:
             best, low = middle, middle + 1
         else:
@@ -151,9 +153,7 @@ def render_recall(
     draft = _Draft(
         procedures=[_Entry(h.note.id, note_entry(h.note), True) for h in procedures],
         memories=[
-            _Entry(h.note.id, note_entry(h.note), False)
-            for h in memories
-            if h.note.id not in shown
+            _Entry(h.note.id, note_entry(h.note), False) for h in memories if h.note.id not in shown
         ],
     )
     text = draft.render()

@@ -135,7 +135,9 @@ async def test_failing_runs_wear_a_procedure_down_until_prune_removes_it(
     (procedure,) = procedures(mem)
     outcome["ok"] = False
     for number in range(5):
-        await hooks.run(agent, f"Fix the failing test in tests/test_mod{number}.py", user_id="alice")
+        await hooks.run(
+            agent, f"Fix the failing test in tests/test_mod{number}.py", user_id="alice"
+        )
     assert mem.get(procedure.id).success_count == 0
     assert procedure.id in {r.note_id for r in mem.prune(user_id="alice")}
 

@@ -192,7 +192,9 @@ def test_two_users_of_one_agent_never_see_each_other(mem: AgenticMemory) -> None
     model.prompts.clear()
     agent.invoke(ask(FIX_AGAIN), context=Context(user_id="alice"))
     assert all("tests/test_parser.py" in text for text in model.system_texts())
-    assert all("tests/test_lexer.py" not in text.split(OPEN_TAG)[1] for text in model.system_texts())
+    assert all(
+        "tests/test_lexer.py" not in text.split(OPEN_TAG)[1] for text in model.system_texts()
+    )
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
