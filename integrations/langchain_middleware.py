@@ -288,7 +288,9 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
         own = messages[start:]
         results = {m.tool_call_id: m.text for m in own if isinstance(m, LCToolMessage)}
         calls = [
-            ToolCall(name=c["name"], arguments=dict(c["args"]), result=results.get(c["id"] or "", ""))
+            ToolCall(
+                name=c["name"], arguments=dict(c["args"]), result=results.get(c["id"] or "", "")
+            )
             for m in own
             if isinstance(m, AIMessage)
             for c in m.tool_calls
