@@ -74,7 +74,8 @@ SYSTEM = "You are a software engineering agent. Use the tools to complete the ta
 class Harness:
     """One memory, one scripted model, the environment; agents with and without memory."""
 
-    def __init__(self, embedder: Any, budget: int) -> None:
+    def __init__(self, embedder: Any, budget: int, credit: str = "top") -> None:
+        self.credit = credit
         self.embedder = embedder
         self.memory = AgenticMemory(embedder=embedder)
         self.plans: dict[str, Task] = {}
@@ -101,6 +102,7 @@ class Harness:
             token_budget=self.budget,
             remember_exchange=learn,
             learn=learn,
+            credit=self.credit,  # type: ignore[arg-type]
         )
         recall = middleware.learning.recall
 
@@ -341,14 +343,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=int, default=500, help="token budget of the section")
     parser.add_argument("--filler", type=int, default=500, help="extra notes in the scope")
     parser.add_argument("--failing-runs", type=int, default=8)
+    parser.add_argument("--credit", choices=["top", "all"], default="top")
+    parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    harness = Harness(make_embedder(args.embedder), args.budget)
-    print(f"embedder: {args.embedder}; token budget {args.budget}\n")
-    results = {"learning": learning_loop(harness, args.failing_runs)}
-    results["overhead"] = overhead(harness, args.runs, args.filler)
+    harness = Harness(make_embedder(args.embedder), args.budget, args.credit)
+    print(f"embedder: {args.embedder}; token budget {args.budget}; credit {args.credit}\n")
+    results: dict[str, Any] = {"learning": learning_loop(harness, args.failing_runs)}
+    if not args.skip_overhead:
+        results["overhead"] = overhead(harness, args.runs, args.filler)
     harness.memory.close()
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2))

@@ -24,7 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from integrations.agent_recall import Recall, TokenCounter, default_token_counter, render_recall
 from integrations.aio import call_async
@@ -131,6 +131,11 @@ class AgentLearning:
         max_action_chars: a step's action (tool name and arguments) is clipped to this.
         max_observation_chars: a tool's result is clipped to this in the step.
         max_pending: runs kept waiting for feedback; the oldest is dropped beyond it.
+        credit: which shown procedures get the run's outcome: ``"top"`` (default), the
+            best-ranked one, the one the agent most likely followed; ``"all"`` of them.
+            Crediting every shown procedure blames (and praises) the runner-up for runs
+            that followed another: in benchmarks/agent_middleware.py a procedure of a
+            working kind was pruned for failures of a kind it was shown next to.
     """
 
     def __init__(
@@ -147,9 +152,13 @@ class AgentLearning:
         max_action_chars: int = 300,
         max_observation_chars: int = 500,
         max_pending: int = 1_000,
+        credit: Literal["top", "all"] = "top",
     ) -> None:
         if notes_k < 0 or procedures_k < 0 or max_pending < 0:
             raise ValueError("notes_k, procedures_k and max_pending must be >= 0")
+        if credit not in ("top", "all"):
+            raise ValueError('credit must be "top" or "all"')
+        self.credit = credit
         self.memory = memory
         self.notes_k = notes_k
         self.procedures_k = procedures_k
@@ -342,12 +351,17 @@ class AgentLearning:
         except Exception:
             logger.exception("storing run %s's exchange failed; it is not remembered", run.run_id)
 
+    def _credited(self, run: AgentRun) -> list[str]:
+        shown = list(run.recall.procedure_ids)
+        return shown[:1] if self.credit == "top" else shown
+
     def _conclude(self, run: AgentRun, success: bool) -> None:
         ids = run.scope.model_dump()
         trajectory = self._trajectory(run, success)
-        if run.recall.procedure_ids:
+        credited = self._credited(run)
+        if credited:
             try:
-                self.memory.feedback(list(run.recall.procedure_ids), success, **ids)
+                self.memory.feedback(credited, success, **ids)
             except Exception:
                 logger.exception("feedback on run %s's procedures failed", run.run_id)
         if trajectory is not None:
@@ -359,11 +373,10 @@ class AgentLearning:
     async def _aconclude(self, run: AgentRun, success: bool) -> None:
         ids = run.scope.model_dump()
         trajectory = self._trajectory(run, success)
-        if run.recall.procedure_ids:
+        credited = self._credited(run)
+        if credited:
             try:
-                await call_async(
-                    self.memory, "feedback", list(run.recall.procedure_ids), success, **ids
-                )
+                await call_async(self.memory, "feedback", credited, success, **ids)
             except Exception:
                 logger.exception("feedback on run %s's procedures failed", run.run_id)
         if trajectory is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from typing_extensions import NotRequired
 
@@ -151,6 +151,8 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
         memory_tools: also give the agent ``save_memory`` and ``search_memory``.
         max_action_chars: clip of a step's action.
         max_observation_chars: clip of a tool result in a step.
+        credit: ``"top"``: only the best-ranked shown procedure gets the run's outcome
+            (default); ``"all"``: every shown procedure does.
 
     Example:
         >>> middleware = ZettelmemMiddleware(mem, judge=lambda run: "passed" in run.answer)
@@ -179,6 +181,7 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
         memory_tools: bool = False,
         max_action_chars: int = 300,
         max_observation_chars: int = 500,
+        credit: Literal["top", "all"] = "top",
     ) -> None:
         super().__init__()
         self.memory = memory
@@ -194,6 +197,7 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
             judge=judge,
             max_action_chars=max_action_chars,
             max_observation_chars=max_observation_chars,
+            credit=credit,
         )
         self.tools: Sequence[BaseTool] = self._memory_tools() if memory_tools else []
 

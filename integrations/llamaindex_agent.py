@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Generator
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr
 
@@ -175,7 +175,7 @@ class ZettelmemAgentHooks:
         memory: the ``AgenticMemory``.
         user_id: default scope (likewise ``agent_id``, ``run_id``); ``run`` overrides.
         notes_k, procedures_k, token_budget, token_counter, remember_exchange, learn,
-        judge, max_action_chars, max_observation_chars: as
+        judge, max_action_chars, max_observation_chars, credit: as
             :class:`integrations.agent_learning.AgentLearning`.
 
     Example:
@@ -202,6 +202,7 @@ class ZettelmemAgentHooks:
         judge: Judge | None = None,
         max_action_chars: int = 300,
         max_observation_chars: int = 500,
+        credit: Literal["top", "all"] = "top",
     ) -> None:
         self.memory = memory
         self.default_scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
@@ -216,6 +217,7 @@ class ZettelmemAgentHooks:
             judge=judge,
             max_action_chars=max_action_chars,
             max_observation_chars=max_observation_chars,
+            credit=credit,
         )
 
     def recall_block(self, task: str, scope: Scope) -> RunRecallBlock:

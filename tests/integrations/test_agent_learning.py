@@ -155,3 +155,24 @@ else:
     )
     assert result.returncode == 0, result.stderr
     assert hint in result.stdout
+
+
+@pytest.mark.parametrize(("credit", "expected"), [("top", [1, 0]), ("all", [1, 1])])
+def test_the_outcome_goes_to_the_shown_procedures(
+    mem: AgenticMemory, credit: str, expected: list[int]
+) -> None:
+    from integrations.agent_recall import Recall
+    from memory import Step, Trajectory
+
+    ids = []
+    for task in ("Run the test suite", "Publish the docs"):
+        step = Step(action=f"tool {task}", observation="ok")
+        (note,) = mem.learn(Trajectory(task=task, steps=[step], success=True), user_id="u")
+        ids.append(note.id)
+    learning = AgentLearning(mem, judge=lambda run: False, credit=credit)  # type: ignore[arg-type]
+    shown = Recall(text="...", procedure_ids=tuple(ids))
+    learning.finish(
+        AgentRun(run_id="r", task="t", answer="a", scope=Scope(user_id="u"), recall=shown)
+    )
+    assert [mem.get(i).retrieved_count for i in ids] == expected
+    assert all(mem.get(i).success_count == 0 for i in ids)
