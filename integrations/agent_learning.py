@@ -23,6 +23,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -136,6 +137,9 @@ class AgentLearning:
             Crediting every shown procedure blames (and praises) the runner-up for runs
             that followed another: in benchmarks/agent_middleware.py a procedure of a
             working kind was pruned for failures of a kind it was shown next to.
+        background: do the after-run work (notes, judge, learning, feedback) in one
+            worker thread, so the agent answers without waiting for the writes;
+            :meth:`flush` waits for it. The judge must then be synchronous.
     """
 
     def __init__(
@@ -153,6 +157,7 @@ class AgentLearning:
         max_observation_chars: int = 500,
         max_pending: int = 1_000,
         credit: Literal["top", "all"] = "top",
+        background: bool = False,
     ) -> None:
         if notes_k < 0 or procedures_k < 0 or max_pending < 0:
             raise ValueError("notes_k, procedures_k and max_pending must be >= 0")
@@ -172,6 +177,9 @@ class AgentLearning:
         self.max_pending = max_pending
         self._pending: OrderedDict[str, AgentRun] = OrderedDict()
         self._pending_lock = threading.Lock()
+        self.background = background
+        self._writer: ThreadPoolExecutor | None = None
+        self._queued: list[Future[Any]] = []
 
     # ---- recall ------------------------------------------------------------------------------
 
@@ -228,11 +236,21 @@ class AgentLearning:
         """Remember the exchange, then judge, learn and credit the run.
 
         Returns:
-            The outcome the judge gave (``None``: the run waits for :meth:`feedback`).
+            The outcome the judge gave (``None``: the run waits for :meth:`feedback`,
+            or, with ``background=True``, is being concluded in the worker).
         """
+        if self.background:
+            self._enqueue(run)
+            return None
+        return self._finish_now(run)
+
+    def _finish_now(self, run: AgentRun) -> bool | None:
         self._remember(run)
         verdict = self._judge(run)
         if inspect.isawaitable(verdict):
+            close = getattr(verdict, "close", None)
+            if close is not None:
+                close()  # never awaited: say so instead of leaking a coroutine warning
             logger.error("an async judge needs the async agent path; run %s left open", run.run_id)
             verdict = None
         if verdict is None:
@@ -242,7 +260,10 @@ class AgentLearning:
         return verdict
 
     async def afinish(self, run: AgentRun) -> bool | None:
-        """Async :meth:`finish` (the judge may be sync or async)."""
+        """Async :meth:`finish` (the judge may be sync or async, unless in background)."""
+        if self.background:
+            self._enqueue(run)
+            return None
         await self._aremember(run)
         verdict = self._judge(run)
         if inspect.isawaitable(verdict):
@@ -256,6 +277,27 @@ class AgentLearning:
         else:
             await self._aconclude(run, bool(verdict))
         return verdict
+
+    def _enqueue(self, run: AgentRun) -> None:
+        with self._pending_lock:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="zettelmem-agent")
+            self._queued = [f for f in self._queued if not f.done()]
+            self._queued.append(self._writer.submit(self._finish_now, run))
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until the runs handed to the background worker are concluded."""
+        with self._pending_lock:
+            queued = list(self._queued)
+        wait(queued, timeout=timeout)
+
+    def close(self) -> None:
+        """Finish the background work and stop the worker (the memory stays open)."""
+        self.flush()
+        with self._pending_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
 
     def feedback(self, run_id: str, success: bool) -> bool:
         """The outcome of a run the judge left open: learn it and credit its procedures.

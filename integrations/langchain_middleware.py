@@ -153,6 +153,8 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
         max_observation_chars: clip of a tool result in a step.
         credit: ``"top"``: only the best-ranked shown procedure gets the run's outcome
             (default); ``"all"``: every shown procedure does.
+        background: store, judge and learn after the run in a worker thread, so the
+            agent returns without waiting for the writes (:meth:`flush` waits for them).
 
     Example:
         >>> middleware = ZettelmemMiddleware(mem, judge=lambda run: "passed" in run.answer)
@@ -182,6 +184,7 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
         max_action_chars: int = 300,
         max_observation_chars: int = 500,
         credit: Literal["top", "all"] = "top",
+        background: bool = False,
     ) -> None:
         super().__init__()
         self.memory = memory
@@ -198,6 +201,7 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
             max_action_chars=max_action_chars,
             max_observation_chars=max_observation_chars,
             credit=credit,
+            background=background,
         )
         self.tools: Sequence[BaseTool] = self._memory_tools() if memory_tools else []
 
@@ -331,6 +335,10 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
         return None
 
     # ---- feedback ---------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait for the after-run work handed to the background worker (``background=True``)."""
+        self.learning.flush(timeout)
 
     def feedback(self, run_id: str, success: bool) -> bool:
         """The outcome of a run the judge left open (``out["zettelmem_run_id"]``).

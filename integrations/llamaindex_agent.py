@@ -175,7 +175,7 @@ class ZettelmemAgentHooks:
         memory: the ``AgenticMemory``.
         user_id: default scope (likewise ``agent_id``, ``run_id``); ``run`` overrides.
         notes_k, procedures_k, token_budget, token_counter, remember_exchange, learn,
-        judge, max_action_chars, max_observation_chars, credit: as
+        judge, max_action_chars, max_observation_chars, credit, background: as
             :class:`integrations.agent_learning.AgentLearning`.
 
     Example:
@@ -203,6 +203,7 @@ class ZettelmemAgentHooks:
         max_action_chars: int = 300,
         max_observation_chars: int = 500,
         credit: Literal["top", "all"] = "top",
+        background: bool = False,
     ) -> None:
         self.memory = memory
         self.default_scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
@@ -218,6 +219,7 @@ class ZettelmemAgentHooks:
             max_action_chars=max_action_chars,
             max_observation_chars=max_observation_chars,
             credit=credit,
+            background=background,
         )
 
     def recall_block(self, task: str, scope: Scope) -> RunRecallBlock:
@@ -267,6 +269,10 @@ class ZettelmemAgentHooks:
             )
         handler = agent.run(user_msg=user_msg, memory=chat_memory, **run_kwargs)
         return LearningRun(self, handler, run_id=key, task=user_msg, scope=scope, block=block)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait for the after-run work handed to the background worker (``background=True``)."""
+        self.learning.flush(timeout)
 
     def feedback(self, run_id: str, success: bool) -> bool:
         """The outcome of a run the judge left open (``run.run_id``); see ``AgentLearning``."""

@@ -277,3 +277,19 @@ def test_create_agent_with_a_zettelmem_store(mem: AgenticMemory) -> None:
     assert item is not None and item.value == {"text": "Alice's tests run with pytest"}
     assert [n.user_id for n in mem.notes()] == ["alice"]
     assert store.search(("memories", "bob"), query="pytest") == []
+
+
+async def test_background_learning_is_done_after_flush(mem: AgenticMemory) -> None:
+    middleware = ZettelmemMiddleware(mem, judge=lambda run: True, background=True)
+    agent, model = make_agent(middleware)
+    out = agent.invoke(ask(FIX), config=alice())
+    assert out["messages"][-1].content.startswith("Fixed")
+    middleware.flush()
+    (procedure,) = learned(mem)
+    assert procedure.sources == [out["zettelmem_run_id"]]
+    model.prompts.clear()
+    await agent.ainvoke(ask(FIX_AGAIN), config=alice())
+    middleware.flush()
+    assert all(OPEN_TAG in text for text in model.system_texts())
+    assert mem.get(procedure.id).success_count == 1 and len(learned(mem)) == 2
+    middleware.learning.close()
