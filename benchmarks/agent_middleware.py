@@ -93,7 +93,9 @@ class Harness:
     def _judge(self, run: Any) -> bool:
         return judge_run(self.plans[run.task], self.workspace)
 
-    def middleware(self, *, learn: bool) -> ZettelmemMiddleware:
+    def middleware(
+        self, *, learn: bool, notes_k: int = 3, background: bool = False
+    ) -> ZettelmemMiddleware:
         # Recall only: no judge either, so no feedback is written after the run.
         middleware = ZettelmemMiddleware(
             self.memory,
@@ -102,7 +104,9 @@ class Harness:
             token_budget=self.budget,
             remember_exchange=learn,
             learn=learn,
+            notes_k=notes_k,
             credit=self.credit,  # type: ignore[arg-type]
+            background=background,
         )
         recall = middleware.learning.recall
 
@@ -250,10 +254,13 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
                 for i in range(filler)
             ]
         )
+    background = harness.middleware(learn=True, background=True)
     variants = {
         "without": harness.agent(None),
+        "procedures only": harness.agent(harness.middleware(learn=False, notes_k=0)),
         "recall only": harness.agent(harness.middleware(learn=False)),
         "full": harness.agent(harness.middleware(learn=True)),
+        "full, background": harness.agent(background),
     }
     counter = default_token_counter()
     seconds: dict[str, list[float]] = {name: [] for name in variants}
@@ -266,6 +273,7 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
         for name, agent in variants.items():
             harness.model.prompts.clear()
             _, elapsed = harness.run(agent, task)
+            background.flush()  # untimed: the writes must not spill into the next run
             systems[name] = harness.model.system_texts()
             if number >= 2:
                 seconds[name].append(elapsed)
@@ -284,16 +292,19 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
     mean = {name: statistics.mean(values) for name, values in seconds.items()}
     median = {name: statistics.median(values) for name, values in seconds.items()}
     encode_ms = statistics.median(encode) * 1000
-    per_call = (median["recall only"] - median["without"]) / model_calls * 1000
-    first_call = (median["recall only"] - median["without"]) * 1000
+    base = median["without"]
+    per_call = (median["recall only"] - base) / model_calls * 1000
+    first_call = (median["recall only"] - base) * 1000
+    first_call_procedures = (median["procedures only"] - base) * 1000
     after_run = (median["full"] - median["recall only"]) * 1000
+    after_run_background = (median["full, background"] - median["recall only"]) * 1000
     print(
         f"\noverhead: {runs} runs per variant, interleaved, {model_calls:.1f} model calls a run, "
         f"{memory.count(user_id=USER)} notes in the user's scope"
     )
     for name in variants:
         print(
-            f"  {name:12} run median {median[name] * 1000:7.1f} ms"
+            f"  {name:16} run median {median[name] * 1000:7.1f} ms"
             f"  mean {mean[name] * 1000:7.1f} ms"
         )
     print(
@@ -303,9 +314,14 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
     print(f"  added per model call (recall once per run, spread over its calls): {per_call:.1f} ms")
     print(
         f"  added to the run's first model call (the recall itself): {first_call:.1f} ms "
-        f"= {first_call / encode_ms:.2f} encodes"
+        f"= {first_call / encode_ms:.2f} encodes (notes + procedures: two queries embedded)"
+    )
+    print(
+        f"  ... with procedures only (notes_k=0, one query embedded): "
+        f"{first_call_procedures:.1f} ms = {first_call_procedures / encode_ms:.2f} encodes"
     )
     print(f"  added after the run (exchange notes + learn + feedback): {after_run:.1f} ms")
+    print(f"  ... with background=True (what the caller waits for): {after_run_background:.1f} ms")
     print(
         f"  added prompt tokens per model call: mean {statistics.mean(added_tokens):.0f}, "
         f"max {max(added_tokens)} (budget {harness.budget}); "
@@ -319,6 +335,8 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
         "added_per_model_call_ms": per_call,
         "added_first_call_ms": first_call,
         "added_after_run_ms": after_run,
+        "added_after_run_background_ms": after_run_background,
+        "added_first_call_procedures_only_ms": first_call_procedures,
         "added_tokens_mean": statistics.mean(added_tokens),
         "added_tokens_max": max(added_tokens),
         "budget": harness.budget,
