@@ -167,60 +167,61 @@ def learning_loop(harness: Harness, failing_runs: int) -> dict[str, Any]:
     print(f"  (same kind anywhere in the section: {shown_any / len(TASK_KINDS):.2f})")
 
     print(f"pruning: the package index goes down; {failing_runs} add_dependency runs fail")
-    dependency_procedures = [
-        n.id
-        for n in memory.notes(user_id=USER)
-        if n.kind == "procedure" and kind_of_note(memory, n.id, kinds_by_run) == "add_dependency"
-    ]
     builders = TASK_KINDS["add_dependency"]
-    credited: dict[str, int] = {}
+    shown: dict[str, int] = {}
+    top: dict[str, int] = {}
     for number in range(failing_runs):
         harness.recalls.clear()
         task = builders[number % len(builders)](number + 2)
         out, _ = harness.run(agent, task, registry_down=True)
         kinds_by_run[out["zettelmem_run_id"]] = task.kind
-        for note_id in harness.recalls[0].procedure_ids:
-            credited[note_id] = credited.get(note_id, 0) + 1
+        ids = harness.recalls[0].procedure_ids
+        for note_id in ids:
+            shown[note_id] = shown.get(note_id, 0) + 1
+        if ids:
+            top[ids[0]] = top.get(ids[0], 0) + 1
     before = {n.id: n for n in memory.notes(user_id=USER) if n.kind in ("procedure", "concept")}
     removed = memory.prune(user_id=USER)
     pruned = {r.note_id for r in removed if r.merged_into is None}
-    pruned_dependency = bool(dependency_procedures) and all(
-        i in pruned for i in dependency_procedures
-    )
-    wrongly = [
-        kind_of_note_safe(before[i], kinds_by_run)
-        for i in pruned
-        if i in before and i not in dependency_procedures
-    ]
     for removal in removed:
         print(f"  removed {removal.kind} {removal.note_id[:8]}: {removal.reason}")
     table = []
-    for note_id, count in sorted(credited.items(), key=lambda item: -item[1]):
+    for note_id, count in sorted(shown.items(), key=lambda item: -item[1]):
         note = before.get(note_id)
         label = kind_of_note_safe(note, kinds_by_run) if note else "?"
         uses = f"{note.success_count}/{note.retrieved_count}" if note else "?"
-        table.append(
-            {
-                "note": note_id,
-                "kind": label,
-                "failing_runs_shown": count,
-                "successes/uses": uses,
-                "pruned": note_id in pruned,
-            }
-        )
+        row = {
+            "note": note_id,
+            "kind": label,
+            "failing_runs_shown": count,
+            "failing_runs_top": top.get(note_id, 0),
+            "successes/uses": uses,
+            "pruned": note_id in pruned,
+        }
+        table.append(row)
         print(
-            f"  {note_id[:8]} {note.kind if note else '?':9} from {label:17} shown to {count} "
-            f"failing run(s); successes/uses {uses}; pruned: {note_id in pruned}"
+            f"  {note_id[:8]} {note.kind if note else '?':9} from {label:17} shown to {count}, "
+            f"top in {top.get(note_id, 0)} failing run(s); successes/uses {uses}; "
+            f"pruned: {note_id in pruned}"
         )
+    # What the runs followed (the top procedure) and kept failing with must go; a
+    # procedure of a kind that still works must stay.
+    followed = [i for i, n in top.items() if n >= memory.prune_min_uses]
+    followed_pruned = bool(followed) and all(i in pruned for i in followed)
+    wrongly = [
+        kind_of_note_safe(before[i], kinds_by_run)
+        for i in pruned
+        if i in before and kind_of_note_safe(before[i], kinds_by_run) != "add_dependency"
+    ]
     print(
-        f"  every add_dependency procedure pruned: {pruned_dependency}; "
-        f"procedures of other kinds pruned by utility: {wrongly or 'none'}"
+        f"  procedures top in >= {memory.prune_min_uses} failing runs pruned: {followed_pruned} "
+        f"({len(followed)}); procedures of other kinds pruned: {wrongly or 'none'}"
     )
     return {
         "same_kind_top1": share,
         "same_kind_anywhere": shown_any / len(TASK_KINDS),
         "round2": rows,
-        "failing_procedure_pruned": pruned_dependency,
+        "failing_procedure_pruned": followed_pruned,
         "other_pruned": wrongly,
         "failure_feedback": table,
     }
