@@ -35,7 +35,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -234,15 +233,6 @@ def kind_of_note_safe(note: Any, kinds_by_run: dict[str, str]) -> str:
 # ---- 2. overhead -----------------------------------------------------------------------------
 
 
-def timed(function: Callable[[], Any], repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return times
-
-
 def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
     memory = harness.memory
     if filler:
@@ -267,6 +257,7 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
     seconds: dict[str, list[float]] = {name: [] for name in variants}
     calls: dict[str, list[int]] = {name: [] for name in variants}
     added_tokens: list[int] = []
+    encode: list[float] = []
     pool = [task for instance in range(2, 5) for task in tasks(instance)]
     for number in range(runs + 2):  # two warm-up rounds
         task = pool[number % len(pool)]
@@ -279,16 +270,13 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
             if number >= 2:
                 seconds[name].append(elapsed)
                 calls[name].append(len(harness.model.prompts))
+        # One query encode per round, timed among the runs so it sees the same load.
+        started = time.perf_counter()
+        harness.embedder.embed([task.request])
         if number >= 2:
+            encode.append(time.perf_counter() - started)
             for plain, with_memory in zip(systems["without"], systems["recall only"], strict=True):
                 added_tokens.append(counter(with_memory) - counter(plain))
-    texts = [task.request for task in pool]
-    encode = timed(lambda: harness.embedder.embed([texts[0]]), 3)  # warm
-    encode = [
-        t
-        for i in range(runs)
-        for t in timed(lambda i=i: harness.embedder.embed([texts[i % len(texts)]]), 1)
-    ]
     model_calls = statistics.mean(calls["without"])
     mean = {name: statistics.mean(values) for name, values in seconds.items()}
     median = {name: statistics.median(values) for name, values in seconds.items()}
