@@ -7,9 +7,9 @@
     RunRecallBlock          a ZettelmemMemoryBlock that recalls once per run (procedures
                             and notes in a token budget) and is reused by every LLM call
 
-Works with ``FunctionAgent``, ``ReActAgent`` and ``AgentWorkflow`` (anything whose
+Tested with ``FunctionAgent`` and ``AgentWorkflow``; meant for any agent whose
 ``run(user_msg=..., memory=...)`` returns a ``WorkflowHandler`` streaming
-``ToolCallResult`` events). One line to add::
+``ToolCallResult`` events. LlamaIndex agents are async only. One line to add::
 
     hooks = ZettelmemAgentHooks(mem, judge=lambda run: "passed" in run.answer)
     result = await hooks.run(agent, "Fix the failing test", user_id="alice")

@@ -179,3 +179,20 @@ async def test_a_failing_memory_never_breaks_the_run(caplog: pytest.LogCaptureFi
     assert all(text == "" for text in memory_texts(llm))
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "recall failed" in logged and "exchange failed" in logged and "learning" in logged
+
+
+async def test_an_agent_workflow_learns_the_same_way(mem: AgenticMemory) -> None:
+    from llama_index.core.agent.workflow import AgentWorkflow
+
+    hooks = ZettelmemAgentHooks(mem, judge=lambda run: True)
+    llm = scripted_function_llm(coder_policy)
+    coder = FunctionAgent(name="coder", description="Fixes code.", llm=llm, tools=TOOLS)
+    workflow = AgentWorkflow(agents=[coder], root_agent="coder")
+    await hooks.run(workflow, FIX, user_id="alice")
+    assert len(procedures(mem)) == 1
+    llm.prompts.clear()
+    run = hooks.run(workflow, FIX_AGAIN, user_id="alice")
+    output = await run
+    assert output.response.content == "Fixed src/lexer.py; the tests pass."
+    assert [c.name for c in run.tool_calls] == ["run_tests", "read_file", "write_file"]
+    assert all('run_tests {"path": "tests/test_parser.py"}' in t for t in memory_texts(llm))
