@@ -293,3 +293,21 @@ async def test_background_learning_is_done_after_flush(mem: AgenticMemory) -> No
     assert all(OPEN_TAG in text for text in model.system_texts())
     assert mem.get(procedure.id).success_count == 1 and len(learned(mem)) == 2
     middleware.learning.close()
+
+
+def test_memory_tools_answer_with_an_error_text_when_memory_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def policy(task: str, answered: int) -> Move:
+        plan = Plan(calls=[("search_memory", {"query": "test habits"})], answer="Done anyway.")
+        return next_move(plan, answered)
+
+    middleware = ZettelmemMiddleware(BrokenMemory(), memory_tools=True)
+    model = ScriptedToolChatModel(policy=policy)
+    agent = create_agent(model, TOOLS, middleware=[middleware])
+    with caplog.at_level(logging.ERROR):
+        out = agent.invoke(ask(FIX), config=alice())
+    tool_reply = out["messages"][-2]
+    assert tool_reply.type == "tool" and tool_reply.content.startswith("Memory is unavailable")
+    assert out["messages"][-1].content == "Done anyway."
+    assert "search_memory failed" in " ".join(r.getMessage() for r in caplog.records)
