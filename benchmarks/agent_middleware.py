@@ -29,12 +29,14 @@ rerun this script unchanged after it changes.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from langchain.agents import create_agent  # noqa: E402
+from langchain_core.tools import StructuredTool  # noqa: E402
 
 from benchmarks.tool_env import (  # noqa: E402
     TASK_KINDS,
@@ -121,6 +124,63 @@ class Harness:
         extra = [middleware] if middleware is not None else []
         return create_agent(self.model, self.tools, system_prompt=SYSTEM, middleware=extra)
 
+    def learner(self, framework: str) -> Callable[[Task, bool], str]:
+        """A learning agent of ``framework``: runs a task (registry down or not) -> run id."""
+        if framework == "langchain":
+            agent = self.agent(self.middleware(learn=True))
+
+            def run_langchain(task: Task, registry_down: bool) -> str:
+                out, _ = self.run(agent, task, registry_down=registry_down)
+                return str(out["zettelmem_run_id"])
+
+            return run_langchain
+        return self._llamaindex_learner()
+
+    def _llamaindex_learner(self) -> Callable[[Task, bool], str]:
+        from llama_index.core.agent.workflow import FunctionAgent
+        from llama_index.core.tools import FunctionTool
+
+        from integrations.llamaindex_agent import ZettelmemAgentHooks
+        from tests.doubles.tool_calling import scripted_function_llm
+
+        hooks = ZettelmemAgentHooks(
+            self.memory,
+            user_id=USER,
+            judge=self._judge,
+            token_budget=self.budget,
+            credit=self.credit,  # type: ignore[arg-type]
+        )
+        arecall = hooks.learning.arecall
+
+        async def recorded(task: str, scope: Any) -> Recall:
+            result = await arecall(task, scope)
+            self.recalls.append(result)
+            return result
+
+        hooks.learning.arecall = recorded  # type: ignore[method-assign]
+        tools = [
+            FunctionTool.from_defaults(fn=t.func, name=t.name, description=t.description)
+            for t in self.tools
+            if isinstance(t, StructuredTool)
+        ]
+        agent = FunctionAgent(
+            llm=scripted_function_llm(self._policy), tools=tools, system_prompt=SYSTEM
+        )
+
+        def run_llamaindex(task: Task, registry_down: bool) -> str:
+            self.plans[task.request] = task
+            self.workspace = Workspace.sample()
+            self.workspace.registry_down = registry_down
+
+            async def go() -> str:
+                run = hooks.run(agent, task.request)
+                await run
+                return run.run_id
+
+            return asyncio.run(go())
+
+        return run_llamaindex
+
     def run(self, agent: Any, task: Task, *, registry_down: bool = False) -> tuple[dict, float]:
         self.plans[task.request] = task
         self.workspace = Workspace.sample()
@@ -139,21 +199,19 @@ def kind_of_note(memory: AgenticMemory, note_id: str, kinds_by_run: dict[str, st
     return "/".join(sorted(found))
 
 
-def learning_loop(harness: Harness, failing_runs: int) -> dict[str, Any]:
+def learning_loop(harness: Harness, failing_runs: int, framework: str) -> dict[str, Any]:
     memory = harness.memory
-    agent = harness.agent(harness.middleware(learn=True))
+    run_task = harness.learner(framework)
     kinds_by_run: dict[str, str] = {}
     print("round 1: one instance of each kind, learned")
     for task in tasks(0):
-        out, _ = harness.run(agent, task)
-        kinds_by_run[out["zettelmem_run_id"]] = task.kind
+        kinds_by_run[run_task(task, False)] = task.kind
         print(f"  {task.kind:17} key: {recall_key(task.request)!r}")
     print("round 2: another instance of each kind; the top procedure it was shown")
     same, shown_any, rows = 0, 0, []
     for task in tasks(1):
         harness.recalls.clear()
-        out, _ = harness.run(agent, task)
-        kinds_by_run[out["zettelmem_run_id"]] = task.kind
+        kinds_by_run[run_task(task, False)] = task.kind
         recall = harness.recalls[0]
         shown = [kind_of_note(memory, i, kinds_by_run) for i in recall.procedure_ids]
         top = shown[0] if shown else "(none)"
@@ -172,8 +230,7 @@ def learning_loop(harness: Harness, failing_runs: int) -> dict[str, Any]:
     for number in range(failing_runs):
         harness.recalls.clear()
         task = builders[number % len(builders)](number + 2)
-        out, _ = harness.run(agent, task, registry_down=True)
-        kinds_by_run[out["zettelmem_run_id"]] = task.kind
+        kinds_by_run[run_task(task, True)] = task.kind
         ids = harness.recalls[0].procedure_ids
         for note_id in ids:
             shown[note_id] = shown.get(note_id, 0) + 1
@@ -352,13 +409,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--failing-runs", type=int, default=8)
     parser.add_argument("--credit", choices=["top", "all"], default="top")
     parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument(
+        "--framework",
+        choices=["langchain", "llamaindex"],
+        default="langchain",
+        help="the agent of the learning loop (the overhead is measured on LangChain)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     harness = Harness(make_embedder(args.embedder), args.budget, args.credit)
     print(f"embedder: {args.embedder}; token budget {args.budget}; credit {args.credit}\n")
-    results: dict[str, Any] = {"learning": learning_loop(harness, args.failing_runs)}
+    print(f"learning loop through {args.framework}")
+    results: dict[str, Any] = {
+        "learning": learning_loop(harness, args.failing_runs, args.framework)
+    }
     if not args.skip_overhead:
         results["overhead"] = overhead(harness, args.runs, args.filler)
     harness.memory.close()
