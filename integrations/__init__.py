@@ -22,6 +22,7 @@ Framework-free building blocks shared by the adapters:
     integrations.documents        a note's metadata as the adapters expose it
     integrations.aio              async calls that fall back to a worker thread
     integrations.agent_learning   AgentLearning: a run's recall, notes, trajectory, feedback
+    integrations.agent_runs       an agent run as data (AgentRun, ToolCall) -> Trajectory
     integrations.agent_recall     the recalled section, within a token budget
 """
 

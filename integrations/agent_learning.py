@@ -1,10 +1,8 @@
 """Agents that learn from their own runs: recall before, remember and learn after.
 
-    ToolCall        one tool call of a run: name, arguments, the tool's result
-    AgentRun        a finished run as a judge sees it: task, answer, tool calls, scope
     AgentLearning   the framework-free lifecycle both adapters drive, sync and async:
                     recall(task, scope)      one delimited section, in a token budget
-                    finish(run, recall)      exchange -> notes; run -> Trajectory -> learn();
+                    finish(run)              exchange -> notes; run -> Trajectory -> learn();
                                              the outcome -> feedback on the shown procedures
                     feedback(run_id, ok)     the outcome of a run the judge left open
 
@@ -12,108 +10,30 @@ A run's outcome comes from the ``judge`` (called with the :class:`AgentRun`) or,
 when there is no judge or it returns ``None``, later from :meth:`AgentLearning.feedback`;
 until then the run waits in a bounded in-process queue. Memory never breaks an
 agent: every memory call is guarded, a failure is logged and the run goes on
-without memory.
+without memory. The run as data (``AgentRun``, ``ToolCall``, the trajectory it
+becomes) is in :mod:`integrations.agent_runs`; ``AgentRun``, ``ToolCall`` and
+``Judge`` are re-exported here for judges.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from integrations.agent_recall import Recall, TokenCounter, default_token_counter, render_recall
+from integrations.agent_runs import SOURCE, AgentRun, Judge, ToolCall, trajectory_of
 from integrations.aio import call_async
 from integrations.chat_notes import chat_item
-from memory.model import Scope, SearchResult, Step, Trajectory, new_id
+from memory.model import Scope, SearchResult, Trajectory
 
-__all__ = [
-    "AgentLearning",
-    "AgentRun",
-    "Judge",
-    "ToolCall",
-    "action_text",
-    "new_run_id",
-    "scope_from",
-    "trajectory_of",
-]
+__all__ = ["AgentLearning", "AgentRun", "Judge", "ToolCall"]
 
 logger = logging.getLogger(__name__)
-
-SOURCE = "zettelmem-agent"
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """One tool call of a run and what the tool returned."""
-
-    name: str
-    arguments: dict[str, Any]
-    result: str
-
-
-@dataclass(frozen=True)
-class AgentRun:
-    """A finished agent run, as the judge sees it.
-
-    Attributes:
-        run_id: the run's id (the trajectory id; the key of :meth:`AgentLearning.feedback`).
-        task: the user's request.
-        answer: the agent's final answer ("" if it gave none).
-        tool_calls: the tool calls in order, with their results.
-        scope: where the run's notes and procedures live.
-        recall: what memory showed the agent during the run.
-    """
-
-    run_id: str
-    task: str
-    answer: str
-    tool_calls: tuple[ToolCall, ...] = ()
-    scope: Scope = field(default_factory=Scope)
-    recall: Recall = field(default_factory=Recall)
-
-
-Judge = Callable[[AgentRun], "bool | None | Awaitable[bool | None]"]
-"""Decides whether a run succeeded; ``None`` leaves it to a later ``feedback`` call."""
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 3)].rstrip() + "..."
-
-
-def action_text(call: ToolCall, limit: int) -> str:
-    """A tool call as a step's action: its name then its arguments as compact JSON."""
-    if not call.arguments:
-        return call.name
-    arguments = json.dumps(call.arguments, ensure_ascii=False, sort_keys=True, default=str)
-    return _clip(f"{call.name} {arguments}", limit)
-
-
-def trajectory_of(
-    run: AgentRun, success: bool, *, max_action_chars: int = 300, max_observation_chars: int = 500
-) -> Trajectory | None:
-    """The run as a ``Trajectory`` (one ``Step`` per tool call), or ``None`` without calls."""
-    if not run.tool_calls or not run.task.strip():
-        return None
-    steps = [
-        Step(
-            action=action_text(call, max_action_chars),
-            observation=_clip(call.result, max_observation_chars),
-        )
-        for call in run.tool_calls
-    ]
-    return Trajectory(
-        id=run.run_id,
-        task=run.task,
-        steps=steps,
-        success=success,
-        metadata={"source": SOURCE, "answer": _clip(run.answer, max_observation_chars)},
-    )
 
 
 class AgentLearning:
@@ -426,26 +346,3 @@ class AgentLearning:
                 await call_async(self.memory, "learn", trajectory, **ids)
             except Exception:
                 logger.exception("learning from run %s failed; it is not learned", run.run_id)
-
-
-def new_run_id() -> str:
-    """A fresh run id (when the framework gives none)."""
-    return new_id()
-
-
-def scope_from(sources: Sequence[Any], defaults: Scope) -> Scope:
-    """The scope an application set: the first source naming each id wins, else ``defaults``.
-
-    A source is a mapping or an object with ``user_id`` / ``agent_id`` / ``run_id``
-    attributes (a dataclass, a pydantic model, a ``TypedDict``); ``None`` is skipped.
-    """
-    values: dict[str, str | None] = defaults.model_dump()
-    for key in ("user_id", "agent_id", "run_id"):
-        for source in sources:
-            if source is None:
-                continue
-            value = source.get(key) if isinstance(source, dict) else getattr(source, key, None)
-            if value is not None:
-                values[key] = str(value)
-                break
-    return Scope(**values)

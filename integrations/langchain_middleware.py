@@ -51,15 +51,9 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         "integrations.langchain_middleware", "langchain", exc, extra="langchain"
     ) from exc
 
-from integrations.agent_learning import (
-    AgentLearning,
-    AgentRun,
-    Judge,
-    ToolCall,
-    new_run_id,
-    scope_from,
-)
+from integrations.agent_learning import AgentLearning
 from integrations.agent_recall import Recall, TokenCounter
+from integrations.agent_runs import AgentRun, Judge, ToolCall, new_run_id, scope_from
 from integrations.toolset import TOOL_DESCRIPTIONS, ScopedMemoryTools
 from memory.model import Scope
 

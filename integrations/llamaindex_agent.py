@@ -36,8 +36,9 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise missing_framework("integrations.llamaindex_agent", "llama-index-core", exc) from exc
 
-from integrations.agent_learning import AgentLearning, AgentRun, Judge, ToolCall, new_run_id
+from integrations.agent_learning import AgentLearning
 from integrations.agent_recall import Recall, TokenCounter
+from integrations.agent_runs import AgentRun, Judge, ToolCall, new_run_id
 from integrations.llamaindex import ZettelmemMemoryBlock
 from memory.model import Scope
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from integrations.agent_learning import AgentLearning, AgentRun, ToolCall, trajectory_of
+from integrations.agent_learning import AgentLearning
 from integrations.agent_recall import (
     CLOSE_TAG,
     OPEN_TAG,
@@ -19,6 +19,7 @@ from integrations.agent_recall import (
     inject_into_system,
     render_recall,
 )
+from integrations.agent_runs import AgentRun, ToolCall, trajectory_of
 from memory import AgenticMemory, Note, Scope, SearchResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +121,7 @@ def test_bad_settings_are_refused(mem: AgenticMemory) -> None:
 def test_the_framework_free_pieces_import_no_framework() -> None:
     code = """
 import sys, json
-from integrations import agent_learning, agent_recall
+from integrations import agent_learning, agent_recall, agent_runs
 loaded = sorted({m.split('.')[0] for m in sys.modules} & {"langchain", "langchain_core",
                  "langgraph", "llama_index"})
 print(json.dumps(loaded))
