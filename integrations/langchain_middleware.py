@@ -52,7 +52,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 from integrations.agent_learning import AgentLearning
-from integrations.agent_recall import Recall, TokenCounter
+from integrations.agent_recall import Recall, TokenCounter, inject_into_system
 from integrations.agent_runs import AgentRun, Judge, ToolCall, new_run_id, scope_from
 from integrations.toolset import TOOL_DESCRIPTIONS, ScopedMemoryTools
 from memory.model import Scope
@@ -98,14 +98,13 @@ def _recall_of(state: Any) -> Recall:
     )
 
 
-def _with_section(system: SystemMessage | None, section: str) -> SystemMessage:
+def _with_section(system: SystemMessage | None, recall: Recall) -> SystemMessage:
     """The system message with the recall section appended as its last text."""
     if system is None:
-        return SystemMessage(content=section)
+        return SystemMessage(content=recall.text)
     if isinstance(system.content, str):
-        text = f"{system.content.rstrip()}\n\n{section}" if system.content else section
-        return system.model_copy(update={"content": text})
-    blocks = [*system.content, {"type": "text", "text": section}]
+        return system.model_copy(update={"content": inject_into_system(system.content, recall)})
+    blocks = [*system.content, {"type": "text", "text": recall.text}]
     return system.model_copy(update={"content": blocks})
 
 
@@ -125,8 +124,9 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
     later model calls of the run reuse it (one recall per run). After the run, the
     request and the final answer become notes, the tool calls a ``Trajectory``
     (action = tool name and JSON arguments, observation = the tool's result, clipped)
-    that is learned, and the procedures that were shown receive the run's outcome as
-    feedback. The outcome comes from ``judge(run)``, or later from :meth:`feedback`.
+    that is learned, and the best-ranked procedure it was shown (``credit="all"``: every
+    one) receives the run's outcome as feedback, so utility and ``prune()`` work without
+    tracking ids. The outcome comes from ``judge(run)``, or later from :meth:`feedback`.
 
     A failing memory never breaks the agent: each memory call is guarded, the error
     is logged and the run goes on without memory.
@@ -257,7 +257,7 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
         recall = _recall_of(request.state)
         if recall.empty:
             return request
-        return request.override(system_message=_with_section(request.system_message, recall.text))
+        return request.override(system_message=_with_section(request.system_message, recall))
 
     def wrap_model_call(
         self,

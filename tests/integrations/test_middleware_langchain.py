@@ -311,3 +311,19 @@ def test_memory_tools_answer_with_an_error_text_when_memory_is_down(
     assert tool_reply.type == "tool" and tool_reply.content.startswith("Memory is unavailable")
     assert out["messages"][-1].content == "Done anyway."
     assert "search_memory failed" in " ".join(r.getMessage() for r in caplog.records)
+
+
+def test_a_system_prompt_of_content_blocks_gains_a_text_block(mem: AgenticMemory) -> None:
+    from langchain_core.messages import SystemMessage
+
+    middleware = ZettelmemMiddleware(mem, judge=lambda run: True)
+    model = ScriptedToolChatModel(policy=coder_policy)
+    system = SystemMessage(content=[{"type": "text", "text": "You are a careful coder."}])
+    agent = create_agent(model, TOOLS, system_prompt=system, middleware=[middleware])
+    agent.invoke(ask(FIX), config=alice())
+    model.prompts.clear()
+    agent.invoke(ask(FIX_AGAIN), config=alice())
+    first = [m for m in model.prompts[0] if m.type == "system"][0]
+    assert isinstance(first.content, list) and len(first.content) == 2
+    assert first.content[0] == {"type": "text", "text": "You are a careful coder."}
+    assert first.content[1]["text"].startswith(OPEN_TAG)
