@@ -8,8 +8,12 @@ framework is missing.
                                   memory_tools (LangChain ``StructuredTool``s); the
                                   history lives in integrations.langchain_history
     integrations.langgraph_store  ZettelmemStore (a LangGraph ``BaseStore``)
+    integrations.langchain_middleware  ZettelmemMiddleware (LangChain agent middleware:
+                                  recall before the model, learning after the run)
     integrations.llamaindex       ZettelmemMemoryBlock, ZettelmemRetriever,
                                   memory_tools (LlamaIndex ``FunctionTool``s)
+    integrations.llamaindex_agent ZettelmemAgentHooks (agent runs that recall, remember
+                                  and learn from their tool calls)
 
 Framework-free building blocks shared by the adapters:
 
@@ -17,6 +21,9 @@ Framework-free building blocks shared by the adapters:
     integrations.chat_notes       chat messages <-> notes ("role: text" + role/session/time)
     integrations.documents        a note's metadata as the adapters expose it
     integrations.aio              async calls that fall back to a worker thread
+    integrations.agent_learning   AgentLearning: a run's recall, notes, trajectory, feedback
+    integrations.agent_runs       an agent run as data (AgentRun, ToolCall) -> Trajectory
+    integrations.agent_recall     the recalled section, within a token budget
 """
 
 from __future__ import annotations
