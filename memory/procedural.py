@@ -136,7 +136,7 @@ class ProceduralMemory:
         and structured-output mode are the ones the memory's model already uses.
         """
         if self._distiller is None and (self._llm is not None or hasattr(self.mind, "caller")):
-            from memory.mind.llm.caller import StructuredCaller
+            from memory.llm.caller import StructuredCaller
             from memory.procedures.llm_distill import LLMDistiller
 
             caller = getattr(self.mind, "caller", None)
