@@ -179,9 +179,11 @@ class AgenticMemory(AsyncApi):
             mind=mind or heuristic,
             tails=tails,
             settings=IngestSettings(
-                link_candidates,
-                max(1, max_concurrency),
-                SequencePolicy(sequence_links, sequence_gap, sequence_strength),
+                link_candidates=link_candidates,
+                max_concurrency=max(1, max_concurrency),
+                sequence=SequencePolicy(
+                    enabled=sequence_links, gap=sequence_gap, strength=sequence_strength
+                ),
             ),
             lock=self._lock,
             check_open=self._check_open,
@@ -190,7 +192,12 @@ class AgenticMemory(AsyncApi):
         self._search = HybridSearch(
             self._store,
             index,
-            SearchSettings(rrf_k, thread_weights, link_expansion_weight, speaker_boost),
+            SearchSettings(
+                rrf_k=rrf_k,
+                thread_weights=thread_weights,
+                link_expansion_weight=link_expansion_weight,
+                speaker_boost=speaker_boost,
+            ),
         )
         self._reader = NoteReader(self._store)
         self._writer = NoteWriter(self._store, index, self._ingest.embed, tails)
@@ -210,7 +217,11 @@ class AgenticMemory(AsyncApi):
             reader=self._reader,
             writer=self._writer,
             procedural=self._procedural,
-            settings=PruneSettings(prune_min_uses, prune_min_ratio, auto_prune_every),
+            settings=PruneSettings(
+                min_uses=prune_min_uses,
+                min_ratio=prune_min_ratio,
+                auto_prune_every=auto_prune_every,
+            ),
             lock=self._lock,
             check_open=self._check_open,
         )

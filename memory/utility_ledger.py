@@ -46,11 +46,12 @@ class Removal(BaseModel):
 
 @dataclass
 class PruneSettings:
-    """When a note is judged, the success ratio it must keep, and automatic pruning."""
+    """When a note is judged, the success ratio it must keep, and automatic pruning
+    (defaults: ``AgenticMemory``'s constructor)."""
 
-    min_uses: int = 5
-    min_ratio: float = 0.5
-    auto_prune_every: int | None = None
+    min_uses: int
+    min_ratio: float
+    auto_prune_every: int | None
 
 
 class UtilityLedger:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,11 +47,12 @@ Decided = list[tuple[MindDecision, list[str]]]
 
 @dataclass
 class IngestSettings:
-    """How many candidates a note is shown, its thread link, and LLM concurrency."""
+    """How many candidates a note is shown, its thread link, and LLM concurrency
+    (defaults: ``AgenticMemory``'s constructor)."""
 
-    link_candidates: int = 8
-    max_concurrency: int = 4
-    sequence: SequencePolicy = field(default_factory=SequencePolicy)
+    link_candidates: int
+    max_concurrency: int
+    sequence: SequencePolicy
 
 
 def draft_of(note: Note, vector: np.ndarray) -> NoteDraft:
@@ -122,7 +123,7 @@ class IngestPipeline:
         self._check_open = check_open
         self._meter = meter
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of ``texts``."""
         return self.embedder.embed(list(texts))
 

@@ -21,11 +21,12 @@ __all__ = ["SequencePolicy", "sequence_link"]
 
 @dataclass
 class SequencePolicy:
-    """When a note follows the previous one, and how strongly they are linked."""
+    """When a note follows the previous one, and how strongly they are linked
+    (defaults: ``AgenticMemory``'s constructor)."""
 
-    enabled: bool = True
-    gap: timedelta = timedelta(hours=6)
-    strength: float = 0.5
+    enabled: bool
+    gap: timedelta
+    strength: float
 
 
 def sequence_link(

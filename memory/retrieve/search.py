@@ -38,12 +38,13 @@ __all__ = ["HybridSearch", "SearchSettings"]
 
 @dataclass
 class SearchSettings:
-    """The ranking knobs (``AgenticMemory`` exposes each as an attribute of its own)."""
+    """The ranking knobs; ``AgenticMemory``'s constructor holds their defaults and
+    exposes each as an attribute of its own."""
 
-    rrf_k: int = 5
-    thread_weights: tuple[float, float] = (0.4, 0.3)
-    link_expansion_weight: float = 0.5
-    speaker_boost: float = 0.0
+    rrf_k: int
+    thread_weights: tuple[float, float]
+    link_expansion_weight: float
+    speaker_boost: float
 
 
 class HybridSearch:
