@@ -149,6 +149,8 @@ class AgenticMemory(AsyncApi):
         prune_min_ratio: float = 0.5,
         auto_prune_every: int | None = None,
     ) -> None:
+        # Long on purpose: this is the one place where the components are wired
+        # together, and reading the wiring top to bottom is the point of it.
         self._lock = threading.RLock()
         self._closed = False
         self.embedder: Embedder = resolve_embedder(embedder)

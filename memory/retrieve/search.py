@@ -72,7 +72,7 @@ class HybridSearch:
         filters: dict[str, Any] | None = None,
         expand_links: bool = False,
     ) -> list[SearchResult]:
-        """The top ``k`` notes for ``query`` (embedded as ``vector``) in ``scope``."""
+        """The top ``k`` notes for ``query`` (embedded as ``vector``, one row) in ``scope``."""
         pool = max(50, 4 * k)
         dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
         allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None

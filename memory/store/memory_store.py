@@ -158,7 +158,7 @@ class InMemoryNoteStore:
     ) -> list[list[tuple[str, float]]]:
         """Exact cosine nearest neighbours among the visible notes."""
         build_where(scope, kinds=kinds, filters=filters, exact=exact_scope)
-        queries = np.asarray(vectors, dtype=np.float32)
+        queries = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if n <= 0 or len(queries) == 0:
             return [[] for _ in range(len(queries))]
         ids = sorted(
