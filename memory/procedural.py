@@ -197,6 +197,7 @@ class ProceduralMemory:
         return self._reader.notes(scope, kinds=LEARNED_KINDS, exact_scope=True)
 
     def learned_from(self, trajectory_id: str, scope: Scope) -> list[Note]:
+        """The notes of ``scope`` a trajectory taught (its id is in their sources)."""
         return [n for n in self.learned_notes(scope) if trajectory_id in n.sources]
 
     def _store_drafts(self, drafts: Sequence[DistilledNote], scope: Scope) -> list[Note]:
