@@ -17,8 +17,9 @@ LlamaIndex ``CustomLLM`` adapters, the wait / raise / concurrency mechanics), so
 benchmarks and the tests drive the mind through one implementation. They report usage
 the way their framework's real integrations do (``AIMessage.usage_metadata``;
 OpenAI-style ``raw["usage"]`` for LlamaIndex); here the prompt tokens are counted over
-the messages sent. Importing this module needs the repository root on ``sys.path``
-(the benchmark scripts put it first, to measure this checkout).
+the messages sent. The doubles are imported the way the tests import them, as
+``doubles.scripted_llm``: this module puts ``tests/`` on ``sys.path``, as pytest does,
+so one file is one module in both.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,7 +36,11 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from tests.doubles.scripted_llm import FRAMEWORKS, Answer, Planned, Replay
+_TESTS = str(Path(__file__).resolve().parents[1] / "tests")
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+
+from doubles.scripted_llm import FRAMEWORKS, Answer, Planned, Replay  # noqa: E402
 
 __all__ = [
     "FAULTS",

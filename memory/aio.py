@@ -1,32 +1,31 @@
-"""Async twins of the facade's methods (``aadd``, ``asearch``, ...).
+"""Async twins of the public methods (``aadd``, ``asearch``, ...).
 
 Store and embedding work runs in a worker thread (``asyncio.to_thread``), the way
-LangChain's async defaults do; LLM decisions are truly async (``adecide``), with
-at most ``max_concurrency`` requests in flight.
+LangChain's async defaults do; LLM decisions and query rewrites are truly async
+(``adecide``, ``arewrite_query``), with at most ``max_concurrency`` requests in
+flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from memory.mind.base import MindDecision
+from memory.mind.base import query_rewriter
 from memory.model import Event, Note, SearchResult, Trajectory
-from memory.retrieve.indexed import index_text
-from memory.validate import NoteInput
+from memory.notes_api import NotesApi
+from memory.procedural_api import ProceduralApi
+from memory.validate import items_input, note_input, validate_batch_size
 
-if TYPE_CHECKING:
-    from memory.facade import AgenticMemory
-
-__all__ = ["AsyncMethods"]
+__all__ = ["AsyncApi"]
 
 
-class AsyncMethods:
-    """``a*`` twins of :class:`~memory.facade.AgenticMemory`'s public methods."""
+class AsyncApi(NotesApi, ProceduralApi):
+    """The whole public API, sync and async."""
 
     async def aadd(
-        self: AgenticMemory,
+        self,
         content: str,
         *,
         timestamp: Any = None,
@@ -36,8 +35,8 @@ class AsyncMethods:
         run_id: str | None = None,
         kind: str = "episodic",
     ) -> Note:
-        """Async :meth:`~memory.facade.AgenticMemory.add`."""
-        item = self._validated_input(
+        """Async :meth:`add`."""
+        item = note_input(
             content,
             timestamp=timestamp,
             metadata=metadata,
@@ -45,84 +44,54 @@ class AsyncMethods:
             agent_id=agent_id,
             run_id=run_id,
             kind=kind,
+            max_chars=self.max_content_chars,
         )
-        return (await self._aingest([item]))[0]
+        return (await self._ingest.aingest([item]))[0]
 
     async def aadd_many(
-        self: AgenticMemory,
-        items: Iterable[str | dict[str, Any]],
-        *,
-        batch_size: int | None = None,
+        self, items: Iterable[str | dict[str, Any]], *, batch_size: int | None = None
     ) -> list[Note]:
-        """Async :meth:`~memory.facade.AgenticMemory.add_many` (concurrent LLM requests)."""
-        inputs, size = self._validated_items(items, batch_size, "aadd_many")
+        """Async :meth:`add_many` (concurrent LLM requests)."""
+        inputs = items_input(items, max_chars=self.max_content_chars, method="aadd_many")
+        size = validate_batch_size(batch_size, self.batch_size)
         notes: list[Note] = []
         for start in range(0, len(inputs), size):
-            notes.extend(await self._aingest(inputs[start : start + size]))
+            notes.extend(await self._ingest.aingest(inputs[start : start + size]))
         return notes
 
-    async def _aingest(self: AgenticMemory, items: list[NoteInput]) -> list[Note]:
-        if self.mind is self._heuristic:
-            return await asyncio.to_thread(self._ingest, items)
-        notes = [self._new_note(item) for item in items]
-        vectors = await asyncio.to_thread(self._embed, [index_text(n) for n in notes])
-        jobs = await asyncio.to_thread(self._decision_jobs, items, notes, vectors)
-        limit = asyncio.Semaphore(self.max_concurrency)
-
-        async def decide(job: tuple[Any, Any]) -> MindDecision:
-            async with limit:
-                return await self.mind.adecide(*job)
-
-        decisions = await asyncio.gather(*(decide(job) for job in jobs))
-        decided = [
-            (decision, [c.note.id for c in shown])
-            for decision, (_, shown) in zip(decisions, jobs, strict=True)
-        ]
-        return await asyncio.to_thread(
-            self._ingest, items, prepared=notes, decided=decided, vectors=vectors
-        )
-
-    async def asearch(
-        self: AgenticMemory, query: str, k: int = 5, **kwargs: Any
-    ) -> list[SearchResult]:
-        """Async :meth:`~memory.facade.AgenticMemory.search` (LLM query rewriting awaited)."""
+    async def asearch(self, query: str, k: int = 5, **kwargs: Any) -> list[SearchResult]:
+        """Async :meth:`search` (LLM query rewriting awaited)."""
         rewrite = kwargs.pop("rewrite", None)
         wanted = self.rewrite_queries if rewrite is None else rewrite
-        if wanted and hasattr(self.mind, "arewrite_query") and isinstance(query, str):
-            if query.strip():
-                query = await self.mind.arewrite_query(query)
+        rewriter = query_rewriter(self._ingest.mind)
+        if wanted and rewriter is not None and isinstance(query, str) and query.strip():
+            query = await rewriter.arewrite_query(query)
         return await asyncio.to_thread(self.search, query, k, rewrite=False, **kwargs)
 
-    async def aget(self: AgenticMemory, note_id: str, **scope: Any) -> Note:
-        """Async :meth:`~memory.facade.AgenticMemory.get`."""
+    async def aget(self, note_id: str, **scope: Any) -> Note:
+        """Async :meth:`get`."""
         return await asyncio.to_thread(self.get, note_id, **scope)
 
-    async def aupdate(self: AgenticMemory, note_id: str, **changes: Any) -> Note:
-        """Async :meth:`~memory.facade.AgenticMemory.update`."""
+    async def aupdate(self, note_id: str, **changes: Any) -> Note:
+        """Async :meth:`update`."""
         return await asyncio.to_thread(self.update, note_id, **changes)
 
-    async def adelete(self: AgenticMemory, note_id: str, **scope: Any) -> Note:
-        """Async :meth:`~memory.facade.AgenticMemory.delete`."""
+    async def adelete(self, note_id: str, **scope: Any) -> Note:
+        """Async :meth:`delete`."""
         return await asyncio.to_thread(self.delete, note_id, **scope)
 
-    async def ahistory(self: AgenticMemory, note_id: str, **scope: Any) -> list[Event]:
-        """Async :meth:`~memory.facade.AgenticMemory.history`."""
+    async def ahistory(self, note_id: str, **scope: Any) -> list[Event]:
+        """Async :meth:`history`."""
         return await asyncio.to_thread(self.history, note_id, **scope)
 
-    async def alearn(
-        self: AgenticMemory, trajectory: Trajectory | dict[str, Any], **scope: Any
-    ) -> list[Note]:
-        """Async :meth:`~memory.facade.AgenticMemory.learn`."""
+    async def alearn(self, trajectory: Trajectory | dict[str, Any], **scope: Any) -> list[Note]:
+        """Async :meth:`learn`."""
         return await asyncio.to_thread(self.learn, trajectory, **scope)
 
-    async def arecall(
-        self: AgenticMemory, task: str, k: int = 3, **kwargs: Any
-    ) -> list[SearchResult]:
-        """Async :meth:`~memory.facade.AgenticMemory.recall`."""
+    async def arecall(self, task: str, k: int = 3, **kwargs: Any) -> list[SearchResult]:
+        """Async :meth:`recall`."""
         return await asyncio.to_thread(self.recall, task, k, **kwargs)
 
-    async def afeedback(
-        self: AgenticMemory, note_ids: Sequence[str], success: bool, **scope: Any
-    ) -> list[Note]:
-        """Async :meth:`~memory.facade.AgenticMemory.feedback`."""
+    async def afeedback(self, note_ids: Sequence[str], success: bool, **scope: Any) -> list[Note]:
+        """Async :meth:`feedback`."""
         return await asyncio.to_thread(self.feedback, note_ids, success, **scope)

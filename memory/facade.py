@@ -1,69 +1,67 @@
 """``AgenticMemory``: the one object users hold.
 
-It orchestrates the layers -- validate, embed, find candidates, let the mind
-decide, apply by id, write in one batch, keep the lexical index in step -- and
-holds the in-process lock that makes every operation atomic to other threads.
-Procedural memory (learn / recall / feedback / prune) lives in
-:mod:`memory.procedural_api` and is mixed in.
+It builds the components below, each given its dependencies explicitly (none
+reaches back into the facade), and holds the lock that makes every operation
+atomic to other threads. Its public methods validate the caller's input and
+delegate: the notes API in :mod:`memory.notes_api`, learn / recall / feedback /
+prune in :mod:`memory.procedural_api`, the async twins in :mod:`memory.aio`.
+
+    NoteStore          persistence (:mod:`memory.store`; Chroma by default)
+    IngestPipeline     new notes: embed, candidates, mind, links, one write (:mod:`memory.ingest`)
+    HybridSearch       every ranking decision (:mod:`memory.retrieve.search`)
+    NoteReader         scoped reads (:mod:`memory.reading`)
+    NoteWriter         every change to a stored note, with history (:mod:`memory.writer`)
+    ProceduralMemory   learn / recall (:mod:`memory.procedural`)
+    UtilityLedger      feedback / prune (:mod:`memory.utility_ledger`)
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import uuid
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from memory.aio import AsyncMethods
-from memory.candidates import EarlierInBatch, PendingNote, merge_candidates, store_candidates
-from memory.editing import EditingMethods
+from memory.aio import AsyncApi
 from memory.embed import Embedder, resolve_embedder
-from memory.errors import InvalidInput, StoreError
-from memory.mind.apply import apply_decision
-from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, Usage
-from memory.mind.heuristic import HeuristicMind, NoteDescription
-from memory.model import Event, Note, Scope, utc_now
+from memory.errors import InvalidInput
+from memory.ingest.pipeline import IngestPipeline, IngestSettings
+from memory.ingest.sequence import SequencePolicy
+from memory.ingest.tails import Tails
+from memory.mind.base import Mind, UsageMeter
+from memory.mind.heuristic import HeuristicMind
 from memory.procedural import ProceduralMemory
-from memory.reading import ReadingMethods
-from memory.retrieve.indexed import index_text
+from memory.reading import NoteReader
+from memory.repair import repair_store
 from memory.retrieve.lexical import LexicalIndex
-from memory.store import ChromaNoteStore, History, PathLock
-from memory.validate import (
-    NoteInput,
-    item_input,
-    note_input,
-    validate_batch_size,
-)
+from memory.retrieve.search import HybridSearch, SearchSettings
+from memory.store import NoteStore, open_chroma_store
+from memory.utility_ledger import PruneSettings, UtilityLedger
+from memory.writer import NoteWriter
 
 __all__ = ["AgenticMemory"]
 
-logger = logging.getLogger(__name__)
 
-EMBED_WINDOW = 512
-"""Texts ``add_many`` hands the embedder at once. sentence-transformers sorts one
-call's texts by length before batching, so a wide window pads short texts to
-long ones far less than a 64-text call would (measured here on LoCoMo
-turns: 64-text calls encode at about half the rate of 512-text calls)."""
+class _Setting:
+    """An attribute of the facade that reads and writes a component's setting."""
+
+    def __init__(self, *path: str) -> None:
+        self._path = path
+
+    def _owner(self, obj: Any) -> Any:
+        for name in self._path[:-1]:
+            obj = getattr(obj, name)
+        return obj
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else getattr(self._owner(obj), self._path[-1])
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(self._owner(obj), self._path[-1], value)
 
 
-def _draft(note: Note, vector: np.ndarray) -> NoteDraft:
-    """What a mind is told about a new note."""
-    return NoteDraft(
-        content=note.content,
-        kind=note.kind,
-        timestamp=note.timestamp,
-        metadata=note.metadata,
-        vector=vector,
-    )
-
-
-class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMethods):
+class AgenticMemory(AsyncApi):
     """Agentic memory: Zettelkasten notes that link and evolve, with hybrid recall.
 
     Args:
@@ -74,6 +72,8 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             or model, an :class:`~memory.embed.Embedder`, or a LangChain / LlamaIndex
             embedding.
         client: any ``chromadb`` client (e.g. ``chromadb.HttpClient``); overrides ``path``.
+        store: any :class:`~memory.store.NoteStore`, e.g. ``InMemoryNoteStore()`` for
+            fast tests; overrides ``path`` and ``client``.
         mind: a custom :class:`~memory.mind.base.Mind` (overrides ``llm``).
         collection_prefix: Chroma collection prefix, to keep several memories apart
             on one client.
@@ -82,22 +82,23 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         sequence_links: link each note to the previous one of its scope
             (Folgezettel) when they are at most ``sequence_gap`` apart.
         max_concurrency: concurrent LLM requests in ``add_many``.
-        batch_size: notes ``add_many`` builds and writes per store call. Chroma
+        batch_size: notes ``add_many`` builds and writes per store write. Chroma
             writes 256 records at about 0.65x the per-record cost of 64 (measured
             here), and more notes per write means fewer calls.
         max_content_chars: longest accepted content.
-        prune_min_uses: ``prune()`` judges a note after this many feedback reports.
-        prune_min_ratio: ``prune()`` removes judged notes below this success ratio.
-        auto_prune_every: run ``prune()`` after every N ``feedback()`` calls.
+        rewrite_queries: let an LLM mind rewrite search queries (default off).
         speaker_boost: extra weight (x(1 + boost)) for notes said by a person the
             query names. Off by default: on all five LoCoMo conversations 0.5 was
-            neutral (R@5 -0.003, R@10 +0.001; README, "What the benchmark kept").
+            neutral (R@5 -0.003, R@10 +0.001; benchmarks/README.md).
         rrf_k: the reciprocal-rank-fusion constant (small: trust each list's top).
         thread_weights: shares of relevance a note takes from the note it follows
             and from the note that follows it.
         link_expansion_weight: share of a hit's score its linked notes receive.
         read_cache_size: notes kept decoded in memory for fast reads (only when this
             instance owns its store: a path or in-memory, never a shared client).
+        prune_min_uses: ``prune()`` judges a note after this many feedback reports.
+        prune_min_ratio: ``prune()`` removes judged notes below this success ratio.
+        auto_prune_every: run ``prune()`` after every N ``feedback()`` calls.
 
     Example:
         >>> mem = AgenticMemory()
@@ -106,6 +107,22 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         True
     """
 
+    mind = _Setting("_ingest", "mind")
+    link_candidates = _Setting("_ingest", "settings", "link_candidates")
+    max_concurrency = _Setting("_ingest", "settings", "max_concurrency")
+    sequence_links = _Setting("_ingest", "settings", "sequence", "enabled")
+    sequence_gap = _Setting("_ingest", "settings", "sequence", "gap")
+    sequence_strength = _Setting("_ingest", "settings", "sequence", "strength")
+    rrf_k = _Setting("_search", "settings", "rrf_k")
+    thread_weights = _Setting("_search", "settings", "thread_weights")
+    link_expansion_weight = _Setting("_search", "settings", "link_expansion_weight")
+    speaker_boost = _Setting("_search", "settings", "speaker_boost")
+    prune_min_uses = _Setting("_utility", "settings", "min_uses")
+    prune_min_ratio = _Setting("_utility", "settings", "min_ratio")
+    auto_prune_every = _Setting("_utility", "settings", "auto_prune_every")
+    usage = _Setting("_meter", "total")
+    """The running LLM cost of this memory (notes, query rewrites, distillation)."""
+
     def __init__(
         self,
         path: str | Path | None = None,
@@ -113,6 +130,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         llm: Any = None,
         embedder: Any = None,
         client: Any = None,
+        store: NoteStore | None = None,
         mind: Mind | None = None,
         collection_prefix: str | None = None,
         link_candidates: int = 8,
@@ -133,115 +151,101 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         prune_min_ratio: float = 0.5,
         auto_prune_every: int | None = None,
     ) -> None:
+        # Long on purpose: this is the one place where the components are wired
+        # together, and reading the wiring top to bottom is the point of it.
         self._lock = threading.RLock()
-        self._path_lock: PathLock | None = None
-        self._owns_collections = False
+        self._closed = False
         self.embedder: Embedder = resolve_embedder(embedder)
-        self._heuristic = HeuristicMind(self.embedder, link_threshold=link_threshold)
-        self.mind: Mind = mind or self._mind_for(llm)
-        self._llm = llm
-        self.link_candidates = link_candidates
-        self.sequence_links = sequence_links
-        self.sequence_gap = sequence_gap
-        self.sequence_strength = sequence_strength
-        self.max_concurrency = max(1, max_concurrency)
+        heuristic = HeuristicMind(self.embedder, link_threshold=link_threshold)
+        if mind is None and llm is not None:
+            from memory.mind.llm import LLMMind
+
+            mind = LLMMind(llm=llm, fallback=heuristic)
         self.batch_size = max(1, batch_size)
         self.max_content_chars = max_content_chars
         self.rewrite_queries = rewrite_queries
-        self.speaker_boost = speaker_boost
-        self.rrf_k = rrf_k
-        self.thread_weights = thread_weights
-        self.link_expansion_weight = link_expansion_weight
-        self.usage = Usage()
-        self.prune_min_uses = prune_min_uses
-        self.prune_min_ratio = prune_min_ratio
-        self.auto_prune_every = auto_prune_every
-        self._feedback_calls = 0
-        self._client = self._open_client(path, client)
-        prefix = collection_prefix
-        if prefix is None:
-            if path is None and client is None:
-                # The embedded ephemeral client is shared by the whole process: give
-                # each in-memory instance its own collections so they never mix.
-                prefix = f"zettelmem-{uuid.uuid4().hex[:12]}"
-                self._owns_collections = True
-            else:
-                prefix = "zettelmem"
-        self._prefix = prefix
-        # This process is the only writer of a locked path or of its own in-memory
-        # collections, so reads can be cached; a shared client (server) is never cached.
-        exclusive = client is None
-        self._store = ChromaNoteStore(
-            client=self._client, prefix=prefix, cache_size=read_cache_size if exclusive else 0
+        self._meter = UsageMeter()
+        if store is None:
+            store = open_chroma_store(
+                path,
+                client=client,
+                collection_prefix=collection_prefix,
+                read_cache_size=read_cache_size,
+            )
+        self._store: NoteStore = store
+        self._client = getattr(self._store, "client", None)
+        index, tails = LexicalIndex(), Tails()
+        self._ingest = IngestPipeline(
+            store=self._store,
+            index=index,
+            embedder=self.embedder,
+            heuristic=heuristic,
+            mind=mind or heuristic,
+            tails=tails,
+            settings=IngestSettings(
+                link_candidates=link_candidates,
+                max_concurrency=max(1, max_concurrency),
+                sequence=SequencePolicy(
+                    enabled=sequence_links, gap=sequence_gap, strength=sequence_strength
+                ),
+            ),
+            lock=self._lock,
+            check_open=self._check_open,
+            meter=self._meter,
         )
-        self._index = LexicalIndex()
-        self._tails: dict[Scope, tuple[str, Any]] = {}
-        self._closed = False
+        self._search = HybridSearch(
+            self._store,
+            index,
+            SearchSettings(
+                rrf_k=rrf_k,
+                thread_weights=thread_weights,
+                link_expansion_weight=link_expansion_weight,
+                speaker_boost=speaker_boost,
+            ),
+        )
+        self._reader = NoteReader(self._store)
+        self._writer = NoteWriter(self._store, index, self._ingest.embed, tails)
+        self._procedural = ProceduralMemory(
+            reader=self._reader,
+            writer=self._writer,
+            ingest=self._ingest,
+            search=self._search,
+            lock=self._lock,
+            check_open=self._check_open,
+            meter=self._meter,
+            llm=llm,
+            mind=self.mind,
+        )
+        self._utility = UtilityLedger(
+            store=self._store,
+            reader=self._reader,
+            writer=self._writer,
+            procedural=self._procedural,
+            settings=PruneSettings(
+                min_uses=prune_min_uses,
+                min_ratio=prune_min_ratio,
+                auto_prune_every=auto_prune_every,
+            ),
+            lock=self._lock,
+            check_open=self._check_open,
+        )
+        self._repair = lambda: repair_store(self._store, self._writer, index, tails)
         self.repair()
 
-    # ---- set-up --------------------------------------------------------------------------
-
-    def _mind_for(self, llm: Any) -> Mind:
-        if llm is None:
-            return self._heuristic
-        from memory.mind.llm import LLMMind
-
-        return LLMMind(llm=llm, fallback=self._heuristic)
-
-    def _open_client(self, path: str | Path | None, client: Any) -> Any:
-        if client is not None:
-            return client
-        try:
-            import chromadb
-            from chromadb.config import Settings
-        except ImportError as exc:  # pragma: no cover - a core dependency
-            raise ImportError('Zettelmem needs "chromadb" (pip install chromadb)') from exc
-        settings = Settings(anonymized_telemetry=False, allow_reset=False)
-        if path is None:
-            return chromadb.EphemeralClient(settings=settings)
-        folder = Path(path)
-        self._path_lock = PathLock(folder)
-        try:
-            return chromadb.PersistentClient(path=str(folder), settings=settings)
-        except Exception as exc:
-            self._path_lock.release()
-            raise StoreError(f"could not open the Chroma store at {folder}: {exc}") from exc
+    # ---- life cycle ---------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the path (and drop the collections of an in-memory instance)."""
         with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            if self._owns_collections:
-                for suffix in ("notes", "tombstones"):
-                    try:
-                        self._client.delete_collection(f"{self._prefix}_{suffix}")
-                    except Exception:  # already gone: nothing to free
-                        logger.debug("collection %s_%s already gone", self._prefix, suffix)
-            if self._path_lock is not None:
-                # Chroma caches one System per path for the whole process; stop ours,
-                # or a later reopen here would read stale state that another process
-                # has since changed (e.g. "hnsw segment reader: Nothing found on disk").
-                close_client = getattr(self._client, "close", None)
-                if close_client is not None:
-                    try:
-                        close_client()
-                    except Exception:  # closing is best effort; the path is released anyway
-                        logger.warning("could not close the Chroma client", exc_info=True)
-                self._path_lock.release()
+            if not self._closed:
+                self._closed = True
+                self._store.close()
 
     def __enter__(self) -> AgenticMemory:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError("this AgenticMemory is closed")
-
-    # ---- open-time repair ----------------------------------------------------------------
 
     def repair(self) -> dict[str, int]:
         """Finish what a crash interrupted and rebuild the in-memory indexes.
@@ -254,78 +258,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             Counts of what was repaired.
         """
         with self._lock:
-            report = {
-                "deletions_completed": 0,
-                "links_dropped": 0,
-                "links_restored": 0,
-                "records_upgraded": 0,
-            }
-            legacy: list[str] = []
-            notes: dict[str, Note] = {}
-            for stored in self._store.scan():
-                notes[stored.note.id] = stored.note
-                if stored.legacy:
-                    legacy.append(stored.note.id)
-            if legacy:
-                report["records_upgraded"] = self._store.upgrade_layout(legacy)
-            unfinished = set(self._store.tombstone_ids()) & set(notes)
-            for note_id in unfinished:
-                self._unlink_and_remove(notes[note_id])
-                del notes[note_id]
-                report["deletions_completed"] += 1
-            fixes: dict[str, dict[str, float | None]] = {}
-            for note in notes.values():
-                for target, strength in note.links.items():
-                    other = notes.get(target)
-                    if other is None or other.scope != note.scope:
-                        fixes.setdefault(note.id, {})[target] = None
-                        report["links_dropped"] += 1
-                    elif note.id not in other.links:
-                        fixes.setdefault(target, {})[note.id] = strength
-                        report["links_restored"] += 1
-            if fixes:
-                self._write_link_fixes(fixes)
-                notes.update(self._store_notes(list(fixes)))
-            self._index.clear()
-            self._index.upsert((n.id, index_text(n), n.scope, n.kind) for n in notes.values())
-            self._tails = {}
-            for note in sorted(notes.values(), key=lambda n: n.created_at):
-                if note.kind == "episodic":
-                    self._tails[note.scope] = (note.id, note.timestamp)
-            if any(report.values()):
-                logger.warning("repaired the store on open: %s", report)
-            return report
-
-    def _store_notes(self, ids: list[str]) -> dict[str, Note]:
-        return {k: v.note for k, v in self._store.fetch(ids, Scope()).items()}
-
-    def _write_link_fixes(self, fixes: dict[str, dict[str, float | None]]) -> None:
-        stored = self._store.fetch(list(fixes), Scope(), with_history=True)
-        records = []
-        for note_id, changes in fixes.items():
-            current = stored.get(note_id)
-            if current is None:
-                continue
-            links = dict(current.note.links)
-            for target, strength in changes.items():
-                if strength is None:
-                    links.pop(target, None)
-                else:
-                    links[target] = strength
-            follows = current.note.follows
-            if follows is not None and follows in changes and changes[follows] is None:
-                follows = None
-            note = current.note.model_copy(update={"links": links, "follows": follows})
-            event = Event(
-                note_id=note_id,
-                action="repair",
-                before={"links": current.note.links},
-                after={"links": links},
-                reason="link repair on open after an interrupted operation",
-                actor="repair",
-            )
-            records.append((note, None, current.log.plus(event)))
-        self._store.write(records, previous={r[0].id: stored[r[0].id].note for r in records})
+            return self._repair()
 
     def restore(self, records: Iterable[Any]) -> list[str]:
         """Write notes exactly as exported: same ids, links, history and utility.
@@ -353,380 +286,6 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             raise InvalidInput(f"not a note snapshot record: {exc}") from exc
         with self._lock:
             self._check_open()
-            written = write_snapshot(self._store, parsed, self._embed)
-            self.repair()
+            written = write_snapshot(self._store, parsed, self._ingest.embed)
+            self._repair()
             return written
-
-    # ---- adding ----------------------------------------------------------------------------
-
-    def add(
-        self,
-        content: str,
-        *,
-        timestamp: Any = None,
-        metadata: dict[str, Any] | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        kind: str = "episodic",
-    ) -> Note:
-        """Store one experience as a note, linked to related notes of its scope.
-
-        Args:
-            content: the text to remember.
-            timestamp: when it happened (datetime, POSIX time or date string);
-                default now.
-            metadata: your dict, returned verbatim on every read.
-            user_id: scope: the user it belongs to.
-            agent_id: scope: the agent it belongs to.
-            run_id: scope: the run / session it belongs to.
-            kind: "episodic" (default), "concept" or "procedure".
-
-        Returns:
-            The stored note with keywords, tags, context and links filled in.
-
-        Raises:
-            InvalidInput: bad content, metadata, scope or timestamp (nothing stored).
-            StoreError: the store failed (nothing stored).
-        """
-        item = self._validated_input(
-            content,
-            timestamp=timestamp,
-            metadata=metadata,
-            user_id=user_id,
-            agent_id=agent_id,
-            run_id=run_id,
-            kind=kind,
-        )
-        return self._ingest([item])[0]
-
-    def _validated_input(self, content: Any, **fields: Any) -> NoteInput:
-        """``add``'s arguments checked (shared with ``aadd``)."""
-        return note_input(content, max_chars=self.max_content_chars, **fields)
-
-    def _validated_items(
-        self, items: Iterable[str | dict[str, Any]], batch_size: int | None, method: str
-    ) -> tuple[list[NoteInput], int]:
-        """``add_many``'s items and batch size checked (shared with ``aadd_many``)."""
-        if isinstance(items, str | bytes | dict):
-            raise InvalidInput(f"{method} takes a list of items, not a single item")
-        inputs = [
-            item_input(item, index, max_chars=self.max_content_chars)
-            for index, item in enumerate(items)
-        ]
-        return inputs, validate_batch_size(batch_size, self.batch_size)
-
-    def add_many(
-        self,
-        items: Iterable[str | dict[str, Any]],
-        *,
-        batch_size: int | None = None,
-        show_progress: bool = False,
-    ) -> list[Note]:
-        """Add many notes, embedding and writing in batches.
-
-        Equivalent to calling :meth:`add` for each item in order, but much faster.
-        Every item is validated before anything is written.
-
-        Args:
-            items: strings, or dicts with :meth:`add`'s keyword names plus ``content``.
-            batch_size: notes per store write (default: the memory's, 256).
-            show_progress: show a tqdm progress bar.
-
-        Returns:
-            The stored notes, in input order.
-
-        Raises:
-            InvalidInput: any item is invalid, or ``batch_size`` is not a positive
-                int (nothing stored).
-        """
-        inputs, size = self._validated_items(items, batch_size, "add_many")
-        progress = None
-        if show_progress:
-            from tqdm.auto import tqdm
-
-            progress = tqdm(total=len(inputs), desc="zettelmem add_many", unit="note")
-        step = max(size, EMBED_WINDOW)
-        windows = [inputs[start : start + step] for start in range(0, len(inputs), step)]
-        notes: list[Note] = []
-        # Pipeline: the next window is embedded in a worker thread (torch releases the
-        # GIL) while this one is built, linked and written, one batch per store write.
-        with ThreadPoolExecutor(max_workers=1) as embedding:
-            try:
-                ahead = embedding.submit(self._embed_window, windows[0]) if windows else None
-                for number, window in enumerate(windows):
-                    assert ahead is not None
-                    created, vectors, descriptions = ahead.result()
-                    if number + 1 < len(windows):
-                        ahead = embedding.submit(self._embed_window, windows[number + 1])
-                    for start in range(0, len(window), size):
-                        end = start + size
-                        notes.extend(
-                            self._ingest(
-                                window[start:end],
-                                created=created[start:end],
-                                vectors=vectors[start:end],
-                                described=descriptions,
-                            )
-                        )
-                        if progress is not None:
-                            progress.update(len(window[start:end]))
-            finally:
-                if progress is not None:
-                    progress.close()
-        return notes
-
-    def _embed_window(
-        self, window: list[NoteInput]
-    ) -> tuple[list[Note], np.ndarray, dict[str, NoteDescription]]:
-        """New notes for a window of items, their vectors and (heuristic mind) descriptions.
-
-        Runs ahead of the window's ingest, in a worker thread.
-        """
-        created = [self._new_note(item) for item in window]
-        vectors = self._embed([index_text(note) for note in created])
-        descriptions: dict[str, NoteDescription] = {}
-        if self.mind is self._heuristic:
-            for note, vector in zip(created, vectors, strict=True):
-                descriptions[note.id] = self._heuristic.describe(_draft(note, vector))
-        return created, vectors, descriptions
-
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embedder.embed(list(texts))
-
-    def _new_note(self, item: NoteInput) -> Note:
-        now = utc_now()
-        return Note(
-            content=item.content,
-            kind=item.kind,  # type: ignore[arg-type]
-            timestamp=item.timestamp,
-            metadata=item.metadata,
-            user_id=item.scope.user_id,
-            agent_id=item.scope.agent_id,
-            run_id=item.scope.run_id,
-            created_at=now,
-            updated_at=now,
-        )
-
-    def _ingest(
-        self,
-        items: list[NoteInput],
-        *,
-        prepared: list[Note] | None = None,
-        decided: list[tuple[MindDecision, list[str]]] | None = None,
-        vectors: np.ndarray | None = None,
-        created: list[Note] | None = None,
-        described: dict[str, NoteDescription] | None = None,
-    ) -> list[Note]:
-        """Build, link and write one batch atomically (one store write).
-
-        ``prepared`` notes (distilled procedures with when_to_use, sources, ...)
-        keep their own keywords, tags and context. ``decided`` holds decisions
-        a slow mind (an LLM) made beforehand, outside the lock, with the ids of
-        the candidates it was shown; ``prepared`` then holds those notes' ids.
-        ``created`` and ``vectors`` are new notes and their vectors made ahead
-        (``add_many`` embeds the next batch while this one is ingested).
-        """
-        self._check_open()
-        if not items:
-            return []
-        notes = prepared or created or [self._new_note(item) for item in items]
-        if vectors is None:
-            vectors = self._embed([index_text(note) for note in notes])
-        if decided is None and prepared is None and self.mind is not self._heuristic:
-            decided = self._decide_outside_lock(items, notes, vectors)
-            keep_fields = False
-        else:
-            keep_fields = prepared is not None and decided is None
-        with self._lock:
-            self._check_open()
-            stored = store_candidates(
-                self._store, [i.scope for i in items], vectors, self.link_candidates
-            )
-            pending: dict[str, PendingNote] = {}
-            batch = EarlierInBatch(vectors)
-            tails = dict(self._tails)
-            for index, item in enumerate(items):
-                note, vector = notes[index], vectors[index]
-                candidates = merge_candidates(
-                    stored[index],
-                    batch.nearest(vector, item.scope, self.link_candidates),
-                    pending,
-                    self.link_candidates,
-                )
-                sequence = self._sequence_link(note, vector, tails, candidates, pending)
-                if sequence:
-                    note.follows = next(iter(sequence))
-                if decided is not None:
-                    decision, shown = decided[index]
-                    self._add_shown_candidates(candidates, shown, item.scope, pending)
-                else:
-                    decision = self._heuristic.decide(
-                        _draft(note, vector),
-                        [Candidate(note=c.note, similarity=s) for s, c in candidates],
-                        (described or {}).get(note.id),
-                    )
-                if keep_fields:
-                    # Distilled notes bring their own keywords / tags / context; the
-                    # mind only contributes links.
-                    decision = decision.model_copy(
-                        update={
-                            "keywords": note.keywords or decision.keywords,
-                            "tags": note.tags or decision.tags,
-                            "context": note.context or decision.context,
-                            "changes": [],
-                        }
-                    )
-                self.usage = self.usage + decision.usage
-                neighbours = {c.note.id: c for _, c in candidates}
-                applied = apply_decision(
-                    note,
-                    decision,
-                    {nid: c.note for nid, c in neighbours.items()},
-                    extra_links=sequence,
-                )
-                new = PendingNote(applied.note, vector, History.of(applied.events[note.id]))
-                pending[note.id] = new
-                batch.add(index, new)
-                for nid, changed in applied.neighbours.items():
-                    base = neighbours[nid]
-                    pending[nid] = PendingNote(
-                        changed,
-                        base.vector if base.previous is None else None,
-                        base.history.plus(*applied.events.get(nid, [])),
-                        base.previous,
-                    )
-                if note.kind == "episodic":
-                    tails[note.scope] = (note.id, note.timestamp)
-            self._store.write(
-                [(p.note, p.vector, p.history) for p in pending.values()],
-                previous={nid: p.previous for nid, p in pending.items() if p.previous},
-            )
-            self._tails = tails
-            self._index.upsert(
-                (p.note.id, index_text(p.note), p.note.scope, p.note.kind)
-                for p in pending.values()
-                if p.previous is None
-            )
-            return [pending[note.id].note for note in notes]
-
-    def _add_shown_candidates(
-        self,
-        candidates: list[tuple[float, PendingNote]],
-        shown: list[str],
-        scope: Scope,
-        pending: dict[str, PendingNote],
-    ) -> None:
-        """Make the notes a mind was shown (outside the lock) linkable again.
-
-        Only notes that still exist in exactly the same scope come back, so a
-        decision can never reach a note deleted meanwhile or of another scope.
-        """
-        present = {c.note.id for _, c in candidates}
-        missing = [nid for nid in shown if nid not in present]
-        from_store = [nid for nid in missing if nid not in pending]
-        fetched = self._store.fetch(from_store, scope, with_history=True, exact_scope=True)
-        for nid in missing:
-            if nid in pending and pending[nid].note.scope == scope:
-                candidates.append((0.0, pending[nid]))
-            elif nid in fetched:
-                hit = fetched[nid]
-                candidates.append((0.0, PendingNote(hit.note, None, hit.log, hit.note)))
-
-    def _decision_jobs(
-        self, items: list[NoteInput], notes: list[Note], vectors: np.ndarray
-    ) -> list[tuple[NoteDraft, list[Candidate]]]:
-        """Draft and candidates for each item, from a snapshot of the store.
-
-        Earlier notes of the same batch are candidates too, as bare content (their
-        own decisions are being made concurrently).
-        """
-        with self._lock:
-            stored = store_candidates(
-                self._store, [i.scope for i in items], vectors, self.link_candidates
-            )
-        provisional = EarlierInBatch(vectors)
-        by_id: dict[str, PendingNote] = {}
-        tails = dict(self._tails)
-        jobs = []
-        for index, item in enumerate(items):
-            note, vector = notes[index], vectors[index]
-            candidates = merge_candidates(
-                stored[index],
-                provisional.nearest(vector, item.scope, self.link_candidates),
-                {},
-                self.link_candidates,
-            )
-            with self._lock:
-                self._sequence_link(note, vector, tails, candidates, by_id)
-            by_id[note.id] = PendingNote(note, vector, History())
-            provisional.add(index, by_id[note.id])
-            if note.kind == "episodic":
-                tails[note.scope] = (note.id, note.timestamp)
-            jobs.append(
-                (
-                    _draft(note, vector),
-                    [Candidate(note=c.note, similarity=s) for s, c in candidates],
-                )
-            )
-        return jobs
-
-    def _decide_outside_lock(
-        self, items: list[NoteInput], notes: list[Note], vectors: np.ndarray
-    ) -> list[tuple[MindDecision, list[str]]]:
-        """Let a slow mind decide, ``max_concurrency`` requests at a time, unlocked."""
-        jobs = self._decision_jobs(items, notes, vectors)
-        if len(jobs) == 1 or self.max_concurrency == 1:
-            decisions = [self.mind.decide(draft, shown) for draft, shown in jobs]
-        else:
-            with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
-                decisions = list(pool.map(lambda job: self.mind.decide(*job), jobs))
-        return [
-            (decision, [c.note.id for c in shown])
-            for decision, (_, shown) in zip(decisions, jobs, strict=True)
-        ]
-
-    def _sequence_link(
-        self,
-        note: Note,
-        vector: np.ndarray,
-        tails: dict[Scope, tuple[str, Any]],
-        candidates: list[tuple[float, PendingNote]],
-        pending: dict[str, PendingNote],
-    ) -> dict[str, tuple[float, str]]:
-        """The Folgezettel link to the previous note of the scope, if close in time."""
-        if not self.sequence_links or note.kind != "episodic":
-            return {}
-        tail = tails.get(note.scope)
-        if tail is None:
-            return {}
-        previous_id, previous_time = tail
-        if abs(note.timestamp - previous_time) > self.sequence_gap:
-            return {}
-        # The previous turn goes first: a mind that shows only its first few
-        # candidates (the LLM prompt) must still see the thread it continues.
-        for position, (_, candidate) in enumerate(candidates):
-            if candidate.note.id == previous_id:
-                candidates.insert(0, candidates.pop(position))
-                break
-        else:
-            previous = pending.get(previous_id)
-            similarity = 0.0
-            if previous is None:
-                fetched = self._store.fetch(
-                    [previous_id],
-                    note.scope,
-                    with_vectors=True,
-                    with_history=True,
-                    exact_scope=True,
-                )
-                if previous_id not in fetched:
-                    return {}
-                hit = fetched[previous_id]
-                if hit.vector is not None:
-                    similarity = float(np.dot(hit.vector, vector))
-                previous = PendingNote(hit.note, None, hit.log, hit.note)
-            elif previous.vector is not None:
-                similarity = float(np.dot(previous.vector, vector))
-            candidates.insert(0, (similarity, previous))
-        return {previous_id: (self.sequence_strength, "follows the previous turn")}

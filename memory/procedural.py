@@ -1,66 +1,48 @@
-"""Procedural memory on the facade: learn, recall, feedback, prune.
+"""``ProceduralMemory``: learn from trajectories and recall what was learned.
 
-Mixed into :class:`~memory.facade.AgenticMemory`. The distillation and the
-utility rules are pure functions in :mod:`memory.procedures`; this module only
-decides what to write, writes it through the facade's store path, and records
-every change in history.
+The distillation rules are pure functions in :mod:`memory.procedures` (and, with a
+model, :mod:`memory.procedures.llm_distill`); this component decides what to
+write and writes it through the ingest pipeline (new notes) and the note writer
+(merges and links), so every change has its history event. Utility feedback and
+pruning live beside it in :mod:`memory.utility_ledger`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from memory.errors import InvalidInput, NotFound
-from memory.model import Event, Note, Scope, SearchResult, Trajectory, utc_now
+from memory.errors import InvalidInput
+from memory.ingest.pipeline import IngestPipeline
+from memory.mind.base import Mind, UsageMeter, structured_caller
+from memory.model import Note, Scope, SearchResult, Trajectory
 from memory.procedures import (
     AVOID_TAG,
     DistilledNote,
     coerce_trajectory,
-    dedup_signature,
     distill_trajectory,
     extract_concepts,
-    merge_notes,
-    near_duplicates,
-    prune_decisions,
-    recall_key,
     utility_score,
 )
-from memory.retrieve.indexed import index_text
-from memory.validate import (
-    NoteInput,
-    validate_content,
-    validate_k,
-    validate_note_id,
-    validate_scope,
-)
+from memory.reading import NoteReader
+from memory.retrieve.search import HybridSearch
+from memory.validate import NoteInput
+from memory.writer import NoteWriter
 
 if TYPE_CHECKING:
-    from memory.facade import AgenticMemory
-    from memory.mind.base import Usage
     from memory.procedures.llm_distill import LLMDistiller
 
-__all__ = ["ProceduralMemory", "Removal"]
+__all__ = ["LEARNED_KINDS", "ProceduralMemory", "concept_name"]
 
 logger = logging.getLogger(__name__)
 
-_LEARNED_KINDS = ("procedure", "concept")
+LEARNED_KINDS = ("procedure", "concept")
 
 
-class Removal(BaseModel):
-    """A note ``prune()`` removed, and why."""
-
-    note_id: str
-    kind: str
-    content: str
-    reason: str
-    merged_into: str | None = None
-
-
-def _concept_name(note: Note) -> str | None:
+def concept_name(note: Note) -> str | None:
+    """The name a distilled concept note bears (``None`` for other notes)."""
     distilled = note.metadata.get("distilled")
     return distilled.get("name") if isinstance(distilled, dict) else None
 
@@ -71,50 +53,55 @@ def _written_by_model(note: Note) -> bool:
 
 
 class ProceduralMemory:
-    """Learn from trajectories, recall for new tasks, measure and prune by utility."""
+    """Procedure and concept notes: learned from trajectories, recalled for tasks.
 
-    prune_min_uses: int = 5
-    prune_min_ratio: float = 0.5
-    auto_prune_every: int | None = None
-    _feedback_calls: int = 0
-    usage: Usage  # the facade's running LLM cost; learn() adds distillation to it
-    _distiller: LLMDistiller | None = None
+    Args:
+        reader: scoped reads.
+        writer: merges and links, with history.
+        ingest: stores new notes (distilled notes keep their own fields).
+        search: ranks the *when to use* index for recall.
+        lock: the memory's lock.
+        check_open: raises when the memory is closed.
+        meter: where a model's distillation cost is counted.
+        llm: the user's model, if any.
+        mind: the memory's mind (its structured caller is shared when it has one).
+    """
+
+    def __init__(
+        self,
+        *,
+        reader: NoteReader,
+        writer: NoteWriter,
+        ingest: IngestPipeline,
+        search: HybridSearch,
+        lock: threading.RLock,
+        check_open: Callable[[], None],
+        meter: UsageMeter,
+        llm: Any = None,
+        mind: Mind | None = None,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._ingest = ingest
+        self._search = search
+        self._lock = lock
+        self._check_open = check_open
+        self._meter = meter
+        self._llm = llm
+        self._mind = mind
+        self._distiller: LLMDistiller | None = None
 
     # ---- learning ----------------------------------------------------------------------------
 
-    def learn(
-        self: AgenticMemory,
-        trajectory: Trajectory | dict[str, Any],
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> list[Note]:
+    def learn(self, trajectory: Trajectory | dict[str, Any], scope: Scope) -> list[Note]:
         """Distil a trajectory into procedure / concept notes and store them.
 
-        A success yields a procedure keyed by *when to use* (the task generalised);
-        a failure yields an "avoid" concept when the steps show what went wrong.
-        Sub-routines shared by several procedures become concept notes (merged by
-        name, never duplicated) linked to the procedures that use them. Learning
-        the same trajectory id twice returns the notes already learned.
-
-        With a model (``llm=``), the model writes these notes in one structured call
-        made outside the memory's lock, shown the stored notes of the same task to
-        compare outcomes; its concepts merge into stored ones of the same name. When
-        it gives no usable reply, the offline rules distil instead. Its cost is added
-        to ``usage``.
-
-        Returns:
-            The notes distilled from this trajectory; each lists its id in ``sources``.
-
-        Raises:
-            InvalidTrajectory: malformed trajectory (nothing stored).
+        See :meth:`memory.facade.AgenticMemory.learn`.
         """
-        scope = validate_scope(user_id, agent_id, run_id)
         parsed = coerce_trajectory(trajectory)
         with self._lock:
             self._check_open()
-            learned = self._learned_from(parsed.id, scope)
+            learned = self.learned_from(parsed.id, scope)
             if learned:
                 return learned
             distiller = self._llm_distiller()
@@ -125,21 +112,21 @@ class ProceduralMemory:
         result = distiller.distill(parsed, related=related, concept_names=concept_names)
         with self._lock:
             self._check_open()
-            self.usage = self.usage + result.usage
-            learned = self._learned_from(parsed.id, scope)  # another thread may have won
+            self._meter.add(result.usage)
+            learned = self.learned_from(parsed.id, scope)  # another thread may have won
             return learned or self._store_learned(parsed.id, result.drafts, scope)
 
-    def _llm_distiller(self: AgenticMemory) -> LLMDistiller | None:
+    def _llm_distiller(self) -> LLMDistiller | None:
         """The model-backed distiller (built once), or ``None`` without a model.
 
         It shares the LLM mind's caller when there is one, so its retries, timeout
         and structured-output mode are the ones the memory's model already uses.
         """
-        if self._distiller is None and (self._llm is not None or hasattr(self.mind, "caller")):
-            from memory.mind.llm.caller import StructuredCaller
+        caller = structured_caller(self._mind) if self._mind is not None else None
+        if self._distiller is None and (self._llm is not None or caller is not None):
+            from memory.llm.caller import StructuredCaller
             from memory.procedures.llm_distill import LLMDistiller
 
-            caller = getattr(self.mind, "caller", None)
             if isinstance(caller, StructuredCaller):
                 self._distiller = LLMDistiller(llm=caller)
             elif self._llm is not None:
@@ -147,21 +134,21 @@ class ProceduralMemory:
         return self._distiller
 
     def _distillation_context(
-        self: AgenticMemory, trajectory: Trajectory, scope: Scope
+        self, trajectory: Trajectory, scope: Scope
     ) -> tuple[list[Note], list[str]]:
         """Stored notes of the same task, and the stored concept names, to show the model."""
         from memory.procedures.llm_distill import related_attempts
 
-        learned = self._learned_notes(scope)
+        learned = self.learned_notes(scope)
         names = [
             name
             for n in learned
-            if n.kind == "concept" and AVOID_TAG not in n.tags and (name := _concept_name(n))
+            if n.kind == "concept" and AVOID_TAG not in n.tags and (name := concept_name(n))
         ]
         return related_attempts(learned, trajectory), names
 
     def _store_learned(
-        self: AgenticMemory, trajectory_id: str, drafts: Sequence[DistilledNote], scope: Scope
+        self, trajectory_id: str, drafts: Sequence[DistilledNote], scope: Scope
     ) -> list[Note]:
         """Store a trajectory's drafts and return what it taught.
 
@@ -173,8 +160,8 @@ class ProceduralMemory:
             logger.info("trajectory %s yielded nothing to learn", trajectory_id)
             return []
         existing = {
-            _concept_name(n): n
-            for n in self._learned_notes(scope)
+            concept_name(n): n
+            for n in self.learned_notes(scope)
             if n.kind == "concept" and AVOID_TAG not in n.tags
         }
         concept_ids: dict[str, str] = {}
@@ -198,22 +185,22 @@ class ProceduralMemory:
         for note, draft in zip(notes, fresh, strict=True):
             for name in draft.uses_concepts:
                 if concept_ids.get(name, note.id) != note.id:
-                    self._link_pair(note.id, concept_ids[name], 1.0, f"uses concept {name!r}")
+                    self._writer.link_pair(
+                        note.id, concept_ids[name], 1.0, f"uses concept {name!r}", "procedures"
+                    )
         if any(n.kind == "procedure" for n in notes):
             self._refresh_concepts(scope)
-        return self._learned_from(trajectory_id, scope)
+        return self.learned_from(trajectory_id, scope)
 
-    def _learned_notes(self: AgenticMemory, scope: Scope) -> list[Note]:
-        ids = self._store.matching_ids(scope, kinds=_LEARNED_KINDS)
-        found = self._store.fetch(sorted(ids), scope, exact_scope=True)
-        return sorted((s.note for s in found.values()), key=lambda n: n.created_at)
+    def learned_notes(self, scope: Scope) -> list[Note]:
+        """The procedures and concepts of exactly ``scope``, oldest first."""
+        return self._reader.notes(scope, kinds=LEARNED_KINDS, exact_scope=True)
 
-    def _learned_from(self: AgenticMemory, trajectory_id: str, scope: Scope) -> list[Note]:
-        return [n for n in self._learned_notes(scope) if trajectory_id in n.sources]
+    def learned_from(self, trajectory_id: str, scope: Scope) -> list[Note]:
+        """The notes of ``scope`` a trajectory taught (its id is in their sources)."""
+        return [n for n in self.learned_notes(scope) if trajectory_id in n.sources]
 
-    def _store_drafts(
-        self: AgenticMemory, drafts: Sequence[DistilledNote], scope: Scope
-    ) -> list[Note]:
+    def _store_drafts(self, drafts: Sequence[DistilledNote], scope: Scope) -> list[Note]:
         notes = [
             draft.to_note(user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id)
             for draft in drafts
@@ -228,18 +215,18 @@ class ProceduralMemory:
             )
             for n in notes
         ]
-        return self._ingest(inputs, prepared=notes)
+        return self._ingest.ingest(inputs, prepared=notes)
 
-    def _refresh_concepts(self: AgenticMemory, scope: Scope) -> None:
+    def _refresh_concepts(self, scope: Scope) -> None:
         """Re-derive the shared sub-routines of the scope's procedures.
 
         A concept that already exists (same name) gains the new sources instead of
         being duplicated; each procedure is linked to the concepts it uses.
         """
-        learned = self._learned_notes(scope)
+        learned = self.learned_notes(scope)
         procedures = {n.id: n for n in learned if n.kind == "procedure"}
         extraction = extract_concepts(procedures)
-        existing = {_concept_name(n): n for n in learned if n.kind == "concept"}
+        existing = {concept_name(n): n for n in learned if n.kind == "concept"}
         concept_ids: dict[str, str] = {}
         fresh: list[DistilledNote] = []
         for concept in extraction.concepts:
@@ -261,88 +248,44 @@ class ProceduralMemory:
                     reason=f"concept {concept.name!r} seen again in {new_sources}",
                 )
         for note in self._store_drafts(fresh, scope):
-            concept_ids[_concept_name(note) or ""] = note.id
+            concept_ids[concept_name(note) or ""] = note.id
         for procedure_id, names in extraction.uses.items():
             for name in names:
                 if name in concept_ids:
-                    self._link_pair(procedure_id, concept_ids[name], 1.0, f"uses concept {name!r}")
+                    self._writer.link_pair(
+                        procedure_id,
+                        concept_ids[name],
+                        1.0,
+                        f"uses concept {name!r}",
+                        "procedures",
+                    )
 
-    def _link_pair(self: AgenticMemory, a: str, b: str, strength: float, reason: str) -> None:
-        """Link two notes of one scope (both sides, each with a history event)."""
-        found = self._store.fetch([a, b], Scope(), with_history=True)
-        if len(found) != 2 or found[a].note.links.get(b) == strength:
-            return
-        if found[a].note.scope != found[b].note.scope:
-            raise InvalidInput("links never cross scopes")
-        records = []
-        for this, other in ((a, b), (b, a)):
-            stored = found[this]
-            note = stored.note.model_copy(
-                update={"links": {**stored.note.links, other: strength}, "updated_at": utc_now()}
-            )
-            event = Event(
-                note_id=this,
-                action="link",
-                after={"link": other, "strength": strength},
-                reason=reason,
-                actor="procedures",
-            )
-            records.append((note, None, stored.log.plus(event)))
-        self._store.write(records, {a: found[a].note, b: found[b].note})
-
-    def _rewrite(
-        self: AgenticMemory, note: Note, changes: dict[str, Any], *, action: str, reason: str
-    ) -> Note:
-        """Replace fields of a stored note, re-embedding when its indexed text changes."""
-        stored = self._store.fetch([note.id], Scope(), with_history=True)[note.id]
-        updated = stored.note.model_copy(update={**changes, "updated_at": utc_now()})
-        event = Event(
-            note_id=note.id,
+    def _rewrite(self, note: Note, changes: dict[str, Any], *, action: str, reason: str) -> Note:
+        """Replace fields of a stored note (re-embedded when its indexed text changes)."""
+        stored = self._reader.fetch_one(note.id, Scope())
+        return self._writer.revise(
+            [(stored, changes)],
             action=action,  # type: ignore[arg-type]
-            before=stored.note.model_dump(mode="json", include=set(changes)),
-            after=updated.model_dump(mode="json", include=set(changes)),
             reason=reason,
             actor="procedures",
-        )
-        vector = None
-        if index_text(updated) != index_text(stored.note):
-            vector = self._embed([index_text(updated)])[0]
-            self._index.upsert([(updated.id, index_text(updated), updated.scope, updated.kind)])
-        self._store.write([(updated, vector, stored.log.plus(event))], {note.id: stored.note})
-        return updated
+        )[0]
 
     # ---- recall ------------------------------------------------------------------------------
 
     def recall(
-        self: AgenticMemory,
-        task: str,
-        k: int = 3,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        kinds: Sequence[str] = _LEARNED_KINDS,
+        self, key: str, vector: Any, k: int, scope: Scope, kinds: Sequence[str]
     ) -> list[SearchResult]:
-        """Procedures and concepts for a new task, most useful first.
+        """Procedures and concepts for a task reduced to its recall ``key`` (embedded).
 
-        The task (or a full agent observation: room description plus "Your task
-        is to: ...") is reduced to the same generalised *when to use* key the
-        procedures are indexed on; hits are ordered by relevance weighted by their
-        measured utility.
+        Relevance decides between different tasks; utility only orders notes for
+        the same task (same key), so a proven "put" recipe never outranks the
+        "clean" recipe a clean task needs.
         """
-        task = validate_content(task, max_chars=self.max_content_chars, what="task")
-        k = validate_k(k)
-        scope = validate_scope(user_id, agent_id, run_id)
-        if not kinds or any(kind not in _LEARNED_KINDS for kind in kinds):
-            raise InvalidInput(f"recall kinds must be among {_LEARNED_KINDS}")
-        key = recall_key(task)
-        vector = self._embed([key])
+        if not kinds or any(kind not in LEARNED_KINDS for kind in kinds):
+            raise InvalidInput(f"recall kinds must be among {LEARNED_KINDS}")
         with self._lock:
             self._check_open()
-            hits = self._search_vector(key, vector, max(k, 10), scope, kinds, None, False)
-        # Relevance decides between different tasks; utility only orders notes for
-        # the same task (same key), so a proven "put" recipe never outranks the
-        # "clean" recipe a clean task needs.
+            hits = self._search.rank(key, vector, max(k, 10), scope, kinds=kinds)
         best: dict[str, float] = {}
         for hit in hits:
             best[hit.note.when_to_use] = max(best.get(hit.note.when_to_use, 0.0), hit.score)
@@ -352,177 +295,14 @@ class ProceduralMemory:
         )
         return ranked[:k]
 
-    def recall_text(
-        self: AgenticMemory,
-        task: str,
-        k: int = 3,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        max_chars: int = 1_500,
-    ) -> str:
-        """The recalled notes rendered for a prompt: short, most useful first."""
-        hits = self.recall(task, k, user_id=user_id, agent_id=agent_id, run_id=run_id)
+    @staticmethod
+    def render(hits: Sequence[SearchResult], max_chars: int) -> str:
+        """Recalled notes as prompt text: short, most useful first."""
         if not hits:
             return ""
         lines = ["Lessons from past tasks (most useful first):"]
         for number, hit in enumerate(hits, start=1):
-            label = "avoid" if "avoid" in hit.note.tags else hit.note.kind
+            label = "avoid" if AVOID_TAG in hit.note.tags else hit.note.kind
             lines.append(f"{number}. [{label}] {hit.note.content.strip()}")
         text = "\n".join(lines)
         return text if len(text) <= max_chars else text[: max_chars - 3].rstrip() + "..."
-
-    # ---- utility -----------------------------------------------------------------------------
-
-    def feedback(
-        self: AgenticMemory,
-        note_ids: Sequence[str],
-        success: bool,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> list[Note]:
-        """Record that these notes were used for a task and whether it succeeded.
-
-        Pass the notes the agent actually used (crediting every recalled note lets
-        misleading notes ride on good ones: see benchmarks/utility_simulation.py).
-
-        Raises:
-            NotFound: an id is unknown in this scope (nothing recorded).
-        """
-        if isinstance(note_ids, str) or not isinstance(note_ids, Sequence):
-            raise InvalidInput("note_ids must be a list of note ids")
-        for note_id in note_ids:
-            validate_note_id(note_id)
-        if not isinstance(success, bool):
-            raise InvalidInput("success must be a bool")
-        scope = validate_scope(user_id, agent_id, run_id)
-        with self._lock:
-            self._check_open()
-            unique = list(dict.fromkeys(note_ids))
-            found = self._store.fetch(unique, scope, with_history=True)
-            for note_id in unique:
-                if note_id not in found:
-                    raise NotFound(note_id)
-            records = []
-            for note_id in unique:
-                stored = found[note_id]
-                note = stored.note.model_copy(
-                    update={
-                        "retrieved_count": stored.note.retrieved_count + 1,
-                        "success_count": stored.note.success_count + int(success),
-                        "updated_at": utc_now(),
-                    }
-                )
-                event = Event(
-                    note_id=note_id,
-                    action="feedback",
-                    before={
-                        k: getattr(stored.note, k) for k in ("retrieved_count", "success_count")
-                    },
-                    after={k: getattr(note, k) for k in ("retrieved_count", "success_count")},
-                    reason="task succeeded" if success else "task failed",
-                )
-                records.append((note, None, stored.log.plus(event)))
-            self._store.write(records, {n: found[n].note for n in unique})
-            self._feedback_calls += 1
-            every = self.auto_prune_every
-            if every and self._feedback_calls % every == 0:
-                self.prune(user_id=user_id, agent_id=agent_id, run_id=run_id)
-            return [r[0] for r in records]
-
-    def prune(
-        self: AgenticMemory,
-        *,
-        min_uses: int | None = None,
-        min_ratio: float | None = None,
-        merge_duplicates: bool = True,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> list[Removal]:
-        """Remove notes whose measured utility is too low, and merge near-duplicates.
-
-        A note is removed when it was reported (``feedback``) at least
-        ``min_uses`` times and its success ratio is below ``min_ratio`` (defaults
-        5 and 0.5); pinned notes never are. Near-duplicate procedures / concepts
-        of one scope are merged into the most useful one, which keeps the union
-        of their sources and their summed statistics. Every removal is a history
-        event.
-
-        Returns:
-            What was removed, with the reason.
-        """
-        scope = validate_scope(user_id, agent_id, run_id)
-        with self._lock:
-            self._check_open()
-            notes = self._candidates_for_pruning(scope)
-            removals: list[Removal] = []
-            for decision in prune_decisions(
-                notes,
-                min_uses=self.prune_min_uses if min_uses is None else min_uses,
-                min_ratio=self.prune_min_ratio if min_ratio is None else min_ratio,
-            ):
-                note = self.delete(decision.note_id, reason=decision.reason, action="prune")
-                removals.append(
-                    Removal(
-                        note_id=note.id,
-                        kind=note.kind,
-                        content=note.content,
-                        reason=decision.reason,
-                    )
-                )
-            if merge_duplicates:
-                removals += self._merge_duplicates(scope)
-            return removals
-
-    def _candidates_for_pruning(self: AgenticMemory, scope: Scope) -> list[Note]:
-        found = self._store.fetch(sorted(self._store.matching_ids(scope)), scope)
-        return [s.note for s in found.values() if s.note.retrieved_count > 0]
-
-    def _merge_duplicates(self: AgenticMemory, scope: Scope) -> list[Removal]:
-        removals: list[Removal] = []
-        learned = self._learned_notes(scope)
-        for group_scope in {n.scope for n in learned}:
-            for kind in _LEARNED_KINDS:
-                pool = [n for n in learned if n.scope == group_scope and n.kind == kind]
-                pool.sort(key=lambda n: -utility_score(n))
-                by_id = {n.id: n for n in pool}
-                for group in near_duplicates({n.id: dedup_signature(n) for n in pool}):
-                    leader, rest = by_id[group[0]], [by_id[i] for i in group[1:]]
-                    merged = merge_notes(leader, rest)
-                    for other in rest:
-                        reason = f"merged into {leader.id} (near-duplicate)"
-                        self.delete(other.id, reason=reason, action="merge")
-                        removals.append(
-                            Removal(
-                                note_id=other.id,
-                                kind=other.kind,
-                                content=other.content,
-                                reason=reason,
-                                merged_into=leader.id,
-                            )
-                        )
-                    current = self._store.fetch([leader.id], Scope())[leader.id].note
-                    changes = {
-                        key: getattr(merged, key)
-                        for key in (
-                            "sources",
-                            "keywords",
-                            "tags",
-                            "retrieved_count",
-                            "success_count",
-                            "pinned",
-                        )
-                        if getattr(merged, key) != getattr(current, key)
-                    }
-                    if changes:
-                        self._rewrite(
-                            current,
-                            changes,
-                            action="merge",
-                            reason=f"absorbed {[o.id for o in rest]}",
-                        )
-        return removals

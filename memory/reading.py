@@ -1,273 +1,78 @@
-"""Reading and searching notes (mixed into :class:`~memory.facade.AgenticMemory`).
+"""``NoteReader``: reading notes by id and by scope (search lives in :mod:`memory.retrieve`).
 
-Search is hybrid: dense (Chroma, cosine) and BM25 (:mod:`memory.retrieve.lexical`)
-rankings fused by reciprocal rank, optionally a speaker boost, then link expansion
-that adds linked notes without pushing the strongest direct hits out.
+Every read is scoped by the store itself; the reader adds the rules of the public
+API (a note outside the scope is :class:`~memory.errors.NotFound`, neighbours
+strongest first, history readable after deletion). It takes no lock: the
+memory holds its lock around each call.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import Any
 
 from memory.errors import NotFound
-from memory.model import Event, Note, Scope, SearchResult
-from memory.retrieve.fusion import (
-    expand_by_links,
-    reciprocal_rank_fusion,
-    thread_context_scores,
-)
-from memory.store import StoredNote
-from memory.validate import validate_content, validate_k, validate_note_id, validate_scope
+from memory.model import Event, Note, Scope
+from memory.store.base import NoteStore, StoredNote
+from memory.validate import validate_note_id
 
-if TYPE_CHECKING:
-    from memory.facade import AgenticMemory
-
-__all__ = ["ReadingMethods"]
+__all__ = ["NoteReader"]
 
 
-class ReadingMethods:
-    """get, neighbors, history, count, notes and search."""
+class NoteReader:
+    """Scoped reads of the store.
 
-    # ---- reading ---------------------------------------------------------------------------
+    Args:
+        store: the note store.
+    """
 
-    def _fetch_one(
-        self: AgenticMemory, note_id: Any, scope: Scope, *, with_vectors: bool = False
-    ) -> StoredNote:
+    def __init__(self, store: NoteStore) -> None:
+        self._store = store
+
+    def fetch_one(self, note_id: Any, scope: Scope, *, with_vectors: bool = False) -> StoredNote:
+        """The stored note with its history.
+
+        Raises:
+            InvalidInput: a malformed id.
+            NotFound: no such note in this scope.
+        """
         note_id = validate_note_id(note_id)
         found = self._store.fetch([note_id], scope, with_vectors=with_vectors, with_history=True)
         if note_id not in found:
             raise NotFound(note_id)
         return found[note_id]
 
-    def get(
-        self: AgenticMemory,
-        note_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> Note:
-        """The note with this id, if it is visible in the given scope.
-
-        Raises:
-            NotFound: no such note in this scope.
-        """
-        scope = validate_scope(user_id, agent_id, run_id)
-        with self._lock:
-            self._check_open()
-            return self._fetch_one(note_id, scope).note
-
-    def neighbors(
-        self: AgenticMemory,
-        note_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> list[Note]:
+    def neighbors(self, note_id: Any, scope: Scope) -> list[Note]:
         """The notes linked to ``note_id``, strongest link first."""
-        scope = validate_scope(user_id, agent_id, run_id)
-        with self._lock:
-            self._check_open()
-            note = self._fetch_one(note_id, scope).note
-            linked = self._store.fetch(list(note.links), scope)
-            order = sorted(note.links, key=lambda target: -note.links[target])
-            return [linked[target].note for target in order if target in linked]
+        note = self.fetch_one(note_id, scope).note
+        linked = self._store.fetch(list(note.links), scope)
+        order = sorted(note.links, key=lambda target: -note.links[target])
+        return [linked[target].note for target in order if target in linked]
 
-    def history(
-        self: AgenticMemory,
-        note_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> list[Event]:
+    def history(self, note_id: Any, scope: Scope) -> list[Event]:
         """Every change of the note, oldest first (also after it was deleted)."""
-        scope = validate_scope(user_id, agent_id, run_id)
-        with self._lock:
-            self._check_open()
-            note_id = validate_note_id(note_id)
-            found = self._store.fetch([note_id], scope, with_history=True)
-            stored = found.get(note_id) or self._store.tombstone(note_id)
-            if stored is None or not scope.admits(stored.note.scope):
-                raise NotFound(note_id)
-            return stored.history
+        note_id = validate_note_id(note_id)
+        found = self._store.fetch([note_id], scope, with_history=True)
+        stored = found.get(note_id) or self._store.tombstone(note_id)
+        if stored is None or not scope.admits(stored.note.scope):
+            raise NotFound(note_id)
+        return stored.history
 
-    def count(
-        self: AgenticMemory,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> int:
+    def count(self, scope: Scope) -> int:
         """How many notes are visible in the scope."""
-        scope = validate_scope(user_id, agent_id, run_id)
-        with self._lock:
-            self._check_open()
-            if scope.is_unscoped:
-                return self._store.count()
-            return len(self._store.matching_ids(scope))
+        if scope.is_unscoped:
+            return self._store.count()
+        return len(self._store.matching_ids(scope))
 
     def notes(
-        self: AgenticMemory,
+        self,
+        scope: Scope,
         *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
+        exact_scope: bool = False,
     ) -> list[Note]:
-        """Every note visible in the scope (optionally of ``kinds`` / matching ``filters``)."""
-        scope = validate_scope(user_id, agent_id, run_id)
-        with self._lock:
-            self._check_open()
-            ids = self._store.matching_ids(scope, kinds=kinds, filters=filters)
-            found = self._store.fetch(sorted(ids), scope)
-            return sorted((s.note for s in found.values()), key=lambda n: n.created_at)
-
-    # ---- searching -------------------------------------------------------------------------
-
-    def search(
-        self: AgenticMemory,
-        query: str,
-        k: int = 5,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        kinds: Sequence[str] | None = None,
-        filters: dict[str, Any] | None = None,
-        expand_links: bool = False,
-        rewrite: bool | None = None,
-    ) -> list[SearchResult]:
-        """Hybrid search: dense + BM25 fused by reciprocal rank, then link expansion.
-
-        Args:
-            query: what to look for.
-            k: how many results.
-            user_id: only notes of this user (likewise ``agent_id``, ``run_id``).
-            kinds: only these kinds ("episodic", "concept", "procedure").
-            filters: conditions on your metadata, e.g. ``{"dia_id": "D5:4"}`` or
-                ``{"turn": {"$gte": 3}}``.
-            expand_links: add notes linked to the top hits (never displacing the
-                first k/2 direct hits). Off by default: on LoCoMo it cost recall
-                (README, "What the benchmark kept").
-            rewrite: let the LLM rewrite the query first (default: the memory's
-                ``rewrite_queries`` setting; no effect without an LLM).
-
-        Returns:
-            Up to ``k`` results, best first.
-        """
-        query = validate_content(query, max_chars=self.max_content_chars, what="query")
-        k = validate_k(k)
-        scope = validate_scope(user_id, agent_id, run_id)
-        if (self.rewrite_queries if rewrite is None else rewrite) and hasattr(
-            self.mind, "rewrite_query"
-        ):
-            query = self.mind.rewrite_query(query)
-        vector = self._embed([query])
-        with self._lock:
-            self._check_open()
-            return self._search_vector(query, vector, k, scope, kinds, filters, expand_links)
-
-    def _search_vector(
-        self: AgenticMemory,
-        query: str,
-        vector: np.ndarray,
-        k: int,
-        scope: Scope,
-        kinds: Sequence[str] | None,
-        filters: dict[str, Any] | None,
-        expand_links: bool,
-    ) -> list[SearchResult]:
-        """Rank in four steps: fuse, boost named speakers, thread context, link expansion.
-
-        Ranking works on ids (the store answers visibility and thread questions
-        from memory when it can); only the notes returned are read in full.
-        The weights are the ones ``benchmarks/locomo_retrieval.py`` measured best
-        (README, "What the benchmark kept").
-        """
-        pool = max(50, 4 * k)
-        dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
-        allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
-        lexical = self._index.search(query, pool, scope=scope, kinds=kinds, allowed=allowed)
-        fused = reciprocal_rank_fusion(
-            [[nid for nid, _ in dense], [nid for nid, _ in lexical]], k=self.rrf_k
-        )
-        if self.speaker_boost:
-            self._boost_named_speakers(query, fused)
-        threads = self._store.thread_neighbours(list(fused), scope, kinds=kinds, filters=filters)
-        fused = {nid: score for nid, score in fused.items() if nid in threads}
-        scored = thread_context_scores(
-            fused, threads, before=self.thread_weights[0], after=self.thread_weights[1]
-        )
-        direct = sorted(scored.items(), key=lambda item: -item[1])
-        if expand_links:
-            return self._expanded(direct, k, scope, kinds, filters)
-        notes = self._store.fetch(
-            [nid for nid, _ in direct[:k]], scope, kinds=kinds, filters=filters
-        )
-        return [
-            SearchResult(note=notes[nid].note, score=score, found_by="direct")
-            for nid, score in direct[:k]
-            if nid in notes
-        ]
-
-    def _expanded(
-        self: AgenticMemory,
-        direct: list[tuple[str, float]],
-        k: int,
-        scope: Scope,
-        kinds: Sequence[str] | None,
-        filters: dict[str, Any] | None,
-    ) -> list[SearchResult]:
-        """The top ``k`` after link expansion from the strongest direct hits."""
-        seeds = self._store.fetch(
-            [nid for nid, _ in direct[:k]], scope, kinds=kinds, filters=filters
-        )
-        targets = {t for stored in seeds.values() for t in stored.note.links}
-        linked = self._store.visible_ids(list(targets), scope, kinds=kinds, filters=filters)
-        ranked = expand_by_links(
-            direct,
-            lambda nid: {t: s for t, s in seeds[nid].note.links.items() if t in linked},
-            k,
-            protected=max(1, k // 2),
-            seeds=k,
-            weight=self.link_expansion_weight,
-        )
-        notes = {nid: stored.note for nid, stored in seeds.items()}
-        missing = [nid for nid, _, _ in ranked if nid not in notes]
-        notes.update(
-            (nid, stored.note)
-            for nid, stored in self._store.fetch(
-                missing, scope, kinds=kinds, filters=filters
-            ).items()
-        )
-        return [
-            SearchResult(
-                note=notes[nid],
-                score=score,
-                found_by="link" if seed else "direct",
-                linked_from=seed,
-            )
-            for nid, score, seed in ranked
-            if nid in notes
-        ]
-
-    def _boost_named_speakers(self: AgenticMemory, query: str, fused: dict[str, float]) -> None:
-        """Favour notes said by a person the query names ("What did Caroline ...").
-
-        Dense similarity barely notices names, yet a question about one speaker
-        is almost always answered by that speaker's turns.
-        """
-        named = {word.lower() for word in re.findall(r"\b[A-Z][a-z]+", query)}
-        if not named:
-            return
-        for nid in fused:
-            speaker = self._index.speaker(nid)
-            if speaker is not None and speaker.split()[0] in named:
-                fused[nid] *= 1.0 + self.speaker_boost
+        """Every note visible in the scope (of ``kinds``, matching ``filters``), oldest first."""
+        ids = self._store.matching_ids(scope, kinds=kinds, filters=filters)
+        found = self._store.fetch(sorted(ids), scope, exact_scope=exact_scope)
+        return sorted((s.note for s in found.values()), key=lambda n: n.created_at)

@@ -34,7 +34,7 @@ from memory.validate import validate_content, validate_note_id, validate_scope
 
 if TYPE_CHECKING:
     from memory.facade import AgenticMemory
-    from memory.store import ChromaNoteStore
+    from memory.store import NoteStore
 
 __all__ = [
     "NoteSnapshot",
@@ -110,7 +110,7 @@ def _check_note(note: Note) -> None:
 
 
 def write_snapshot(
-    store: ChromaNoteStore,
+    store: NoteStore,
     records: Sequence[NoteSnapshot],
     embed: Callable[[Sequence[str]], np.ndarray],
 ) -> list[str]:

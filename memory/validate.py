@@ -13,6 +13,7 @@ the store exactly as it was. Rules (documented in the README):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,11 +27,14 @@ from memory.text.dialogue import parse_timestamp
 __all__ = [
     "NoteInput",
     "item_input",
+    "items_input",
     "note_input",
     "validate_batch_size",
+    "validate_changes",
     "validate_content",
     "validate_k",
     "validate_note_id",
+    "validate_note_ids",
     "validate_scope",
 ]
 
@@ -158,3 +162,65 @@ def item_input(item: Any, index: int, *, max_chars: int) -> NoteInput:
         return note_input(max_chars=max_chars, **item)
     except InvalidInput as exc:
         raise InvalidInput(f"item {index}: {exc}") from exc
+
+
+def items_input(items: Any, *, max_chars: int, method: str) -> list[NoteInput]:
+    """Validate every ``add_many`` item (a list, never a single item)."""
+    if isinstance(items, str | bytes | dict):
+        raise InvalidInput(f"{method} takes a list of items, not a single item")
+    return [item_input(item, index, max_chars=max_chars) for index, item in enumerate(items)]
+
+
+def validate_note_ids(note_ids: Any) -> list[str]:
+    """A list of well-formed note ids (``feedback``'s argument)."""
+    if isinstance(note_ids, str) or not isinstance(note_ids, Sequence):
+        raise InvalidInput("note_ids must be a list of note ids")
+    return [validate_note_id(note_id) for note_id in note_ids]
+
+
+def _terms(name: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InvalidInput(f"{name} must be a list of non-empty strings")
+    try:
+        "".join(value).encode("utf-8")
+    except UnicodeEncodeError as exc:  # Chroma would refuse it, as a StoreError
+        raise InvalidInput(f"{name} are not valid Unicode (lone surrogate)") from exc
+    return value
+
+
+def validate_changes(
+    *,
+    content: Any,
+    metadata: Any,
+    keywords: Any,
+    tags: Any,
+    context: Any,
+    timestamp: Any,
+    pinned: Any,
+    max_chars: int,
+) -> dict[str, Any]:
+    """``update``'s arguments that are set, checked.
+
+    Raises:
+        InvalidInput: a bad value, or nothing to change.
+    """
+    changes: dict[str, Any] = {}
+    if content is not None:
+        changes["content"] = validate_content(content, max_chars=max_chars)
+    if metadata is not None:
+        changes["metadata"] = validate_user_metadata(metadata)
+    if keywords is not None:
+        changes["keywords"] = _terms("keywords", keywords)
+    if tags is not None:
+        changes["tags"] = _terms("tags", tags)
+    if context is not None:
+        changes["context"] = validate_content(context, max_chars=2_000, what="context")
+    if timestamp is not None:
+        changes["timestamp"] = parse_timestamp(timestamp)
+    if pinned is not None:
+        if not isinstance(pinned, bool):
+            raise InvalidInput("pinned must be a bool")
+        changes["pinned"] = pinned
+    if not changes:
+        raise InvalidInput("update needs at least one field to change")
+    return changes

@@ -113,7 +113,7 @@ def test_add_many_equals_repeated_add(
     embedder: HashingEmbedder, window: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A window of 4 makes the batches (3) straddle embedding windows.
-    monkeypatch.setattr("memory.facade.EMBED_WINDOW", window)
+    monkeypatch.setattr("memory.notes_api.EMBED_WINDOW", window)
     turns = [
         *TURNS,
         "Caroline: My clay mugs cracked in the kiln last week.",

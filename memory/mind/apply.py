@@ -76,6 +76,27 @@ def _evolved(neighbour: Note, change: NeighbourChange) -> tuple[Note, dict, dict
     return neighbour.model_copy(update={**after, "updated_at": utc_now()}), before, after
 
 
+def _chosen_links(
+    note_id: str,
+    decision: MindDecision,
+    neighbours: dict[str, Note],
+    extra_links: dict[str, tuple[float, str]],
+) -> dict[str, tuple[float, str]]:
+    """``target -> (strength, reason)``: the mind's links to shown candidates, plus extras."""
+    links: dict[str, tuple[float, str]] = {}
+    for choice in decision.links:
+        if choice.target_id not in neighbours or choice.target_id == note_id:
+            logger.warning("ignored a link to %r: not among the candidates", choice.target_id)
+            continue
+        links[choice.target_id] = (choice.strength, choice.reason)
+    for target_id, (strength, reason) in extra_links.items():
+        if target_id in neighbours:
+            # The mind's own reason for the same link is the more informative one.
+            mind_strength, mind_reason = links.get(target_id, (0.0, ""))
+            links[target_id] = (max(mind_strength, strength), mind_reason or reason)
+    return links
+
+
 def apply_decision(
     note: Note,
     decision: MindDecision,
@@ -101,17 +122,7 @@ def apply_decision(
         }
     )
     result = AppliedDecision(note=built)
-    links: dict[str, tuple[float, str]] = {}
-    for choice in decision.links:
-        if choice.target_id not in neighbours or choice.target_id == note.id:
-            logger.warning("ignored a link to %r: not among the candidates", choice.target_id)
-            continue
-        links[choice.target_id] = (choice.strength, choice.reason)
-    for target_id, (strength, reason) in (extra_links or {}).items():
-        if target_id in neighbours:
-            # The mind's own reason for the same link is the more informative one.
-            mind_strength, mind_reason = links.get(target_id, (0.0, ""))
-            links[target_id] = (max(mind_strength, strength), mind_reason or reason)
+    links = _chosen_links(note.id, decision, neighbours, extra_links or {})
     built.links = {target_id: strength for target_id, (strength, _) in links.items()}
     result.add_event(
         Event(

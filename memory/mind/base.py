@@ -13,6 +13,7 @@ the real candidates and turns it into notes and history events.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -27,7 +28,12 @@ __all__ = [
     "MindDecision",
     "NeighbourChange",
     "NoteDraft",
+    "QueryRewriter",
+    "StructuredMind",
     "Usage",
+    "UsageMeter",
+    "query_rewriter",
+    "structured_caller",
 ]
 
 
@@ -91,6 +97,19 @@ class Usage(BaseModel):
         return {key: value for key, value in self.model_dump().items() if value}
 
 
+class UsageMeter:
+    """The running LLM cost of one memory, added to from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = Usage()
+
+    def add(self, usage: Usage) -> None:
+        """Count ``usage`` in."""
+        with self._lock:
+            self.total = self.total + usage
+
+
 class MindDecision(BaseModel):
     """Everything a mind decides about one new note."""
 
@@ -116,3 +135,37 @@ class Mind(Protocol):
     async def adecide(self, draft: NoteDraft, candidates: list[Candidate]) -> MindDecision:
         """Async twin of ``decide``."""
         ...
+
+
+@runtime_checkable
+class QueryRewriter(Protocol):
+    """Optional capability of a mind: rewrite a search query before it is embedded."""
+
+    def rewrite_query(self, query: str) -> str:
+        """A better query for the same need (the original on failure)."""
+        ...
+
+    async def arewrite_query(self, query: str) -> str:
+        """Async twin of ``rewrite_query``."""
+        ...
+
+
+@runtime_checkable
+class StructuredMind(Protocol):
+    """Optional capability of a mind: its model's structured caller, to share.
+
+    The distiller reuses it so that its retries, timeout and structured-output mode
+    are the ones the memory's model already uses.
+    """
+
+    caller: Any  # a memory.llm.StructuredCaller (not imported: this layer knows no LLM)
+
+
+def query_rewriter(mind: Mind) -> QueryRewriter | None:
+    """The mind as a :class:`QueryRewriter`, or ``None`` when it cannot rewrite."""
+    return mind if isinstance(mind, QueryRewriter) else None
+
+
+def structured_caller(mind: Mind) -> Any | None:
+    """The mind's structured caller (:class:`StructuredMind`), or ``None``."""
+    return mind.caller if isinstance(mind, StructuredMind) else None

@@ -28,8 +28,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from memory.errors import InvalidInput
+from memory.llm.caller import StructuredCaller
 from memory.mind.base import Usage
-from memory.mind.llm.caller import StructuredCaller
 from memory.mind.llm.prompts import clip
 from memory.model import Note, Trajectory
 from memory.procedures.distill import coerce_trajectory, distill_trajectory

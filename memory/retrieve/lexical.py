@@ -35,6 +35,13 @@ class LexicalIndex:
     """
 
     def __init__(self, *, rebuild_fraction: float = 0.1, min_rebuild: int = 256) -> None:
+        self._rebuild_fraction = rebuild_fraction
+        self._min_rebuild = min_rebuild
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        """Start empty (the settings and the lock stay)."""
         self._tokens: dict[str, list[str]] = {}
         self._labels: dict[str, tuple[int, int, int, int]] = {}
         self._speakers: dict[str, str] = {}
@@ -53,9 +60,6 @@ class LexicalIndex:
         self._delta_total_len = 0
         # Scope masks over the main segment, reused until a note leaves it.
         self._masks: dict[tuple[tuple[int, frozenset[int]], ...], np.ndarray] = {}
-        self._rebuild_fraction = rebuild_fraction
-        self._min_rebuild = min_rebuild
-        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -116,9 +120,7 @@ class LexicalIndex:
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
-            self.__init__(  # type: ignore[misc]
-                rebuild_fraction=self._rebuild_fraction, min_rebuild=self._min_rebuild
-            )
+            self._reset()
 
     def speaker(self, note_id: str) -> str | None:
         """The lowercase speaker of a ``"Name: ..."`` note, if any."""

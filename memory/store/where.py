@@ -17,6 +17,28 @@ __all__ = ["build_where", "filters_match", "translate_filters"]
 
 _LOGICAL = ("$and", "$or")
 _OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"})
+_ORDERING = frozenset({"$gt", "$gte", "$lt", "$lte"})
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, bool | int | float | str)
+
+
+def _check_operand(key: str, operator: str, operand: Any) -> None:
+    """The operand an operator accepts, checked here so Chroma never sees a bad one.
+
+    Raises:
+        InvalidInput: ``$eq`` / ``$ne`` on a non-scalar, an ordering on a non-number,
+            ``$in`` / ``$nin`` on anything but a non-empty list of scalars.
+    """
+    if operator in ("$in", "$nin"):
+        if not isinstance(operand, list) or not operand or not all(map(_is_scalar, operand)):
+            raise InvalidInput(f"{operator} on {key!r} takes a non-empty list of scalars")
+    elif operator in _ORDERING:
+        if isinstance(operand, bool) or not isinstance(operand, int | float):
+            raise InvalidInput(f"{operator} on {key!r} takes a number, got {operand!r}")
+    elif not _is_scalar(operand):
+        raise InvalidInput(f"{operator} on {key!r} takes a str, number or bool, got {operand!r}")
 
 
 def translate_filters(filters: dict[str, Any]) -> dict[str, Any]:
@@ -41,8 +63,9 @@ def translate_filters(filters: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, dict):
             if len(value) != 1 or next(iter(value)) not in _OPERATORS:
                 raise InvalidInput(f"filter on {key!r} must be a value or one of {_OPERATORS}")
+            _check_operand(key, *next(iter(value.items())))
             clauses.append({USER_PREFIX + key: value})
-        elif isinstance(value, bool | int | float | str):
+        elif _is_scalar(value):
             clauses.append({USER_PREFIX + key: {"$eq": value}})
         else:
             raise InvalidInput(f"filter value for {key!r} must be a scalar or an operator dict")

@@ -10,8 +10,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from memory.errors import InvalidInput
-from memory.mind.base import Usage
-from memory.mind.llm import (
+from memory.llm import (
     ChatBackend,
     ChatReply,
     ChatTurn,
@@ -20,8 +19,9 @@ from memory.mind.llm import (
     StructuredCaller,
     as_chat_backend,
 )
-from memory.mind.llm.caller import NATIVE_STRIKES
-from memory.mind.llm.tokens import langchain_token_counts, llamaindex_token_counts
+from memory.llm.caller import NATIVE_STRIKES
+from memory.llm.tokens import langchain_token_counts, llamaindex_token_counts
+from memory.mind.base import Usage
 
 
 class Lesson(BaseModel):

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from memory.errors import LLMError
-from memory.mind.llm.parsing import (
+from memory.llm.parsing import (
     MalformedReply,
     describe_error,
     extract_json_object,

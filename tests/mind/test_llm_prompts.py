@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from memory.llm.tokens import estimate_prompt_tokens
 from memory.mind.base import Candidate, NoteDraft
 from memory.mind.llm.prompts import (
     CANDIDATE_CHARS,
@@ -14,7 +15,6 @@ from memory.mind.llm.prompts import (
     schema_outline,
 )
 from memory.mind.llm.schema import NoteReply, RewrittenQuery
-from memory.mind.llm.tokens import estimate_prompt_tokens
 from memory.model import Note
 
 WHEN = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)

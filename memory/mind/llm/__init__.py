@@ -1,18 +1,13 @@
 """The LLM mind: any LangChain chat model or LlamaIndex LLM builds, links and evolves notes.
 
     LLMMind               the Mind: one structured call per note, heuristic fallback
-    StructuredCaller      reusable "ask for this pydantic object" with retries and usage
-    ChatBackend           the small chat protocol both frameworks are adapted to
-     ├── LangChainBackend
-     └── LlamaIndexBackend
-    as_chat_backend()     wrap a user's model
-    MalformedReply        an unusable reply (an ``LLMError``; handled inside, never raised
-                          out of ``LLMMind``)
 
-Modules: ``mind`` (LLMMind), ``caller`` (retries, timeouts, usage), ``adapters``
-(frameworks), ``prompts`` (every prompt), ``schema`` (reply models), ``parsing``
-(text -> JSON -> pydantic), ``tokens`` (token counts). Neither LangChain nor
-LlamaIndex is imported until a model of theirs is used.
+Modules: ``mind`` (LLMMind), ``prompts`` (every prompt), ``schema`` (reply models).
+The plumbing (StructuredCaller, ChatBackend and its adapters, MalformedReply) lives in
+``memory.llm``, shared with the distiller; it is re-exported here for older imports.
+Names resolve lazily because ``memory.llm.caller`` itself uses this package's prompt
+helpers: an eager import here would make the two packages import each other.
+Neither LangChain nor LlamaIndex is imported until a model of theirs is used.
 
 Example:
     ```python
@@ -24,17 +19,23 @@ Example:
     ```
 """
 
-from memory.mind.llm.adapters import (
-    ChatBackend,
-    ChatReply,
-    ChatTurn,
-    LangChainBackend,
-    LlamaIndexBackend,
-    as_chat_backend,
-)
-from memory.mind.llm.caller import StructuredCaller
-from memory.mind.llm.mind import LLMMind
-from memory.mind.llm.parsing import MalformedReply
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from memory.llm import (
+        ChatBackend,
+        ChatReply,
+        ChatTurn,
+        LangChainBackend,
+        LlamaIndexBackend,
+        MalformedReply,
+        StructuredCaller,
+        as_chat_backend,
+    )
+    from memory.mind.llm.mind import LLMMind
 
 __all__ = [
     "ChatBackend",
@@ -47,3 +48,15 @@ __all__ = [
     "StructuredCaller",
     "as_chat_backend",
 ]
+
+_HOMES = {name: "memory.llm" for name in __all__ if name != "LLMMind"}
+_HOMES["LLMMind"] = "memory.mind.llm.mind"
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

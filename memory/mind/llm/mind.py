@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from memory.errors import InvalidInput
+from memory.llm.caller import StructuredCaller
 from memory.mind.base import (
     Candidate,
     LinkChoice,
@@ -33,7 +34,6 @@ from memory.mind.base import (
     NoteDraft,
     Usage,
 )
-from memory.mind.llm.caller import StructuredCaller
 from memory.mind.llm.prompts import REWRITE_SYSTEM, build_note_request, clip
 from memory.mind.llm.schema import NoteReply, RewrittenQuery
 

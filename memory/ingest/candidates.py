@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memory.model import Note, Scope
-from memory.store.chroma import ChromaNoteStore
+from memory.store.base import NoteStore
 from memory.store.history import History
 
 __all__ = ["EarlierInBatch", "PendingNote", "merge_candidates", "store_candidates"]
@@ -29,7 +29,7 @@ class PendingNote:
 
 
 def store_candidates(
-    store: ChromaNoteStore, scopes: Sequence[Scope], vectors: np.ndarray, n: int
+    store: NoteStore, scopes: Sequence[Scope], vectors: np.ndarray, n: int
 ) -> list[list[tuple[float, PendingNote]]]:
     """Per item, its ``n`` nearest stored notes in exactly its scope (one query per scope)."""
     out: list[list[tuple[float, PendingNote]]] = [[] for _ in scopes]

@@ -25,8 +25,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ValidationError
 
 from memory.errors import InvalidInput
-from memory.mind.llm.parsing import describe_error
-from memory.mind.llm.tokens import langchain_token_counts, llamaindex_token_counts
+from memory.llm.parsing import describe_error
+from memory.llm.tokens import langchain_token_counts, llamaindex_token_counts
 
 __all__ = [
     "ChatBackend",

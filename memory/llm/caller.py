@@ -27,11 +27,11 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from memory.errors import InvalidInput
+from memory.llm.adapters import ChatBackend, ChatReply, ChatTurn, as_chat_backend
+from memory.llm.parsing import MalformedReply, describe_error, parse_reply
+from memory.llm.tokens import estimate_prompt_tokens, estimate_tokens
 from memory.mind.base import Usage
-from memory.mind.llm.adapters import ChatBackend, ChatReply, ChatTurn, as_chat_backend
-from memory.mind.llm.parsing import MalformedReply, describe_error, parse_reply
 from memory.mind.llm.prompts import clip, compact_json_schema, json_instructions, retry_message
-from memory.mind.llm.tokens import estimate_prompt_tokens, estimate_tokens
 
 __all__ = ["NATIVE_STRIKES", "StructuredCaller"]
 

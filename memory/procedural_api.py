@@ -1,0 +1,151 @@
+"""The procedural half of :class:`~memory.facade.AgenticMemory`'s public API.
+
+``ProceduralApi`` validates the caller's input and hands the work to the
+components it declares: :class:`~memory.procedural.ProceduralMemory` (learn,
+recall) and :class:`~memory.utility_ledger.UtilityLedger` (feedback, prune).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from memory.errors import InvalidInput
+from memory.ingest.pipeline import IngestPipeline
+from memory.model import Note, SearchResult, Trajectory
+from memory.procedural import LEARNED_KINDS, ProceduralMemory
+from memory.procedures import recall_key
+from memory.utility_ledger import Removal, UtilityLedger
+from memory.validate import validate_content, validate_k, validate_note_ids, validate_scope
+
+__all__ = ["ProceduralApi"]
+
+
+class ProceduralApi:
+    """learn, recall, recall_text, feedback and prune."""
+
+    _procedural: ProceduralMemory
+    _utility: UtilityLedger
+    _ingest: IngestPipeline
+    max_content_chars: int
+
+    def learn(
+        self,
+        trajectory: Trajectory | dict[str, Any],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Note]:
+        """Distil a trajectory into procedure / concept notes and store them.
+
+        A success yields a procedure keyed by *when to use* (the task generalised);
+        a failure yields an "avoid" concept when the steps show what went wrong.
+        Sub-routines shared by several procedures become concept notes (merged by
+        name, never duplicated) linked to the procedures that use them. Learning
+        the same trajectory id twice returns the notes already learned.
+
+        With a model (``llm=``), the model writes these notes in one structured call
+        made outside the memory's lock, shown the stored notes of the same task to
+        compare outcomes; its concepts merge into stored ones of the same name. When
+        it gives no usable reply, the offline rules distil instead. Its cost is added
+        to ``usage``.
+
+        Returns:
+            The notes distilled from this trajectory; each lists its id in ``sources``.
+
+        Raises:
+            InvalidTrajectory: malformed trajectory (nothing stored).
+        """
+        scope = validate_scope(user_id, agent_id, run_id)
+        return self._procedural.learn(trajectory, scope)
+
+    def recall(
+        self,
+        task: str,
+        k: int = 3,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        kinds: Sequence[str] = LEARNED_KINDS,
+    ) -> list[SearchResult]:
+        """Procedures and concepts for a new task, most useful first.
+
+        The task (or a full agent observation: room description plus "Your task
+        is to: ...") is reduced to the same generalised *when to use* key the
+        procedures are indexed on; hits are ordered by relevance weighted by their
+        measured utility.
+        """
+        task = validate_content(task, max_chars=self.max_content_chars, what="task")
+        k = validate_k(k)
+        scope = validate_scope(user_id, agent_id, run_id)
+        if not kinds or any(kind not in LEARNED_KINDS for kind in kinds):
+            raise InvalidInput(f"recall kinds must be among {LEARNED_KINDS}")
+        key = recall_key(task)
+        vector = self._ingest.embed([key])
+        return self._procedural.recall(key, vector, k, scope, kinds)
+
+    def recall_text(
+        self,
+        task: str,
+        k: int = 3,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        max_chars: int = 1_500,
+    ) -> str:
+        """The recalled notes rendered for a prompt: short, most useful first."""
+        hits = self.recall(task, k, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        return ProceduralMemory.render(hits, max_chars)
+
+    def feedback(
+        self,
+        note_ids: Sequence[str],
+        success: bool,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Note]:
+        """Record that these notes were used for a task and whether it succeeded.
+
+        Pass the notes the agent actually used (crediting every recalled note lets
+        misleading notes ride on good ones: see benchmarks/utility_simulation.py).
+
+        Raises:
+            NotFound: an id is unknown in this scope (nothing recorded).
+        """
+        ids = validate_note_ids(note_ids)
+        if not isinstance(success, bool):
+            raise InvalidInput("success must be a bool")
+        scope = validate_scope(user_id, agent_id, run_id)
+        return self._utility.feedback(ids, success, scope)
+
+    def prune(
+        self,
+        *,
+        min_uses: int | None = None,
+        min_ratio: float | None = None,
+        merge_duplicates: bool = True,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Removal]:
+        """Remove notes whose measured utility is too low, and merge near-duplicates.
+
+        A note is removed when it was reported (``feedback``) at least
+        ``min_uses`` times and its success ratio is below ``min_ratio`` (defaults
+        5 and 0.5); pinned notes never are. Near-duplicate procedures / concepts
+        of one scope are merged into the most useful one, which keeps the union
+        of their sources and their summed statistics. Every removal is a history
+        event.
+
+        Returns:
+            What was removed, with the reason.
+        """
+        scope = validate_scope(user_id, agent_id, run_id)
+        return self._utility.prune(
+            scope, min_uses=min_uses, min_ratio=min_ratio, merge_duplicates=merge_duplicates
+        )

@@ -1,0 +1,65 @@
+"""The open-time repair pass: finish what a crash interrupted, rebuild what lives in memory.
+
+Completes half-done deletions, drops links to missing notes, restores the missing
+side of one-sided links, upgrades records of the old layout, and rebuilds the
+lexical index and the scopes' tails from the store.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from memory.ingest.tails import Tails
+from memory.model import Note, Scope
+from memory.retrieve.indexed import index_text
+from memory.retrieve.lexical import LexicalIndex
+from memory.store.base import NoteStore
+from memory.writer import NoteWriter
+
+__all__ = ["repair_store"]
+
+logger = logging.getLogger(__name__)
+
+
+def repair_store(
+    store: NoteStore, writer: NoteWriter, index: LexicalIndex, tails: Tails
+) -> dict[str, int]:
+    """Repair ``store`` and rebuild ``index`` and ``tails``; returns counts of what was done."""
+    report = {
+        "deletions_completed": 0,
+        "links_dropped": 0,
+        "links_restored": 0,
+        "records_upgraded": 0,
+    }
+    legacy: list[str] = []
+    notes: dict[str, Note] = {}
+    for stored in store.scan():
+        notes[stored.note.id] = stored.note
+        if stored.legacy:
+            legacy.append(stored.note.id)
+    if legacy:
+        report["records_upgraded"] = store.upgrade_layout(legacy)
+    unfinished = set(store.tombstone_ids()) & set(notes)
+    for note_id in unfinished:
+        writer.unlink_and_remove(notes[note_id])
+        del notes[note_id]
+        report["deletions_completed"] += 1
+    fixes: dict[str, dict[str, float | None]] = {}
+    for note in notes.values():
+        for target, strength in note.links.items():
+            other = notes.get(target)
+            if other is None or other.scope != note.scope:
+                fixes.setdefault(note.id, {})[target] = None
+                report["links_dropped"] += 1
+            elif note.id not in other.links:
+                fixes.setdefault(target, {})[note.id] = strength
+                report["links_restored"] += 1
+    if fixes:
+        writer.fix_links(fixes)
+        notes.update((k, v.note) for k, v in store.fetch(list(fixes), Scope()).items())
+    index.clear()
+    index.upsert((n.id, index_text(n), n.scope, n.kind) for n in notes.values())
+    tails.rebuild(notes.values())
+    if any(report.values()):
+        logger.warning("repaired the store on open: %s", report)
+    return report

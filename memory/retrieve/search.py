@@ -1,0 +1,154 @@
+"""``HybridSearch``: every ranking decision, in one room.
+
+A query is ranked in five steps, each a setting of :class:`SearchSettings`:
+
+    1. dense     the store's nearest notes (cosine) in the scope
+    2. lexical   BM25 over the same scope (:class:`~memory.retrieve.lexical.LexicalIndex`)
+    3. fusion    reciprocal-rank fusion of the two lists (``rrf_k``)
+    4. speaker   optional boost for notes said by a person the query names
+    5. thread    a note takes a share of its thread neighbours' relevance
+                 (``thread_weights``); optionally, link expansion adds linked notes
+                 without displacing the strongest direct hits
+
+Ranking works on ids (the store answers visibility and thread questions from
+memory when it can); only the notes returned are read in full. The weights are
+the ones ``benchmarks/locomo_retrieval.py`` measured best (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from memory.model import Scope, SearchResult
+from memory.retrieve.fusion import (
+    expand_by_links,
+    reciprocal_rank_fusion,
+    thread_context_scores,
+)
+from memory.retrieve.lexical import LexicalIndex
+from memory.store.base import NoteStore
+
+__all__ = ["HybridSearch", "SearchSettings"]
+
+
+@dataclass
+class SearchSettings:
+    """The ranking knobs; ``AgenticMemory``'s constructor holds their defaults and
+    exposes each as an attribute of its own."""
+
+    rrf_k: int
+    thread_weights: tuple[float, float]
+    link_expansion_weight: float
+    speaker_boost: float
+
+
+class HybridSearch:
+    """Dense + lexical retrieval fused, with thread context and link expansion.
+
+    Args:
+        store: the note store (dense hits, visibility, threads, notes).
+        index: the lexical index over the same notes.
+        settings: the ranking knobs (read on every search, so changes apply at once).
+    """
+
+    def __init__(self, store: NoteStore, index: LexicalIndex, settings: SearchSettings) -> None:
+        self._store = store
+        self._index = index
+        self.settings = settings
+
+    def rank(
+        self,
+        query: str,
+        vector: np.ndarray,
+        k: int,
+        scope: Scope,
+        *,
+        kinds: Sequence[str] | None = None,
+        filters: dict[str, Any] | None = None,
+        expand_links: bool = False,
+    ) -> list[SearchResult]:
+        """The top ``k`` notes for ``query`` (embedded as ``vector``, one row) in ``scope``."""
+        pool = max(50, 4 * k)
+        dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
+        allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
+        lexical = self._index.search(query, pool, scope=scope, kinds=kinds, allowed=allowed)
+        fused = reciprocal_rank_fusion(
+            [[nid for nid, _ in dense], [nid for nid, _ in lexical]], k=self.settings.rrf_k
+        )
+        if self.settings.speaker_boost:
+            self._boost_named_speakers(query, fused)
+        threads = self._store.thread_neighbours(list(fused), scope, kinds=kinds, filters=filters)
+        fused = {nid: score for nid, score in fused.items() if nid in threads}
+        before, after = self.settings.thread_weights
+        scored = thread_context_scores(fused, threads, before=before, after=after)
+        direct = sorted(scored.items(), key=lambda item: -item[1])
+        if expand_links:
+            return self._expanded(direct, k, scope, kinds, filters)
+        notes = self._store.fetch(
+            [nid for nid, _ in direct[:k]], scope, kinds=kinds, filters=filters
+        )
+        return [
+            SearchResult(note=notes[nid].note, score=score, found_by="direct")
+            for nid, score in direct[:k]
+            if nid in notes
+        ]
+
+    def _expanded(
+        self,
+        direct: list[tuple[str, float]],
+        k: int,
+        scope: Scope,
+        kinds: Sequence[str] | None,
+        filters: dict[str, Any] | None,
+    ) -> list[SearchResult]:
+        """The top ``k`` after link expansion from the strongest direct hits."""
+        seeds = self._store.fetch(
+            [nid for nid, _ in direct[:k]], scope, kinds=kinds, filters=filters
+        )
+        targets = {t for stored in seeds.values() for t in stored.note.links}
+        linked = self._store.visible_ids(list(targets), scope, kinds=kinds, filters=filters)
+        ranked = expand_by_links(
+            direct,
+            lambda nid: {t: s for t, s in seeds[nid].note.links.items() if t in linked},
+            k,
+            protected=max(1, k // 2),
+            seeds=k,
+            weight=self.settings.link_expansion_weight,
+        )
+        notes = {nid: stored.note for nid, stored in seeds.items()}
+        missing = [nid for nid, _, _ in ranked if nid not in notes]
+        notes.update(
+            (nid, stored.note)
+            for nid, stored in self._store.fetch(
+                missing, scope, kinds=kinds, filters=filters
+            ).items()
+        )
+        return [
+            SearchResult(
+                note=notes[nid],
+                score=score,
+                found_by="link" if seed else "direct",
+                linked_from=seed,
+            )
+            for nid, score, seed in ranked
+            if nid in notes
+        ]
+
+    def _boost_named_speakers(self, query: str, fused: dict[str, float]) -> None:
+        """Favour notes said by a person the query names ("What did Caroline ...").
+
+        Dense similarity barely notices names, yet a question about one speaker
+        is almost always answered by that speaker's turns.
+        """
+        named = {word.lower() for word in re.findall(r"\b[A-Z][a-z]+", query)}
+        if not named:
+            return
+        for nid in fused:
+            speaker = self._index.speaker(nid)
+            if speaker is not None and speaker.split()[0] in named:
+                fused[nid] *= 1.0 + self.settings.speaker_boost

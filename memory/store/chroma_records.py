@@ -1,0 +1,259 @@
+"""Chroma I/O for the note store: collections, calls, error translation, decoding.
+
+Nothing here caches or decides; :class:`~memory.store.chroma.ChromaNoteStore`
+does both on top of :class:`ChromaRecords`. Chroma's own failures leave this
+module as :class:`~memory.errors.StoreError` (``StoreUnavailable`` when the
+server cannot be reached).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+import numpy as np
+
+from memory.errors import StoreError, StoreUnavailable
+from memory.store.base import StoredNote
+from memory.store.codec import decode_note, is_legacy
+from memory.store.lock import PathLock
+
+__all__ = ["ChromaRecords", "translated"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_SCAN_PAGE = 2000
+_CONNECTION_ERRORS = frozenset(
+    {
+        "ConnectError",
+        "ConnectTimeout",
+        "RemoteProtocolError",
+        "ReadError",
+        "ConnectionError",
+        "TransportError",
+        "ReadTimeout",
+        "WriteError",
+    }
+)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    if {cls.__name__ for cls in type(exc).__mro__} & _CONNECTION_ERRORS:
+        return True
+    text = str(exc).lower()
+    return "could not connect" in text or "connection refused" in text
+
+
+def translated(action: str, call: Callable[[], T]) -> T:
+    """Run a Chroma call, turning its failures into our error hierarchy."""
+    try:
+        return call()
+    except (StoreError, ValueError) as exc:
+        if isinstance(exc, StoreError):
+            raise
+        raise StoreError(f"Chroma rejected {action}: {exc}") from exc
+    except Exception as exc:
+        if _is_connection_error(exc):
+            raise StoreUnavailable(f"Chroma is unreachable during {action}: {exc}") from exc
+        raise StoreError(f"Chroma failed during {action}: {exc}") from exc
+
+
+def decoded(result: dict[str, Any], with_vectors: bool) -> dict[str, StoredNote]:
+    """A Chroma ``get`` result as stored notes (history kept raw)."""
+    stored: dict[str, StoredNote] = {}
+    embeddings = result.get("embeddings")
+    for index, note_id in enumerate(result["ids"]):
+        meta = result["metadatas"][index]
+        stored[note_id] = StoredNote(
+            note=decode_note(note_id, result["documents"][index], meta),
+            history_raw=meta.get("history"),
+            legacy=is_legacy(meta),
+            vector=(
+                np.asarray(embeddings[index], dtype=np.float32)
+                if with_vectors and embeddings is not None
+                else None
+            ),
+        )
+    return stored
+
+
+class ChromaRecords:
+    """The notes and tombstones collections of one prefix on a Chroma client.
+
+    Args:
+        client: a ``chromadb`` client.
+        prefix: collection name prefix (several memories can share one client).
+    """
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.open()
+        self.batch = int(translated("get_max_batch_size", client.get_max_batch_size))
+
+    def open(self) -> None:
+        """Resolve (creating if needed) both collections."""
+
+        def open_both() -> tuple[Any, Any]:
+            notes = self.client.get_or_create_collection(
+                f"{self.prefix}_notes",
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine", "ef_search": 128}},
+            )
+            tombstones = self.client.get_or_create_collection(
+                f"{self.prefix}_tombstones", embedding_function=None
+            )
+            return notes, tombstones
+
+        self.notes, self.tombstones = translated("opening collections", open_both)
+
+    def close(self, *, drop: bool, path_lock: PathLock | None) -> None:
+        """Drop the collections (``drop``); stop the client and release ``path_lock``."""
+        if drop:
+            for suffix in ("notes", "tombstones"):
+                try:
+                    self.client.delete_collection(f"{self.prefix}_{suffix}")
+                except Exception:  # already gone: nothing to free
+                    logger.debug("collection %s_%s already gone", self.prefix, suffix)
+        if path_lock is not None:
+            # Chroma caches one System per path for the whole process; stop ours, or a
+            # later reopen here would read stale state that another process has since
+            # changed (e.g. "hnsw segment reader: Nothing found on disk").
+            close_client = getattr(self.client, "close", None)
+            if close_client is not None:
+                try:
+                    close_client()
+                except Exception:  # closing is best effort; the path is released anyway
+                    logger.warning("could not close the Chroma client", exc_info=True)
+            path_lock.release()
+
+    def upsert(
+        self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[Any]
+    ) -> None:
+        """Insert or replace records, vectors included."""
+        translated(
+            "upsert",
+            lambda: self.notes.upsert(
+                ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas
+            ),
+        )
+
+    def update(self, ids: list[str], metadatas: list[Any], action: str = "update") -> None:
+        """Merge new metadata into existing records (content and vector stay)."""
+        # Content is unchanged on this path; sending documents would make Chroma try
+        # to re-embed them.
+        translated(action, lambda: self.notes.update(ids=ids, metadatas=metadatas))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete note records."""
+        translated("delete", lambda: self.notes.delete(ids=list(ids)))
+
+    def get(self, ids: list[str], with_vectors: bool) -> dict[str, StoredNote]:
+        """The records of ``ids`` that exist."""
+        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+        result = translated("get", lambda: self.notes.get(ids=ids, include=include))
+        return decoded(result, with_vectors)
+
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids``, in batches."""
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), self.batch):
+            chunk = ids[start : start + self.batch]
+            result = translated(
+                "get vectors", partial(self.notes.get, ids=chunk, include=["embeddings"])
+            )
+            for note_id, vector in zip(result["ids"], result["embeddings"], strict=True):
+                found[note_id] = np.asarray(vector, dtype=np.float32)
+        return found
+
+    def query(
+        self, queries: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> list[list[tuple[str, float]]]:
+        """HNSW nearest neighbours as ``(id, cosine similarity)`` rows."""
+        result = translated(
+            "query",
+            lambda: self.notes.query(
+                query_embeddings=queries, n_results=n, where=where, include=["distances"]
+            ),
+        )
+        return [
+            [(note_id, 1.0 - float(distance)) for note_id, distance in zip(ids, dists, strict=True)]
+            for ids, dists in zip(result["ids"], result["distances"], strict=True)
+        ]
+
+    def successors(self, ids: list[str]) -> dict[str, str]:
+        """``id -> the note that follows it`` for those of ``ids`` that have one."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), self.batch):
+            chunk = ids[start : start + self.batch]
+            page: dict[str, Any] = translated(
+                "get successors",
+                partial(self.notes.get, where={"follows": {"$in": chunk}}, include=["metadatas"]),
+            )
+            for note_id, meta in zip(page["ids"], page["metadatas"], strict=True):
+                found[str(meta["follows"])] = note_id
+        return found
+
+    def ids_where(self, where: dict[str, Any] | None) -> set[str]:
+        """Ids of every record matching ``where``, page by page."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page: dict[str, Any] = translated(
+                "get ids",
+                partial(self.notes.get, where=where, include=[], limit=_SCAN_PAGE, offset=offset),
+            )
+            found.update(page["ids"])
+            if len(page["ids"]) < _SCAN_PAGE:
+                return found
+            offset += _SCAN_PAGE
+
+    def pages(self, with_vectors: bool) -> Iterator[dict[str, StoredNote]]:
+        """Every record, a page at a time."""
+        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+        offset = 0
+        while True:
+            page: dict[str, Any] = translated(
+                "scan",
+                partial(self.notes.get, include=include, limit=_SCAN_PAGE, offset=offset),
+            )
+            yield decoded(page, with_vectors)
+            if len(page["ids"]) < _SCAN_PAGE:
+                return
+            offset += _SCAN_PAGE
+
+    def count(self) -> int:
+        """Number of note records."""
+        return int(translated("count", self.notes.count))
+
+    def entomb(self, encoded: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Upsert ``(id, document, metadata)`` tombstones, a batch per call."""
+        for start in range(0, len(encoded), self.batch):
+            chunk = encoded[start : start + self.batch]
+            translated(
+                "tombstone upsert",
+                partial(
+                    self.tombstones.upsert,
+                    ids=[note_id for note_id, _, _ in chunk],
+                    embeddings=[[1.0]] * len(chunk),
+                    documents=[document for _, document, _ in chunk],
+                    metadatas=[meta for _, _, meta in chunk],
+                ),
+            )
+
+    def tombstone(self, note_id: str) -> StoredNote | None:
+        """A deleted note's tombstone, if there is one."""
+        result = translated(
+            "tombstone get",
+            lambda: self.tombstones.get(ids=[note_id], include=["documents", "metadatas"]),
+        )
+        return decoded(result, False).get(note_id)
+
+    def tombstone_ids(self) -> list[str]:
+        """Ids of every tombstone."""
+        result = translated("tombstone ids", lambda: self.tombstones.get(include=[]))
+        return list(result["ids"])

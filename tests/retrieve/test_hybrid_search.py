@@ -1,0 +1,84 @@
+"""HybridSearch on its own: a store and a lexical index, hand-made vectors, no facade."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memory.model import Event, Note, Scope
+from memory.retrieve.indexed import index_text
+from memory.retrieve.lexical import LexicalIndex
+from memory.retrieve.search import HybridSearch, SearchSettings
+from memory.store import History, InMemoryNoteStore
+
+
+def unit(*weights: float) -> np.ndarray:
+    v = np.zeros(6, dtype=np.float32)
+    v[: len(weights)] = weights
+    return v / np.linalg.norm(v)
+
+
+def query(*weights: float) -> np.ndarray:
+    return unit(*weights)[None, :]
+
+
+def settings(**changes: object) -> SearchSettings:
+    base = {"rrf_k": 5, "thread_weights": (0.0, 0.0), "link_expansion_weight": 0.5}
+    return SearchSettings(**{**base, "speaker_boost": 0.0, **changes})  # type: ignore[arg-type]
+
+
+def build(*pairs: tuple[Note, np.ndarray]) -> tuple[InMemoryNoteStore, LexicalIndex]:
+    store, index = InMemoryNoteStore(), LexicalIndex()
+    store.write([(n, v, History.of([Event(note_id=n.id, action="create")])) for n, v in pairs])
+    index.upsert((n.id, index_text(n), n.scope, n.kind) for n, _ in pairs)
+    return store, index
+
+
+def test_fusion_puts_a_note_both_lists_agree_on_first() -> None:
+    both = Note(content="kiln temperature for glazes", user_id="u")
+    dense_only = Note(content="something unrelated in words", user_id="u")
+    lexical_only = Note(content="kiln kiln kiln", user_id="u")
+    store, index = build(
+        (both, unit(1, 0.2)), (dense_only, unit(1, 0.1)), (lexical_only, unit(0, 1))
+    )
+    search = HybridSearch(store, index, settings())
+    hits = search.rank("kiln temperature", query(1), 3, Scope(user_id="u"))
+    assert hits[0].note.id == both.id
+    assert {h.note.id for h in hits} == {both.id, dense_only.id, lexical_only.id}
+
+
+def test_scope_and_kinds_are_respected() -> None:
+    mine = Note(content="pottery class", user_id="u")
+    theirs = Note(content="pottery class", user_id="v")
+    proc = Note(content="pottery class", user_id="u", kind="procedure")
+    store, index = build((mine, unit(1)), (theirs, unit(1)), (proc, unit(1)))
+    search = HybridSearch(store, index, settings())
+    hits = search.rank("pottery", query(1), 5, Scope(user_id="u"), kinds=["episodic"])
+    assert [h.note.id for h in hits] == [mine.id]
+
+
+def test_thread_context_lifts_the_turn_before_an_answer() -> None:
+    question = Note(content="Did you like the trip?", user_id="u")
+    answer = Note(content="Yes, very much.", user_id="u", follows=question.id)
+    noise = Note(content="trip planning spreadsheet", user_id="u")
+    store, index = build((question, unit(0, 1)), (answer, unit(1)), (noise, unit(0.6, 0.8)))
+    flat = HybridSearch(store, index, settings())
+    threaded = HybridSearch(store, index, settings(thread_weights=(0.9, 0.0)))
+    vector = query(1)
+    flat_order = [h.note.id for h in flat.rank("trip", vector, 3, Scope(user_id="u"))]
+    threaded_scores = {
+        h.note.id: h.score for h in threaded.rank("trip", vector, 3, Scope(user_id="u"))
+    }
+    flat_scores = {h.note.id: h.score for h in flat.rank("trip", vector, 3, Scope(user_id="u"))}
+    assert answer.id in flat_order
+    assert threaded_scores[answer.id] > flat_scores[answer.id], "relevance flows along the thread"
+
+
+def test_speaker_boost_favours_the_named_speaker_when_switched_on() -> None:
+    caroline = Note(content="Caroline: I adopted a dog", user_id="u")
+    melanie = Note(content="Melanie: I adopted a dog", user_id="u")
+    store, index = build((melanie, unit(1, 0.05)), (caroline, unit(1, 0.1)))
+    search = HybridSearch(store, index, settings())
+    question = "What did Caroline adopt?"
+    assert search.rank(question, query(1), 2, Scope())[0].note.id == melanie.id
+    search.settings.speaker_boost = 1.0
+    assert search.rank(question, query(1), 2, Scope())[0].note.id == caroline.id
