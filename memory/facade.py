@@ -63,6 +63,15 @@ def _draft(note: Note, vector: np.ndarray) -> NoteDraft:
     )
 
 
+def _advance(progress: Any, done: int) -> None:
+    """Move a tqdm bar on; the final step is left to ``close()`` to draw, so the
+    100 % line is printed once (an ``update`` to 100 % then ``close`` drew it twice)."""
+    if progress.n + done < progress.total:
+        progress.update(done)
+    else:
+        progress.n = progress.total
+
+
 class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMethods):
     """Agentic memory: Zettelkasten notes that link and evolve, with hybrid recall.
 
@@ -440,7 +449,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                             )
                         )
                         if progress is not None:
-                            progress.update(len(window[start:end]))
+                            _advance(progress, len(window[start:end]))
             finally:
                 if progress is not None:
                     progress.close()
