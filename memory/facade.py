@@ -209,7 +209,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         if path is None:
             return chromadb.EphemeralClient(settings=settings)
         folder = Path(path)
-        self._path_lock = PathLock(folder)
+        self._path_lock = PathLock(folder, holder=self)
         try:
             return chromadb.PersistentClient(path=str(folder), settings=settings)
         except Exception as exc:
