@@ -83,15 +83,23 @@ class _Runtime:
         # Idle worker threads sleep instead of spinning: cores are often shared.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         model = onnx_model(model_dir, cache_dir)
-        source = str(model) if isinstance(model, Path) else model
         try:
-            self.session = onnxruntime.InferenceSession(
-                source, options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime's errors share no public base class
-            raise EmbeddingError(
-                f"ONNX Runtime cannot load the graph of {model_dir}: {exc}"
-            ) from exc
+            self.session = _session(onnxruntime, model, options)
+        except EmbeddingError:
+            if not isinstance(model, Path):
+                raise
+            # A cached file damaged after it was written (disk, manual edit): rebuild once.
+            logger.warning("the cached graph %s is unreadable; rebuilding it", model)
+            model.unlink(missing_ok=True)
+            self.session = _session(onnxruntime, onnx_model(model_dir, cache_dir), options)
+
+
+def _session(onnxruntime: Any, model: Path | bytes, options: Any) -> Any:
+    source = str(model) if isinstance(model, Path) else model
+    try:
+        return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's errors share no public base class
+        raise EmbeddingError(f"ONNX Runtime cannot load the embedding graph: {exc}") from exc
 
 
 class OnnxBertEmbedder:
