@@ -79,9 +79,10 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         path: folder of a persistent store; ``None`` keeps everything in memory.
         llm: a LangChain chat model or LlamaIndex LLM; when given, notes are built,
             linked and evolved by it (falling back to the heuristic mind on failure).
-        embedder: ``None`` (offline all-MiniLM-L6-v2), a sentence-transformers name
-            or model, an :class:`~memory.embed.Embedder`, or a LangChain / LlamaIndex
-            embedding.
+        embedder: ``None`` (the bundled all-MiniLM-L6-v2 on ONNX Runtime, loaded at
+            the first embedding, so opening a store or reading notes loads no model),
+            a sentence-transformers name or model, an :class:`~memory.embed.Embedder`,
+            or a LangChain / LlamaIndex embedding.
         client: any ``chromadb`` client (e.g. ``chromadb.HttpClient``); overrides ``path``.
         mind: a custom :class:`~memory.mind.base.Mind` (overrides ``llm``).
         collection_prefix: Chroma collection prefix, to keep several memories apart
@@ -217,7 +218,12 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             raise StoreError(f"could not open the Chroma store at {folder}: {exc}") from exc
 
     def close(self) -> None:
-        """Release the path (and drop the collections of an in-memory instance)."""
+        """Release the path (and drop the collections of an in-memory instance).
+
+        Idempotent. Until it runs, a second ``AgenticMemory`` on the same path in
+        this process is refused (:class:`~memory.errors.StoreLocked` names this
+        instance); ``with AgenticMemory(path) as mem:`` closes it at the block's end.
+        """
         with self._lock:
             if self._closed:
                 return
