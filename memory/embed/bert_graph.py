@@ -108,8 +108,8 @@ def _find_prefix(weights: dict[str, np.ndarray]) -> str:
     raise EmbeddingError("the weights have no embeddings.word_embeddings.weight")
 
 
-def build_bert_graph(weights: dict[str, np.ndarray], shape: BertShape) -> bytes:
-    """Serialised ONNX model: BERT forward pass plus masked mean pooling.
+def build_bert_graph(weights: dict[str, np.ndarray], shape: BertShape) -> Any:
+    """The ONNX model (an ``onnx.ModelProto``): BERT forward pass plus masked mean pooling.
 
     Args:
         weights: the safetensors tensors of a ``BertModel`` (an optional prefix
@@ -153,7 +153,7 @@ def build_bert_graph(weights: dict[str, np.ndarray], shape: BertShape) -> bytes:
         graph, opset_imports=[helper.make_opsetid("", _OPSET)], producer_name="zettelmem"
     )
     model.ir_version = 8  # readable by every onnxruntime since 1.14
-    return bytes(model.SerializeToString())
+    return model
 
 
 def _embeddings(g: _Graph, w: dict[str, np.ndarray], shape: BertShape) -> str:

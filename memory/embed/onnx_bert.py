@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,8 @@ class _Runtime:
                 raise
             # A cached file damaged after it was written (disk, manual edit): rebuild once.
             logger.warning("the cached graph %s is unreadable; rebuilding it", model)
-            model.unlink(missing_ok=True)
+            for damaged in (model, model.with_name(model.name + ".data")):
+                damaged.unlink(missing_ok=True)
             self.session = _session(onnxruntime, onnx_model(model_dir, cache_dir), options)
 
 
@@ -114,6 +115,8 @@ class OnnxBertEmbedder:
             pooling; ``None`` is the bundled all-MiniLM-L6-v2.
         batch_size: texts per forward pass. Texts are sorted by token count first,
             so a batch pads little.
+        max_batch_tokens: padded tokens per forward pass; long texts go in smaller
+            batches (at 256 tokens, 8 a pass) so peak memory stays bounded.
         threads: ONNX Runtime intra-op threads (default: one per physical core).
         cache_dir: where the built ONNX graph is cached (default: ``$ZETTELMEM_CACHE_DIR``
             or the user cache folder).
@@ -128,6 +131,7 @@ class OnnxBertEmbedder:
         model_dir: str | Path | None = None,
         *,
         batch_size: int = 32,
+        max_batch_tokens: int = 2048,
         threads: int | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
@@ -143,6 +147,7 @@ class OnnxBertEmbedder:
         self._dim = shape.hidden
         self._pad_id = shape.pad_id
         self._batch_size = max(1, batch_size)
+        self._max_batch_tokens = max(1, max_batch_tokens)
         self._threads = threads
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._runtime: _Runtime | None = None
@@ -181,8 +186,7 @@ class OnnxBertEmbedder:
         lengths = np.array([len(encoding.ids) for encoding in encodings])
         order = np.argsort(-lengths, kind="stable")
         pooled = np.empty((len(texts), self._dim), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
+        for rows in self._batches(order, lengths):
             width = int(lengths[rows[0]])
             ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -197,6 +201,17 @@ class OnnxBertEmbedder:
             except Exception as exc:  # onnxruntime's errors share no public base class
                 raise EmbeddingError("ONNX Runtime failed to embed") from exc
         return checked_vectors(pooled, len(texts), "ONNX Runtime")
+
+    def _batches(self, order: np.ndarray, lengths: np.ndarray) -> Iterator[np.ndarray]:
+        """Consecutive rows of ``order`` (longest first), at most ``batch_size`` of them
+        and at most ``max_batch_tokens`` padded tokens: attention memory grows with
+        rows x width², and ONNX Runtime's arena keeps its largest allocation."""
+        start = 0
+        while start < len(order):
+            width = max(1, int(lengths[order[start]]))
+            rows = max(1, min(self._batch_size, self._max_batch_tokens // width))
+            yield order[start : start + rows]
+            start += rows
 
     def __repr__(self) -> str:
         state = "loaded" if self.loaded else "not loaded yet"
