@@ -72,49 +72,50 @@ def main() -> None:
     items = load_trajectories(args.data)
     held_out = [item for item in items if item["id"].endswith("_2")]
     learned_from = [item for item in items if item not in held_out]
-    memory = make_memory()
+    with make_memory() as memory:  # closed (and its path released) at the end
+        notes = []
+        for item in learned_from:
+            notes.extend(memory.learn(trajectory(item), agent_id=AGENT))
+        kinds = sorted({note.kind for note in notes})
+        print(
+            f"learned {memory.count(agent_id=AGENT)} notes ({', '.join(kinds)}) "
+            f"from {len(learned_from)} trajectories"
+        )
+        procedure = next(note for note in notes if note.kind == "procedure")
+        print(f"\na procedure, as stored:\n{procedure.content}\n")
+        avoid = next((note for note in notes if "avoid" in note.tags), None)
+        if avoid is not None:
+            print(f"learned from the failed attempt:\n{avoid.content}\n")
 
-    notes = []
-    for item in learned_from:
-        notes.extend(memory.learn(trajectory(item), agent_id=AGENT))
-    kinds = sorted({note.kind for note in notes})
-    print(
-        f"learned {memory.count(agent_id=AGENT)} notes ({', '.join(kinds)}) "
-        f"from {len(learned_from)} trajectories"
-    )
-    procedure = next(note for note in notes if note.kind == "procedure")
-    print(f"\na procedure, as stored:\n{procedure.content}\n")
-    avoid = next((note for note in notes if "avoid" in note.tags), None)
-    if avoid is not None:
-        print(f"learned from the failed attempt:\n{avoid.content}\n")
+        types = {item["id"]: item["type"] for item in items}
+        outcomes = []
+        for item in held_out:
+            observation = f"{item['setting']}\nYour task is to: {item['task']}"
+            hits = memory.recall(observation, k=3, agent_id=AGENT)
+            print(f"new task ({item['type']}): {item['task']}")
+            for hit in hits:
+                origin = ", ".join(types.get(s, s) for s in hit.note.sources)
+                first_line = hit.note.content.strip().splitlines()[0]
+                print(f"  {hit.score:.3f} {hit.note.kind:9} from {origin}: {first_line[:80]}")
+            right = bool(hits) and any(types.get(s) == item["type"] for s in hits[0].note.sources)
+            outcomes.append((hits[0].note.id, right) if hits else None)
+        matched = sum(1 for outcome in outcomes if outcome and outcome[1])
+        total = len(held_out)
+        print(f"\ntop recall is a procedure of the task's own type for {matched}/{total} tasks")
 
-    types = {item["id"]: item["type"] for item in items}
-    outcomes = []
-    for item in held_out:
-        observation = f"{item['setting']}\nYour task is to: {item['task']}"
-        hits = memory.recall(observation, k=3, agent_id=AGENT)
-        print(f"new task ({item['type']}): {item['task']}")
-        for hit in hits:
-            origin = ", ".join(types.get(s, s) for s in hit.note.sources)
-            first_line = hit.note.content.strip().splitlines()[0]
-            print(f"  {hit.score:.3f} {hit.note.kind:9} from {origin}: {first_line[:80]}")
-        right = bool(hits) and any(types.get(s) == item["type"] for s in hits[0].note.sources)
-        outcomes.append((hits[0].note.id, right) if hits else None)
-    matched = sum(1 for outcome in outcomes if outcome and outcome[1])
-    print(f"\ntop recall is a procedure of the task's own type for {matched}/{len(held_out)} tasks")
+        # Say the agent followed the top note each time and succeeded exactly when it
+        # was a procedure for the right task type: that is what feedback records.
+        for outcome in outcomes:
+            if outcome is not None:
+                memory.feedback([outcome[0]], success=outcome[1], agent_id=AGENT)
 
-    # Say the agent followed the top note each time and succeeded exactly when it
-    # was a procedure for the right task type: that is what feedback records.
-    for outcome in outcomes:
-        if outcome is not None:
-            memory.feedback([outcome[0]], success=outcome[1], agent_id=AGENT)
-
-    task = held_out[0]
-    prompt = memory.recall_text(f"Your task is to: {task['task']}", agent_id=AGENT)
-    print(f"\nwhat an agent's prompt gets for '{task['task']}':\n{prompt}")
-    used = memory.recall(f"Your task is to: {task['task']}", k=1, agent_id=AGENT)[0].note
-    print(f"\nutility of that note: used {used.retrieved_count}x, {used.success_count} successes")
-    memory.close()
+        task = held_out[0]
+        prompt = memory.recall_text(f"Your task is to: {task['task']}", agent_id=AGENT)
+        print(f"\nwhat an agent's prompt gets for '{task['task']}':\n{prompt}")
+        used = memory.recall(f"Your task is to: {task['task']}", k=1, agent_id=AGENT)[0].note
+        print(
+            f"\nutility of that note: used {used.retrieved_count}x, {used.success_count} successes"
+        )
 
 
 if __name__ == "__main__":

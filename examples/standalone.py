@@ -61,46 +61,47 @@ def main() -> None:
     )
 
     start = time.perf_counter()
-    memory = make_memory()
-    notes = memory.add_many(items)
-    print(f"{len(notes)} turns from {path.name} stored in {time.perf_counter() - start:.1f}s")
-    sample = notes[len(notes) // 2]
-    print(f"\none note, as Zettelmem built it:\n  {sample.content}")
-    print(f"  keywords {sample.keywords}, tags {sample.tags}")
-    print(f"  context  {sample.context}")
-    for linked in memory.neighbors(sample.id, user_id=USER)[:3]:
-        print(f"  linked   {linked.content[:90]}")
+    with make_memory() as memory:  # closed (and its path released) at the end
+        notes = memory.add_many(items)
+        print(f"{len(notes)} turns from {path.name} stored in {time.perf_counter() - start:.1f}s")
+        sample = notes[len(notes) // 2]
+        print(f"\none note, as Zettelmem built it:\n  {sample.content}")
+        print(f"  keywords {sample.keywords}, tags {sample.tags}")
+        print(f"  context  {sample.context}")
+        for linked in memory.neighbors(sample.id, user_id=USER)[:3]:
+            print(f"  linked   {linked.content[:90]}")
 
-    known = {item["metadata"]["dia_id"] for item in items}
-    questions = [
-        q
-        for q in record["qa"]
-        if q.get("category") in CATEGORIES and q.get("evidence") and set(q["evidence"]) <= known
-    ]
-    shown = []
-    for category in CATEGORIES:  # one question per category first, then the rest in order
-        shown.extend([q for q in questions if q["category"] == category][:1])
-    for question in shown[: args.questions]:
-        hits = memory.search(question["question"], k=5, user_id=USER)
-        print(f"\nQ ({CATEGORIES[question['category']]}): {question['question']}")
-        print(f"  answer: {question.get('answer')}   evidence: {question['evidence']}")
-        for hit in hits:
-            dia_id = hit.note.metadata["dia_id"]
-            mark = "*" if dia_id in question["evidence"] else " "
-            print(f"  {mark} {dia_id:>7} {hit.note.timestamp:%d %b %Y}  {hit.note.content[:80]}")
+        known = {item["metadata"]["dia_id"] for item in items}
+        questions = [
+            q
+            for q in record["qa"]
+            if q.get("category") in CATEGORIES and q.get("evidence") and set(q["evidence"]) <= known
+        ]
+        shown = []
+        for category in CATEGORIES:  # one question per category first, then the rest in order
+            shown.extend([q for q in questions if q["category"] == category][:1])
+        for question in shown[: args.questions]:
+            hits = memory.search(question["question"], k=5, user_id=USER)
+            print(f"\nQ ({CATEGORIES[question['category']]}): {question['question']}")
+            print(f"  answer: {question.get('answer')}   evidence: {question['evidence']}")
+            for hit in hits:
+                dia_id = hit.note.metadata["dia_id"]
+                mark = "*" if dia_id in question["evidence"] else " "
+                print(
+                    f"  {mark} {dia_id:>7} {hit.note.timestamp:%d %b %Y}  {hit.note.content[:80]}"
+                )
 
-    start = time.perf_counter()
-    found = 0.0
-    for question in questions:
-        hits = memory.search(question["question"], k=5, user_id=USER)
-        top = {hit.note.metadata["dia_id"] for hit in hits}
-        found += len(top & set(question["evidence"])) / len(question["evidence"])
-    if questions:
-        print(
-            f"\nevidence recall@5 over {len(questions)} questions: {found / len(questions):.3f} "
-            f"({time.perf_counter() - start:.1f}s)"
-        )
-    memory.close()
+        start = time.perf_counter()
+        found = 0.0
+        for question in questions:
+            hits = memory.search(question["question"], k=5, user_id=USER)
+            top = {hit.note.metadata["dia_id"] for hit in hits}
+            found += len(top & set(question["evidence"])) / len(question["evidence"])
+        if questions:
+            recall = found / len(questions)
+            seconds = time.perf_counter() - start
+            asked = len(questions)
+            print(f"\nevidence recall@5 over {asked} questions: {recall:.3f} ({seconds:.1f}s)")
 
 
 if __name__ == "__main__":
