@@ -10,7 +10,9 @@ measurement), run side by side for the two embedders in the same run:
 Steps, each timed inside the child: ``import memory``; the first
 ``AgenticMemory()`` (in memory, and on a new path); its first ``add``; its first
 ``search``; and "cold start -> first search", the wall time from launching the
-interpreter to the first search's results. ``stats`` is ``python -m memory.cli
+interpreter to the first search's results, with the CPU seconds the process used
+(on a loaded machine closer to what an idle one takes than wall time). The two
+embedders' runs are interleaved so both see the same load. ``stats`` is ``python -m memory.cli
 stats --path P`` on a store of a few notes for the default column; the
 sentence-transformers column opens the same store with that embedder and counts
 (what ``zettelmem stats`` did when every start loaded the model). Peak RSS is the
@@ -151,7 +153,10 @@ def child_ingest(n: int) -> dict[str, float]:
 
 
 def _run(command: Sequence[str], env: dict[str, str]) -> tuple[float, float, float, str]:
-    """Launch time, wall seconds, peak RSS (MiB) and stdout of one cold subprocess."""
+    """Launch time, wall seconds, peak RSS (MiB) and stdout of one cold subprocess.
+
+    The process's CPU seconds (user + system) are appended to its stdout's JSON
+    by the callers that want them: see :func:`_cpu_seconds`."""
     launched = time.time()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=REPO)
@@ -164,7 +169,17 @@ def _run(command: Sequence[str], env: dict[str, str]) -> tuple[float, float, flo
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-2000:]}")
     peak = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
+    _LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     return launched, wall, peak, stdout
+
+
+_LAST_CPU = [0.0]
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of the last subprocess: on a loaded machine, closer
+    to what an idle one would take than wall time."""
+    return _LAST_CPU[0]
 
 
 def _child(env: dict[str, str], *args: str) -> tuple[float, float, float, dict[str, float]]:
@@ -183,6 +198,7 @@ def measure_steps(env: dict[str, str], kind: str, where: str | None) -> dict[str
     launched, wall, peak, figures = _child(env, "steps", kind, where or "-")
     figures["cold start -> first search"] = figures.pop("search_done_at") - launched
     figures["process wall"] = wall
+    figures["process CPU"] = _cpu_seconds()
     figures["peak RSS MiB"] = peak
     return figures
 
@@ -192,13 +208,36 @@ def measure_import(env: dict[str, str]) -> float:
     return float(_run([sys.executable, "-c", code], env)[3])
 
 
-def measure_stats(env: dict[str, str], kind: str, store: str) -> tuple[float, float]:
+def measure_stats(env: dict[str, str], kind: str, store: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS of one ``stats`` process."""
     if kind == "default":
         command = [sys.executable, "-m", "memory.cli", "stats", "--path", store]
         _, wall, peak, _ = _run(command, env)
     else:
         _, wall, peak, _ = _child(env, "count", kind, store)
-    return wall, peak
+    return wall, _cpu_seconds(), peak
+
+
+def measure_all(env: dict[str, str], kind: str, store: str, path: str) -> dict[str, float]:
+    """One cold run of every step for one embedder."""
+    in_memory = measure_steps(env, kind, None)
+    on_path = measure_steps(env, kind, path)
+    stats_wall, stats_cpu, stats_peak = measure_stats(env, kind, store)
+    return {
+        "import memory (s)": measure_import(env),
+        "first AgenticMemory(), in memory (s)": in_memory["construct"],
+        "first AgenticMemory(path) (s)": on_path["construct"],
+        "first add (s)": in_memory["add"],
+        "first search (s)": in_memory["search"],
+        "cold start -> first search (s)": in_memory["cold start -> first search"],
+        "  same, CPU seconds of the process": in_memory["process CPU"],
+        "cold start -> first search, path (s)": on_path["cold start -> first search"],
+        "stats process (s)": stats_wall,
+        "  same, CPU seconds": stats_cpu,
+        "peak RSS, in memory (MiB)": in_memory["peak RSS MiB"],
+        "peak RSS, path (MiB)": on_path["peak RSS MiB"],
+        "peak RSS, stats (MiB)": stats_peak,
+    }
 
 
 def median_of(samples: list[dict[str, float]]) -> dict[str, float]:
@@ -246,32 +285,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         store = str(root / "stats-store")
         _child(env, "fill", store)
-        results: dict[str, dict[str, float]] = {}
-        for kind in EMBEDDERS:
-            runs: list[dict[str, float]] = []
-            for number in range(args.repeat):
-                in_memory = measure_steps(env, kind, None)
-                on_path = measure_steps(env, kind, str(root / f"{kind}-{number}"))
-                stats_wall, stats_peak = measure_stats(env, kind, store)
-                runs.append(
-                    {
-                        "import memory (s)": measure_import(env),
-                        "first AgenticMemory(), in memory (s)": in_memory["construct"],
-                        "first AgenticMemory(path) (s)": on_path["construct"],
-                        "first add (s)": in_memory["add"],
-                        "first search (s)": in_memory["search"],
-                        "cold start -> first search (s)": in_memory["cold start -> first search"],
-                        "cold start -> first search, path (s)": on_path[
-                            "cold start -> first search"
-                        ],
-                        "stats process (s)": stats_wall,
-                        "peak RSS, in memory (MiB)": in_memory["peak RSS MiB"],
-                        "peak RSS, path (MiB)": on_path["peak RSS MiB"],
-                        "peak RSS, stats (MiB)": stats_peak,
-                    }
-                )
-                print(f"  {kind}: run {number + 1} done, load {os.getloadavg()[0]:.1f}", flush=True)
-            results[kind] = median_of(runs)
+        runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in EMBEDDERS}
+        for number in range(args.repeat):
+            for kind in EMBEDDERS:  # interleaved, so both see the same machine load
+                runs[kind].append(measure_all(env, kind, store, str(root / f"{kind}-{number}")))
+                load = os.getloadavg()[0]
+                print(f"  {kind}: run {number + 1} done, load {load:.1f}", flush=True)
+        results = {kind: median_of(samples) for kind, samples in runs.items()}
         print()
         default, other = results["default"], results["sentence-transformers"]
         report([(label, default[label], other[label]) for label in default], "")
