@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
-import traceback
 import weakref
 from pathlib import Path
 from typing import TextIO
@@ -26,7 +26,7 @@ from memory.errors import InvalidInput, StoreError, StoreLocked
 
 __all__ = ["PathLock"]
 
-_PACKAGE = str(Path(__file__).resolve().parents[1])
+_PACKAGE = str(Path(__file__).resolve().parents[1]) + os.sep
 
 _open_paths: weakref.WeakValueDictionary[Path, PathLock] = weakref.WeakValueDictionary()
 _open_paths_lock = threading.RLock()  # re-entrant: gc.collect() may run a release
@@ -47,10 +47,10 @@ def _prepared(folder: Path) -> Path:
 
 def _caller_outside_package() -> str:
     """``file:line`` of the nearest caller that is not this package (the user's code)."""
-    for frame in reversed(traceback.extract_stack()[:-2]):
-        if not frame.filename.startswith(_PACKAGE):
-            return f"{frame.filename}:{frame.lineno}"
-    return "unknown"
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 class PathLock:
