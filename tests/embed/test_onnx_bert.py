@@ -205,7 +205,8 @@ def test_importing_the_embedders_imports_no_model_library() -> None:
     code = (
         "import sys, memory, memory.embed\n"
         "from memory import AgenticMemory\n"
-        "heavy = {'torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'onnx'}\n"
+        "heavy = {'torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'onnx',\n"
+        "         'chromadb', 'tokenizers'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     out = subprocess.run(
