@@ -103,11 +103,31 @@ def _session(onnxruntime: Any, model: Path | bytes, options: Any) -> Any:
         raise EmbeddingError(f"ONNX Runtime cannot load the embedding graph: {exc}") from exc
 
 
+_runtimes: dict[tuple[Path, int, int | None, Path | None], _Runtime] = {}
+_runtimes_lock = threading.Lock()
+
+
+def _shared_runtime(
+    model_dir: Path, max_tokens: int, threads: int | None, cache_dir: Path | None
+) -> _Runtime:
+    """One loaded model per process and configuration, shared by every embedder (and
+    so every memory) that asks for it: ~100 MiB and a quarter second each otherwise."""
+    key = (model_dir.resolve(), max_tokens, threads, cache_dir)
+    with _runtimes_lock:
+        runtime = _runtimes.get(key)
+        if runtime is None:
+            logger.debug("loading %s into ONNX Runtime", model_dir)
+            runtime = _Runtime(model_dir, max_tokens, threads, cache_dir)
+            _runtimes[key] = runtime
+        return runtime
+
+
 class OnnxBertEmbedder:
     """A sentence-transformers BERT model with mean pooling, run by ONNX Runtime.
 
     Nothing is loaded until the first :meth:`embed` (or :meth:`load`): creating
-    one only reads the model's ``config.json``.
+    one only reads the model's ``config.json``. The loaded model is shared by every
+    embedder of the process with the same folder and settings.
 
     Args:
         model_dir: a sentence-transformers folder (``config.json``,
@@ -172,8 +192,9 @@ class OnnxBertEmbedder:
             with self._loading:
                 runtime = self._runtime
                 if runtime is None:
-                    logger.debug("loading %s into ONNX Runtime", self._dir)
-                    runtime = _Runtime(self._dir, self._max_tokens, self._threads, self._cache_dir)
+                    runtime = _shared_runtime(
+                        self._dir, self._max_tokens, self._threads, self._cache_dir
+                    )
                     self._runtime = runtime
         return runtime
 

@@ -65,6 +65,16 @@ def test_nothing_is_loaded_before_the_first_embedding(graph_cache: Path) -> None
     assert embedder.loaded
 
 
+def test_embedders_of_one_process_share_the_loaded_model(
+    graph_cache: Path, onnx_minilm: OnnxBertEmbedder
+) -> None:
+    onnx_minilm.load()
+    other = OnnxBertEmbedder(cache_dir=graph_cache, batch_size=8)
+    other.load()
+    assert other._runtime is onnx_minilm._runtime
+    assert OnnxBertEmbedder(cache_dir=graph_cache, threads=1)._runtime is None
+
+
 def test_memory_loads_the_model_at_its_first_note_only(tmp_path: Path, graph_cache: Path) -> None:
     embedder = OnnxBertEmbedder(cache_dir=graph_cache)
     with AgenticMemory(tmp_path / "store", embedder=embedder) as mem:
