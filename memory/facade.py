@@ -68,9 +68,10 @@ class AgenticMemory(AsyncApi):
         path: folder of a persistent store; ``None`` keeps everything in memory.
         llm: a LangChain chat model or LlamaIndex LLM; when given, notes are built,
             linked and evolved by it (falling back to the heuristic mind on failure).
-        embedder: ``None`` (offline all-MiniLM-L6-v2), a sentence-transformers name
-            or model, an :class:`~memory.embed.Embedder`, or a LangChain / LlamaIndex
-            embedding.
+        embedder: ``None`` (the bundled all-MiniLM-L6-v2 on ONNX Runtime, loaded at
+            the first embedding, so opening a store or reading notes loads no model),
+            a sentence-transformers name or model, an :class:`~memory.embed.Embedder`,
+            or a LangChain / LlamaIndex embedding.
         client: any ``chromadb`` client (e.g. ``chromadb.HttpClient``); overrides ``path``.
         store: any :class:`~memory.store.NoteStore`, e.g. ``InMemoryNoteStore()`` for
             fast tests; overrides ``path`` and ``client``.
@@ -171,6 +172,7 @@ class AgenticMemory(AsyncApi):
                 client=client,
                 collection_prefix=collection_prefix,
                 read_cache_size=read_cache_size,
+                holder=self,
             )
         self._store: NoteStore = store
         self._client = getattr(self._store, "client", None)
@@ -235,7 +237,12 @@ class AgenticMemory(AsyncApi):
     # ---- life cycle ---------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the path (and drop the collections of an in-memory instance)."""
+        """Release the path (and drop the collections of an in-memory instance).
+
+        Idempotent. Until it runs, a second ``AgenticMemory`` on the same path in
+        this process is refused (:class:`~memory.errors.StoreLocked` names this
+        instance); ``with AgenticMemory(path) as mem:`` closes it at the block's end.
+        """
         with self._lock:
             if not self._closed:
                 self._closed = True

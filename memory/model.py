@@ -43,6 +43,21 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _short(text: str, limit: int = 80) -> str:
+    """One line, at most ``limit`` characters (an ellipsis marks a cut)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _short_id(note_id: str) -> str:
+    return note_id if len(note_id) <= 12 else note_id[:8] + "…"
+
+
+def _short_value(value: Any) -> str:
+    """A history value in one short line (lists and dicts keep their shape)."""
+    return _short(value if isinstance(value, str) else repr(value), 60)
+
+
 class Scope(BaseModel):
     """Who a note belongs to. ``None`` in a query means "any"; in a note, "unset".
 
@@ -119,6 +134,29 @@ class Note(BaseModel):
             return None
         return self.success_count / self.retrieved_count
 
+    def __repr__(self) -> str:
+        parts = [f"id={_short_id(self.id)!r}", f"kind={self.kind!r}"]
+        parts.append(f"content={_short(self.content)!r}")
+        if self.keywords:
+            parts.append(f"keywords={self.keywords[:5]!r}")
+        if self.tags:
+            parts.append(f"tags={self.tags!r}")
+        if self.links:
+            parts.append(f"links={len(self.links)}")
+        parts.extend(
+            f"{name}={value!r}"
+            for name, value in (
+                ("user_id", self.user_id),
+                ("agent_id", self.agent_id),
+                ("run_id", self.run_id),
+            )
+            if value is not None
+        )
+        return f"Note({', '.join(parts)})"
+
+    def __str__(self) -> str:
+        return self.content
+
 
 class SearchResult(BaseModel):
     """One hit: the note, its fused score (higher is better) and how it was found."""
@@ -129,6 +167,19 @@ class SearchResult(BaseModel):
     linked_from: str | None = Field(
         default=None, description="For link-expanded hits, the direct hit that led here."
     )
+
+    def __repr__(self) -> str:
+        via = ""
+        if self.linked_from is not None:
+            via = f", linked_from={_short_id(self.linked_from)!r}"
+        return (
+            f"SearchResult(score={self.score:.3f}, found_by={self.found_by!r}{via}, "
+            f"note={self.note!r})"
+        )
+
+    def __str__(self) -> str:
+        marker = " (via link)" if self.found_by == "link" else ""
+        return f"{self.score:.3f}{marker}  {_short(self.note.content, 120)}"
 
 
 EventAction = Literal[
@@ -148,6 +199,42 @@ class Event(BaseModel):
     reason: str = ""
     actor: str = "user"
     usage: dict[str, int] = Field(default_factory=dict, description="LLM calls/tokens spent.")
+
+    def changed(self) -> list[str]:
+        """Names of the fields this event recorded, in first-seen order."""
+        return list(dict.fromkeys([*self.before, *self.after]))
+
+    def _summary(self) -> str:
+        """What happened, in one short line: a creation shows the content, any
+        other event each recorded field's before and after."""
+        if self.action == "create" and "content" in self.after:
+            return repr(_short(self.after["content"], 60))
+        return "; ".join(
+            f"{name}: {_short_value(self.before.get(name, ''))}"
+            f" → {_short_value(self.after.get(name, ''))}"
+            for name in self.changed()
+        )
+
+    def __repr__(self) -> str:
+        parts = [
+            f"action={self.action!r}",
+            f"note_id={_short_id(self.note_id)!r}",
+            f"at={self.at.isoformat(timespec='seconds')!r}",
+            f"actor={self.actor!r}",
+        ]
+        if self.action == "create" and "content" in self.after:
+            parts.append(f"content={_short(self.after['content'], 60)!r}")
+        elif self.changed():
+            parts.append(f"changed={self.changed()!r}")
+        if self.reason:
+            parts.append(f"reason={_short(self.reason, 60)!r}")
+        return f"Event({', '.join(parts)})"
+
+    def __str__(self) -> str:
+        line = f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor}"
+        summary = self._summary()
+        line += f": {summary}" if summary else ""
+        return line + (f" ({_short(self.reason, 80)})" if self.reason else "")
 
 
 class Step(BaseModel):

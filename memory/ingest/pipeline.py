@@ -45,6 +45,15 @@ __all__ = ["IngestPipeline", "IngestSettings", "draft_of"]
 Decided = list[tuple[MindDecision, list[str]]]
 
 
+def _advance(progress: Any, done: int) -> None:
+    """Move a tqdm bar on; the final step is left to ``close()`` to draw, so the
+    100 % line is printed once (an ``update`` to 100 % then ``close`` drew it twice)."""
+    if progress.n + done < progress.total:
+        progress.update(done)
+    else:
+        progress.n = progress.total
+
+
 @dataclass
 class IngestSettings:
     """How many candidates a note is shown, its thread link, and LLM concurrency
@@ -177,7 +186,7 @@ class IngestPipeline:
                             )
                         )
                         if progress is not None:
-                            progress.update(len(items[start:end]))
+                            _advance(progress, len(items[start:end]))
             finally:
                 if progress is not None:
                     progress.close()

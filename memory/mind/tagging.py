@@ -1,13 +1,15 @@
 """Broad topic tags without an LLM: zero-shot by similarity to labelled descriptions.
 
 Each tag has a short description; the note's vector is compared with the
-descriptions' vectors (embedded once per mind), and a lexical cue list backs it
+descriptions' vectors (embedded once per mind, at its first note, so creating
+a memory never loads the embedding model), and a lexical cue list backs it
 up for embedders that are weak on short texts. Tags are broad labels
 ("hobbies", "family"), deliberately not copies of the note's keywords.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -59,10 +61,9 @@ class TopicTagger:
     ) -> None:
         self._tags = dict(tags or TOPIC_TAGS)
         self._names = list(self._tags)
-        # Embedded on first use, not here: opening a memory to read it (stats, list,
-        # export) must not load an embedding model.
         self._embedder = embedder
         self._vectors: np.ndarray | None = None
+        self._embedding = threading.Lock()
         self._cues = [set(lexical_tokens(desc)) for desc in self._tags.values()]
         self._limit = limit
         self._floor = floor
@@ -71,14 +72,18 @@ class TopicTagger:
         """The best tags, strongest first (at least one whenever any cue fits)."""
         scores = np.zeros(len(self._names), dtype=np.float32)
         if vector is not None:
-            if self._vectors is None:
-                self._vectors = self._embedder.embed(list(self._tags.values()))
-            scores += self._vectors @ np.asarray(vector, dtype=np.float32)
+            scores += self._tag_vectors() @ np.asarray(vector, dtype=np.float32)
         tokens = set(lexical_tokens(text))
         scores += np.array([0.08 * len(tokens & cue) for cue in self._cues], dtype=np.float32)
         order = np.argsort(-scores)
         chosen = [self._names[i] for i in order[: self._limit] if scores[i] >= self._floor]
         return chosen or ([self._names[order[0]]] if scores[order[0]] > 0 else [])
+
+    def _tag_vectors(self) -> np.ndarray:
+        with self._embedding:
+            if self._vectors is None:
+                self._vectors = self._embedder.embed(list(self._tags.values()))
+            return self._vectors
 
     def names(self) -> Sequence[str]:
         """Every tag this tagger can assign."""

@@ -19,6 +19,7 @@ def open_chroma_store(
     client: Any = None,
     collection_prefix: str | None = None,
     read_cache_size: int = 20_000,
+    holder: object | None = None,
 ) -> ChromaNoteStore:
     """A Chroma note store on ``client``, a folder (``path``, locked) or in memory.
 
@@ -29,6 +30,8 @@ def open_chroma_store(
             in-memory store gets collections of its own).
         read_cache_size: notes kept decoded; only used when this process is the only
             writer (a path or in memory, never a shared client).
+        holder: the object that holds the folder open, named when a second opener in
+            this process is refused.
 
     Raises:
         StoreLocked: another process has the folder open.
@@ -46,7 +49,7 @@ def open_chroma_store(
             opened = chromadb.EphemeralClient(settings=settings)
         else:
             folder = Path(path)
-            lock = PathLock(folder)
+            lock = PathLock(folder, holder=holder)
             try:
                 opened = chromadb.PersistentClient(path=str(folder), settings=settings)
             except Exception as exc:

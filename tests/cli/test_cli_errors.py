@@ -88,7 +88,8 @@ def test_a_locked_store_is_a_one_line_error_before_any_model_loads(
     try:
         for args in (["stats"], ["add", "more"], ["search", "greyhound"]):
             result = run(*args, "--path", store, embedder="default")
-            assert "open in another process" in _one_line_error(result)
+            # The holder lives in this process, so the lock names it as such.
+            assert "already open in this process" in _one_line_error(result)
     finally:
         holder.close()
     assert run("stats", "--path", store).exit_code == 0
