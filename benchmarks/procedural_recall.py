@@ -40,7 +40,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from memory.model import Trajectory  # noqa: E402
-from memory.procedures import distill_batch, recall_key  # noqa: E402
+from memory.procedures import (  # noqa: E402
+    build_profile,
+    distill_batch,
+    rank_recalled,
+    recall_query,
+)
 
 __all__ = ["main", "zettelmem_top1"]
 
@@ -163,20 +168,25 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[int]:
 def local_recall(
     train: list[dict[str, Any]], query: str, dense: Dense, *, mode: str = "hybrid"
 ) -> list[str]:
-    """Trajectory ids of the learned procedures, best first, ranked on their recall keys."""
+    """Trajectory ids of the learned procedures, best first, ranked on their recall keys.
+
+    ``hybrid`` is what the facade does (the learned lexical ranking fused with a dense
+    ranking of the keys); ``bm25`` / ``dense`` use one of the two alone.
+    """
     procedures = [
-        d
+        d.to_note()
         for d in distill_batch([to_trajectory(t) for t in train])
         if d.kind == "procedure" and not d.is_avoid
     ]
     keys = [p.when_to_use for p in procedures]
-    key = recall_key(query)
-    rankings = []
-    if mode in ("hybrid", "bm25"):
-        rankings.append(rank_bm25s(keys, key))
-    if mode in ("hybrid", "dense"):
-        rankings.append(dense.rank(keys, key))
-    return [procedures[i].sources[0] for i in rrf(rankings)]
+    key = recall_query(query, build_profile(procedures)).key or query
+    dense_ids = [procedures[i].id for i in dense.rank(keys, key)]
+    if mode == "dense":
+        return [procedures[procedures.index(n)].sources[0] for n in procedures if False] or [
+            next(p for p in procedures if p.id == i).sources[0] for i in dense_ids
+        ]
+    ranked = rank_recalled(query, procedures, dense=dense_ids if mode == "hybrid" else ())
+    return [note.sources[0] for note, _ in ranked]
 
 
 _FACADE: dict[str, Any] = {}
@@ -271,7 +281,7 @@ def main() -> None:
         ("dense MiniLM cosine", "raw setting+task", raw(observation, dense.rank)),
         ("hybrid RRF", "raw setting+task", hybrid_raw),
         (
-            "zettelmem keys, BM25 only",
+            "zettelmem keys, learned lexical only",
             "recall keys",
             lambda tr, q: local_recall(tr, q, dense, mode="bm25"),
         ),

@@ -18,15 +18,21 @@ from memory.errors import InvalidInput, NotFound
 from memory.model import Event, Note, Scope, SearchResult, Trajectory, utc_now
 from memory.procedures import (
     AVOID_TAG,
+    NO_HINTS,
     DistilledNote,
+    Hints,
+    build_profile,
     coerce_trajectory,
     dedup_signature,
     distill_trajectory,
     extract_concepts,
     merge_notes,
+    merged_procedure_fields,
     near_duplicates,
     prune_decisions,
-    recall_key,
+    rank_recalled,
+    recall_query,
+    same_kind,
     utility_score,
 )
 from memory.retrieve.indexed import index_text
@@ -78,6 +84,7 @@ class ProceduralMemory:
     auto_prune_every: int | None = None
     _feedback_calls: int = 0
     usage: Usage  # the facade's running LLM cost; learn() adds distillation to it
+    procedure_hints: Hints = NO_HINTS  # optional user vocabulary / synonyms (see Hints)
     _distiller: LLMDistiller | None = None
 
     # ---- learning ----------------------------------------------------------------------------
@@ -89,6 +96,7 @@ class ProceduralMemory:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
+        hints: Hints | None = None,
     ) -> list[Note]:
         """Distil a trajectory into procedure / concept notes and store them.
 
@@ -104,6 +112,12 @@ class ProceduralMemory:
         it gives no usable reply, the offline rules distil instead. Its cost is added
         to ``usage``.
 
+        A success of a kind already stored (same key and steps, see
+        ``memory.procedures.merging``) is merged into that procedure: its sources
+        and step variants grow, no second note is made. ``hints`` (default
+        ``procedure_hints``) is optional domain vocabulary; without it everything
+        is learned from the scope's own trajectories.
+
         Returns:
             The notes distilled from this trajectory; each lists its id in ``sources``.
 
@@ -112,6 +126,7 @@ class ProceduralMemory:
         """
         scope = validate_scope(user_id, agent_id, run_id)
         parsed = coerce_trajectory(trajectory)
+        hints = self.procedure_hints if hints is None else hints
         with self._lock:
             self._check_open()
             learned = self._learned_from(parsed.id, scope)
@@ -119,10 +134,15 @@ class ProceduralMemory:
                 return learned
             distiller = self._llm_distiller()
             if distiller is None:
-                return self._store_learned(parsed.id, distill_trajectory(parsed), scope)
+                known = self._learned_notes(scope)
+                drafts = distill_trajectory(parsed, known=known, hints=hints)
+                return self._store_learned(parsed.id, drafts, scope)
             related, concept_names = self._distillation_context(parsed, scope)
+            known = self._learned_notes(scope)
         # The model may take seconds to answer: other threads use the memory meanwhile.
-        result = distiller.distill(parsed, related=related, concept_names=concept_names)
+        result = distiller.distill(
+            parsed, related=related, concept_names=concept_names, known=known
+        )
         with self._lock:
             self._check_open()
             self.usage = self.usage + result.usage
@@ -141,9 +161,9 @@ class ProceduralMemory:
 
             caller = getattr(self.mind, "caller", None)
             if isinstance(caller, StructuredCaller):
-                self._distiller = LLMDistiller(llm=caller)
+                self._distiller = LLMDistiller(llm=caller, hints=self.procedure_hints)
             elif self._llm is not None:
-                self._distiller = LLMDistiller(llm=self._llm)
+                self._distiller = LLMDistiller(llm=self._llm, hints=self.procedure_hints)
         return self._distiller
 
     def _distillation_context(
@@ -172,14 +192,24 @@ class ProceduralMemory:
         if not drafts:
             logger.info("trajectory %s yielded nothing to learn", trajectory_id)
             return []
+        learned = self._learned_notes(scope)
         existing = {
             _concept_name(n): n
-            for n in self._learned_notes(scope)
+            for n in learned
             if n.kind == "concept" and AVOID_TAG not in n.tags
         }
         concept_ids: dict[str, str] = {}
         fresh: list[DistilledNote] = []
+        merged = False
         for draft in drafts:
+            kin = same_kind(draft, learned)
+            if kin is not None:  # a procedure of a kind already stored grows instead
+                merged = True
+                changes = merged_procedure_fields(kin, draft)
+                if changes:
+                    reason = f"same kind of task learned again from {draft.sources}"
+                    self._rewrite(kin, changes, action="merge", reason=reason)
+                continue
             stored = None if draft.kind != "concept" or draft.is_avoid else existing.get(draft.name)
             if stored is None:
                 fresh.append(draft)
@@ -199,7 +229,7 @@ class ProceduralMemory:
             for name in draft.uses_concepts:
                 if concept_ids.get(name, note.id) != note.id:
                     self._link_pair(note.id, concept_ids[name], 1.0, f"uses concept {name!r}")
-        if any(n.kind == "procedure" for n in notes):
+        if merged or any(n.kind == "procedure" for n in notes):
             self._refresh_concepts(scope)
         return self._learned_from(trajectory_id, scope)
 
@@ -322,35 +352,34 @@ class ProceduralMemory:
         agent_id: str | None = None,
         run_id: str | None = None,
         kinds: Sequence[str] = _LEARNED_KINDS,
+        hints: Hints | None = None,
     ) -> list[SearchResult]:
-        """Procedures and concepts for a new task, most useful first.
+        """Procedures and concepts for a new task, most relevant first, then most useful.
 
-        The task (or a full agent observation: room description plus "Your task
-        is to: ...") is reduced to the same generalised *when to use* key the
-        procedures are indexed on; hits are ordered by relevance weighted by their
-        measured utility.
+        ``task`` may be a bare task or a whole agent observation: the sentence that
+        best matches the scope's keys leads, and words the scope's procedures used
+        as arguments weigh little (``memory.procedures.recall``). Notes of one key
+        are ordered by measured utility; concepts come when no procedure fits.
         """
         task = validate_content(task, max_chars=self.max_content_chars, what="task")
         k = validate_k(k)
         scope = validate_scope(user_id, agent_id, run_id)
         if not kinds or any(kind not in _LEARNED_KINDS for kind in kinds):
             raise InvalidInput(f"recall kinds must be among {_LEARNED_KINDS}")
-        key = recall_key(task)
+        hints = self.procedure_hints if hints is None else hints
+        with self._lock:
+            self._check_open()
+            ids = self._store.matching_ids(scope, kinds=list(kinds))
+            pool = [s.note for s in self._store.fetch(sorted(ids), scope, kinds=kinds).values()]
+        if not pool:
+            return []
+        key = recall_query(task, build_profile(pool, hints=hints), hints=hints).key or task
         vector = self._embed([key])
         with self._lock:
             self._check_open()
             hits = self._search_vector(key, vector, max(k, 10), scope, kinds, None, False)
-        # Relevance decides between different tasks; utility only orders notes for
-        # the same task (same key), so a proven "put" recipe never outranks the
-        # "clean" recipe a clean task needs.
-        best: dict[str, float] = {}
-        for hit in hits:
-            best[hit.note.when_to_use] = max(best.get(hit.note.when_to_use, 0.0), hit.score)
-        ranked = sorted(
-            hits,
-            key=lambda h: (-best[h.note.when_to_use], -utility_score(h.note), -h.score),
-        )
-        return ranked[:k]
+        ranked = rank_recalled(task, pool, dense=[h.note.id for h in hits], hints=hints)
+        return [SearchResult(note=note, score=score) for note, score in ranked[:k]]
 
     def recall_text(
         self: AgenticMemory,

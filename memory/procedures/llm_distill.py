@@ -9,10 +9,12 @@
 
 A success yields a procedure, a failure an avoid note (``kind="concept"``, tag
 ``"avoid"``), and either may come with concepts. The model writes the content; the
-*when to use* key is still the task's generalised ``recall_key``, taken from the
-offline draft of the same trajectory together with its step segments (which the
-offline concept extraction reads), so recall and concept extraction behave the same
-whoever wrote the text. Every draft lists the trajectory id in ``sources``.
+*when to use* key is still the task's generalised key, taken from the offline
+draft of the same trajectory together with its generalised steps (which merging,
+concept extraction and recall read), so they behave the same whoever wrote the
+text. The reply is validated against that key (``validate_reply``): placeholders
+other than the key's, or the task's literal arguments, mean the offline draft.
+Every draft lists the trajectory id in ``sources``.
 
 Only ``LLMDistiller.distill`` does I/O; the rest are pure functions. Nothing here
 raises for a model's failure: a reply that never validates means the offline
@@ -33,15 +35,17 @@ from memory.mind.llm.caller import StructuredCaller
 from memory.mind.llm.prompts import clip
 from memory.model import Note, Trajectory
 from memory.procedures.distill import coerce_trajectory, distill_trajectory
-from memory.procedures.draft import AVOID_TAG, DistilledNote
-from memory.procedures.generalise import TaskIntent, parse_task, recall_key
-from memory.procedures.lexicon import HOUSEHOLD, Lexicon
+from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata
+from memory.procedures.generalise import TaskKey, task_key
+from memory.procedures.steps import is_thought
+from memory.procedures.text import NO_HINTS, Hints
 from memory.procedures.llm_prompts import (
     MAX_RELATED,
     ConceptEntry,
     FailureReply,
     SuccessReply,
     build_distill_request,
+    validate_reply,
 )
 
 __all__ = [
@@ -140,7 +144,7 @@ def _concepts(entries: Sequence[ConceptEntry], trajectory_id: str) -> list[Disti
 
 def _procedure(
     trajectory: Trajectory,
-    intent: TaskIntent,
+    key: TaskKey,
     reply: SuccessReply,
     offline: list[DistilledNote],
     uses: list[str],
@@ -150,7 +154,7 @@ def _procedure(
     lines += [f"{i}. {clip(s, TEXT_CHARS)}" for i, s in enumerate(reply.steps[:MAX_KEPT_STEPS], 1)]
     if reply.insights:
         lines += ["Insights:", *_bullets(reply.insights[:MAX_LESSONS])]
-    lines.append(f"Learned from: {intent.task}")
+    lines.append(f"Learned from: {key.task}")
     return base.model_copy(
         update={
             "content": "\n".join(lines),
@@ -164,22 +168,21 @@ def _procedure(
 
 def _avoid(
     trajectory: Trajectory,
-    intent: TaskIntent,
+    key: TaskKey,
     reply: FailureReply,
     offline: list[DistilledNote],
     uses: list[str],
-    lexicon: Lexicon,
 ) -> DistilledNote:
     # The offline avoid note exists only when the rules saw a cause; the model may
     # see one they did not, so build the same fields from the task when it is absent.
     base = offline[0] if offline else None
     triggers = reply.failures[:MAX_LESSONS]
-    lines = [f"Avoid when: {intent.phrase}", "What went wrong:"]
+    lines = [f"Avoid when: {key.phrase}", "What went wrong:"]
     lines += _bullets(t.went_wrong for t in triggers)
     lines += ["Instead:", *_bullets(dict.fromkeys(t.instead for t in triggers))]
     if reply.insights:
         lines += ["Insights:", *_bullets(reply.insights[:MAX_LESSONS])]
-    lines.append(f"Learned from: {intent.task}")
+    lines.append(f"Learned from: {key.task}")
     causes = [
         {
             "kind": "model",
@@ -189,20 +192,20 @@ def _avoid(
         for t in triggers
     ]
     metadata: dict[str, Any] = (
-        dict(base.metadata) if base else {"family": intent.family, "task": intent.task}
+        dict(base.metadata)
+        if base
+        else {"task": key.task, "phrase": key.phrase, "skill": key.skill, "steps": []}
     )
     metadata.update({"causes": causes, "reward": trajectory.reward, "by": "llm"})
     return DistilledNote(
         kind="concept",
-        name=f"avoid: {intent.phrase}",
+        name=f"avoid: {key.phrase}",
         content="\n".join(lines),
-        when_to_use=base.when_to_use if base else recall_key(trajectory.task, lexicon=lexicon),
-        context=f"Pitfalls of '{intent.phrase}', from failed trajectory {trajectory.id} "
+        when_to_use=base.when_to_use if base else key.phrase,
+        context=f"Pitfalls of '{key.phrase}', from failed trajectory {trajectory.id} "
         "(distilled by the model).",
-        keywords=list(base.keywords)
-        if base
-        else _union(w for w in (*intent.verbs, intent.object) if w),
-        tags=[AVOID_TAG, intent.family],
+        keywords=list(base.keywords) if base else list(key.skill),
+        tags=[AVOID_TAG],
         sources=[trajectory.id],
         metadata=metadata,
         uses_concepts=uses,
@@ -213,14 +216,16 @@ def drafts_from_reply(
     trajectory: Trajectory | Mapping[str, Any],
     reply: SuccessReply | FailureReply,
     *,
-    lexicon: Lexicon = HOUSEHOLD,
+    known: Iterable[DistilledNote | Note] = (),
+    hints: Hints = NO_HINTS,
 ) -> list[DistilledNote]:
     """Turn a validated reply into note drafts.
 
     Args:
         trajectory: The trajectory the reply is about.
         reply: ``SuccessReply`` for a success, ``FailureReply`` for a failure.
-        lexicon: The domain vocabulary.
+        known: Procedures already learned (a failure's offline draft compares with them).
+        hints: Optional user vocabulary.
 
     Returns:
         The procedure (success) or avoid note (failure) first, with
@@ -228,7 +233,8 @@ def drafts_from_reply(
         normalised name (at most ``MAX_CONCEPTS``). All have ``sources=[trajectory.id]``.
 
     Raises:
-        InvalidInput: the reply's kind does not match the trajectory's outcome.
+        InvalidInput: the reply's kind does not match the trajectory's outcome, or it
+            uses placeholders the key does not have or the task's literal arguments.
     """
     traj = coerce_trajectory(trajectory)
     if isinstance(reply, SuccessReply) != traj.succeeded:
@@ -236,14 +242,15 @@ def drafts_from_reply(
             f"a {type(reply).__name__} does not describe a "
             f"{'successful' if traj.succeeded else 'failed'} trajectory"
         )
-    intent = parse_task(traj.task, lexicon=lexicon)
-    offline = distill_trajectory(traj, lexicon=lexicon)
+    key = task_key(traj.task, [s.action for s in traj.steps if not is_thought(s)], hints=hints)
+    validate_reply(reply, key)
+    offline = distill_trajectory(traj, known=known, hints=hints)
     concepts = _concepts(reply.concepts, traj.id)
     uses = [c.name for c in concepts]
     if isinstance(reply, SuccessReply):
-        main = _procedure(traj, intent, reply, offline, uses)
+        main = _procedure(traj, key, reply, offline, uses)
     else:
-        main = _avoid(traj, intent, reply, offline, uses, lexicon)
+        main = _avoid(traj, key, reply, offline, uses)
     return [main, *concepts]
 
 
@@ -252,24 +259,24 @@ def related_attempts(
     trajectory: Trajectory,
     *,
     limit: int = MAX_RELATED,
-    lexicon: Lexicon = HOUSEHOLD,
+    hints: Hints = NO_HINTS,
 ) -> list[Note]:
     """Stored procedures and avoid notes of the same generalised task, for comparison.
 
-    A note matches when its *when to use* key is the trajectory's ``recall_key``
-    phrase, whatever verbs it names. Notes of the other outcome come first (a
+    A note matches when its generalised task phrase is the trajectory's. Notes of the other outcome come first (a
     success is compared with failures and the other way round), newest first.
 
     Args:
         notes: Stored notes of the scope (other kinds are ignored).
         trajectory: The trajectory about to be distilled (never matched with itself).
         limit: How many to return.
-        lexicon: The domain vocabulary.
+        hints: Optional user vocabulary.
 
     Returns:
         At most ``limit`` notes.
     """
-    phrase = parse_task(trajectory.task, lexicon=lexicon).phrase
+    actions = [s.action for s in trajectory.steps if not is_thought(s)]
+    phrase = task_key(trajectory.task, actions, hints=hints).phrase
     if not phrase:
         return []
     matching = [
@@ -277,7 +284,7 @@ def related_attempts(
         for note in notes
         if (note.kind == "procedure" or AVOID_TAG in note.tags)
         and trajectory.id not in note.sources
-        and (note.when_to_use == phrase or note.when_to_use.startswith(f"{phrase} (verbs:"))
+        and distilled_metadata(note).get("phrase") == phrase
     ]
     matching.sort(key=lambda note: note.created_at, reverse=True)
     # A success is compared with failures (avoid notes) and a failure with successes.
@@ -331,7 +338,7 @@ class LLMDistiller:
             ``StructuredCaller`` to share (its own retries and timeout then apply).
         max_retries: Retries after the first attempt (unparseable replies, errors).
         timeout: Seconds to wait for each call; ``None`` waits forever.
-        lexicon: The domain vocabulary.
+        hints: Optional user vocabulary.
 
     Example:
         ```python
@@ -348,13 +355,13 @@ class LLMDistiller:
         llm: Any,
         max_retries: int = 2,
         timeout: float | None = 60.0,
-        lexicon: Lexicon = HOUSEHOLD,
+        hints: Hints = NO_HINTS,
     ) -> None:
         if isinstance(llm, StructuredCaller):
             self.caller = llm
         else:
             self.caller = StructuredCaller(llm=llm, max_retries=max_retries, timeout=timeout)
-        self.lexicon = lexicon
+        self.hints = hints
 
     def distill(
         self,
@@ -362,6 +369,7 @@ class LLMDistiller:
         *,
         related: Sequence[Note] = (),
         concept_names: Sequence[str] = (),
+        known: Sequence[Note] = (),
     ) -> Distillation:
         """Ask the model what the trajectory teaches.
 
@@ -370,6 +378,7 @@ class LLMDistiller:
             related: Stored notes of the same task to compare with (see
                 :func:`related_attempts`).
             concept_names: Names of stored concepts the model should reuse.
+            known: Stored procedures (the offline rules compare a failure with them).
 
         Returns:
             The drafts and the usage; after every retry failed, the offline drafts
@@ -380,7 +389,7 @@ class LLMDistiller:
             InvalidTrajectory: ``trajectory`` is a dict that does not validate.
         """
         traj = coerce_trajectory(trajectory)
-        request = build_distill_request(traj, related, concept_names, lexicon=self.lexicon)
+        request = build_distill_request(traj, related, concept_names, hints=self.hints)
         try:
             reply, spent = self.caller.call(request.system, request.user, request.schema)
         except Exception:  # a model failure of any kind means the offline rules
@@ -388,13 +397,13 @@ class LLMDistiller:
             reply, spent = None, Usage()
         if reply is not None:
             try:
-                drafts = drafts_from_reply(traj, reply, lexicon=self.lexicon)
+                drafts = drafts_from_reply(traj, reply, known=known, hints=self.hints)
                 return Distillation(drafts=drafts, usage=spent, by="llm")
             except Exception:
                 logger.exception("could not turn the model's reply about %s into notes", traj.id)
         logger.warning("distilling trajectory %s offline: the model gave no usable reply", traj.id)
         return Distillation(
-            drafts=distill_trajectory(traj, lexicon=self.lexicon),
+            drafts=distill_trajectory(traj, known=known, hints=self.hints),
             usage=spent + Usage(fallbacks=1),
             by="offline",
         )

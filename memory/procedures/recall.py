@@ -1,0 +1,262 @@
+"""Recall: which learned notes fit a new task, learned from the scope's own notes.
+
+    ScopeProfile                  what the stored notes teach about words: which name
+                                  kinds of task (skill), which name arguments
+    build_profile(notes)          -> ScopeProfile
+    RecallQuery                   the words of a query, weighted, and its key text
+    recall_query(text, profile)   a bare task or a whole observation -> RecallQuery
+    relevance(query, profile)     BM25 of each note's key against the weighted words
+    rank_recalled(...)            relevance fused with a dense ranking, then utility
+
+The default path knows no domain. What a household lexicon used to say ("apple is
+an object", "the room description is noise") is read from the scope's own
+procedures: a word that was an argument in the stored keys weighs little, a word
+that named a skill weighs fully (Laplace-smoothed counts). A long observation is
+split into sentences; each is scored against the key index and a word keeps the
+relative score of the best sentence it appears in, so a room listing or a welcome
+banner fades while the task sentence leads, with no pattern for either.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from memory.model import Note
+from memory.procedures.draft import AVOID_TAG, distilled_metadata
+from memory.procedures.steps import unfold
+from memory.procedures.text import NO_HINTS, Hints, is_placeholder, segments, stem, words
+from memory.procedures.utility import utility_score
+
+__all__ = [
+    "RecallQuery",
+    "ScopeProfile",
+    "build_profile",
+    "rank_recalled",
+    "recall_query",
+    "relevance",
+]
+
+_K1 = 1.2
+_B = 0.75
+"""The usual BM25 constants (Robertson & Zaragoza), not tuned here."""
+_RRF_K = 60
+"""The usual reciprocal-rank-fusion constant (Cormack et al.), not tuned here."""
+
+
+@dataclass
+class ScopeProfile:
+    """Word statistics of one scope's learned notes.
+
+    Attributes:
+        docs: note id -> the stems its key is matched on (skill words and step heads
+            for procedures and avoid notes; the step words of concepts).
+        skill_counts: stem -> notes whose key used it to name the skill.
+        argument_counts: stem -> notes whose key had it inside an argument.
+        df: stem -> notes whose doc contains it.
+    """
+
+    docs: dict[str, list[str]] = field(default_factory=dict)
+    skill_counts: Counter[str] = field(default_factory=Counter)
+    argument_counts: Counter[str] = field(default_factory=Counter)
+    df: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def average_length(self) -> float:
+        """Mean doc length (1 for an empty profile)."""
+        return sum(map(len, self.docs.values())) / len(self.docs) if self.docs else 1.0
+
+    def idf(self, word: str) -> float:
+        """Inverse document frequency, near 0 for a word in every doc."""
+        n, df = len(self.docs), self.df.get(word, 0)
+        return max(0.0, math.log((n + 1.0) / (df + 0.5)))
+
+    def skill_share(self, word: str, hints: Hints = NO_HINTS, extra_argument: int = 0) -> float:
+        """How much ``word`` names a kind of task rather than an argument, in (0, 1).
+
+        Laplace-smoothed counts of the stored keys; ``extra_argument`` adds the
+        query's own evidence (the word also appears elsewhere in the observation,
+        as things the environment lists do).
+        """
+        if word in hints.argument_stems:
+            return 0.0
+        if word in {stem(w) for w in hints.skill_words}:
+            return 1.0
+        skill = self.skill_counts.get(word, 0)
+        argument = self.argument_counts.get(word, 0) + extra_argument
+        return (skill + 1) / (skill + argument + 2)
+
+
+def _doc(note: Note, hints: Hints) -> list[str]:
+    metadata = distilled_metadata(note)
+    if note.kind == "concept" and AVOID_TAG not in note.tags:
+        steps = [p for line in metadata.get("steps", []) for p in unfold(str(line))]
+        return [hints.canonical(w) for s in steps for w in words(s) if not is_placeholder(w)]
+    skill = [w for w in metadata.get("skill", []) if isinstance(w, str)]
+    heads = [hints.canonical(h) for h in metadata.get("heads", []) if isinstance(h, str)]
+    if not skill:  # a note from elsewhere: its key's words
+        skill = [hints.canonical(w) for w in words(note.when_to_use) if not is_placeholder(w)]
+    # Argument words stay matchable (a kind may always use the same tool or place);
+    # their low skill share keeps them from deciding on their own.
+    literals = (metadata.get("arguments") or {}).values()
+    arguments = [hints.canonical(w) for a in literals if isinstance(a, str) for w in words(a)]
+    return [*skill, *heads, *arguments]
+
+
+def build_profile(notes: Iterable[Note], *, hints: Hints = NO_HINTS) -> ScopeProfile:
+    """Learn the word statistics of a scope from its procedures, concepts and avoid notes."""
+    profile = ScopeProfile()
+    for note in notes:
+        doc = _doc(note, hints)
+        profile.docs[note.id] = doc
+        profile.df.update(set(doc))
+        metadata = distilled_metadata(note)
+        profile.skill_counts.update(set(metadata.get("skill", [])))
+        literals = (metadata.get("arguments") or {}).values()
+        profile.argument_counts.update({hints.canonical(w) for a in literals for w in words(a)})
+    return profile
+
+
+@dataclass(frozen=True)
+class RecallQuery:
+    """A query reduced to weighted words.
+
+    Attributes:
+        weights: stem -> weight in [0, 1] (sentence relevance x skill share).
+        statement: The sentence of the query that matched the key index best.
+        key: The statement with words known as arguments replaced by ``<arg>``,
+            for a dense index over the keys.
+    """
+
+    weights: dict[str, float]
+    statement: str
+    key: str
+
+
+def _vector(
+    stems: set[str], profile: ScopeProfile, weight: Callable[[str], float]
+) -> dict[str, float]:
+    return {w: profile.idf(w) * weight(w) for w in stems}
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(value * b[word] for word, value in a.items() if word in b)
+    if dot <= 0:
+        return 0.0
+    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norm
+
+
+def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -> RecallQuery:
+    """Reduce a bare task or a whole observation to what the key index can match.
+
+    Args:
+        text: "clean up the stale branches", or a full observation with the task
+            somewhere inside.
+        profile: The scope's word statistics (:func:`build_profile`).
+        hints: Optional user vocabulary.
+
+    Returns:
+        The :class:`RecallQuery`.
+    """
+    parts = segments(text) or [text]
+    stemmed = [[hints.canonical(w) for w in words(part)] for part in parts]
+    # A word of one part that another part repeats is likely a thing the
+    # environment lists (an argument), one piece of evidence more.
+    seen_in: Counter[str] = Counter(w for stems in stemmed for w in set(stems))
+
+    def share(word: str) -> float:
+        repeated = int(seen_in[word] > 1 and len(word) > 2)
+        return profile.skill_share(word, hints, extra_argument=repeated)
+
+    doc_vectors = [_vector(set(doc), profile, lambda w: 1.0) for doc in profile.docs.values()]
+    scored: list[tuple[float, list[str], str]] = []
+    for part, stems in zip(parts, stemmed, strict=True):
+        vector = _vector(set(stems), profile, share)
+        # The part's best cosine with one key: a task sentence matches one key
+        # well, a listing or a banner matches scattered words of many keys.
+        score = max((_cosine(vector, doc) for doc in doc_vectors), default=0.0)
+        scored.append((score, stems, part))
+    best = max(score for score, _, _ in scored)
+    weights: dict[str, float] = {}
+    for score, stems, _ in scored:
+        relative = score / best if best > 0 else 1.0
+        for word in stems:
+            weights[word] = max(weights.get(word, 0.0), relative * share(word))
+    statement = max(scored, key=lambda item: item[0])[2]
+    key = " ".join(
+        "<arg>" if profile.skill_share(hints.canonical(w), hints) < 0.5 else w
+        for w in words(statement)
+    )
+    return RecallQuery(weights=weights, statement=statement, key=key)
+
+
+def relevance(query: RecallQuery, profile: ScopeProfile) -> dict[str, float]:
+    """BM25 of every note's doc against the query's weighted words (0 when nothing matches)."""
+    average = profile.average_length
+    scores: dict[str, float] = {}
+    for note_id, doc in profile.docs.items():
+        counts = Counter(doc)
+        norm = _K1 * (1 - _B + _B * len(doc) / average)
+        scores[note_id] = sum(
+            weight * profile.idf(word) * counts[word] * (_K1 + 1) / (counts[word] + norm)
+            for word, weight in query.weights.items()
+            if counts.get(word)
+        )
+    return scores
+
+
+def _is_concept(note: Note) -> bool:
+    return note.kind == "concept" and AVOID_TAG not in note.tags
+
+
+def rank_recalled(
+    text: str,
+    notes: Sequence[Note],
+    *,
+    dense: Sequence[str] = (),
+    hints: Hints = NO_HINTS,
+) -> list[tuple[Note, float]]:
+    """Order learned notes for a new task: relevance first, measured utility second.
+
+    Relevance fuses (reciprocal rank) the lexical ranking of :func:`relevance` with
+    ``dense`` (note ids from a vector search over the keys, best first). Notes that
+    share a *when to use* key share its best relevance, so utility orders notes of
+    one kind of task and never lets a proven recipe for another kind win. Concepts
+    come after the procedures unless a concept matches the query better than every
+    procedure does (no procedure fits).
+
+    Args:
+        text: The task or observation.
+        notes: The scope's learned notes (procedures, concepts, avoid notes).
+        dense: Optional dense ranking of note ids.
+        hints: Optional user vocabulary.
+
+    Returns:
+        ``(note, relevance)`` pairs, best first; notes neither ranking found are left out.
+    """
+    profile = build_profile(notes, hints=hints)
+    lexical = relevance(recall_query(text, profile, hints=hints), profile)
+    order = sorted((i for i, s in lexical.items() if s > 0), key=lambda i: -lexical[i])
+    fused: dict[str, float] = {}
+    for ranking in (order, [i for i in dense if i in profile.docs]):
+        for rank, note_id in enumerate(ranking):
+            fused[note_id] = fused.get(note_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
+    by_id = {n.id: n for n in notes}
+    best_key: dict[str, float] = {}
+    for note_id, score in fused.items():
+        key = by_id[note_id].when_to_use
+        best_key[key] = max(best_key.get(key, 0.0), score)
+    best_procedure = max(
+        (lexical.get(i, 0.0) for i in fused if not _is_concept(by_id[i])), default=0.0
+    )
+
+    def order_key(note_id: str) -> tuple[bool, float, float, float]:
+        note = by_id[note_id]
+        demoted = _is_concept(note) and lexical.get(note_id, 0.0) <= best_procedure
+        return (demoted, -best_key[note.when_to_use], -utility_score(note), -fused[note_id])
+
+    ranked = sorted(fused, key=order_key)
+    return [(by_id[i], best_key[by_id[i].when_to_use]) for i in ranked]
