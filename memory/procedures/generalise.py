@@ -66,8 +66,10 @@ def align_arguments(
     """Spans ``(start, end)`` of the task's word list that the actions reuse.
 
     A task word is an argument when an action contains it (or its stem) after the
-    action's first word, it never leads an action itself, and it is not grammar
-    (two letters or fewer). Adjacent task words written
+    action's first word, it never leads an action itself, it is not grammar (two
+    letters or fewer), and it is not a sub-command: a word found only right after
+    the leading word, always after the same one, in several different actions
+    (``git branch --merged``, ``git branch -d x``), names the action, not its object. Adjacent task words written
     as one token in an action ("spray bottle" / ``spraybottle``) form one argument,
     and adjacent argument words merge into one span.
 
@@ -82,7 +84,18 @@ def align_arguments(
     task_words = words(task)
     tokenised = _action_tokens(actions)
     leading = {stem(t[0]) for t in tokenised}
-    inner = {stem(w) for t in tokenised for w in t[1:]}
+    # A word right after the leading one, always after the same leading word, is a
+    # sub-command ("git branch", "docker build"); deeper, or after several leading
+    # words ("take apple", "heat apple"), it is what the actions act on.
+    deep = {stem(w) for t in tokenised for w in t[2:]}
+    after: dict[str, set[str]] = {}
+    uses: dict[str, set[tuple[str, ...]]] = {}
+    for t in tokenised:
+        if len(t) > 1:
+            after.setdefault(stem(t[1]), set()).add(t[0])
+            uses.setdefault(stem(t[1]), set()).add(tuple(t))
+    subcommands = {w for w, heads in after.items() if len(heads) == 1 and len(uses[w]) > 1}
+    inner = deep | (set(after) - subcommands)
     glued = {w for t in tokenised for w in t[1:]}
     forced, skill = hints.argument_stems, {stem(w) for w in hints.skill_words}
 
