@@ -26,7 +26,7 @@ from memory.procedures.distill import distill_trajectory
 from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata
 from memory.procedures.merging import merge_drafts
 from memory.procedures.steps import head, unfold
-from memory.procedures.text import NO_HINTS, PLACEHOLDER, Hints
+from memory.procedures.text import NO_HINTS, Hints, anonymous
 
 __all__ = [
     "MAX_ROUTINE",
@@ -61,7 +61,9 @@ def procedure_key(note: DistilledNote | Note) -> str:
 
 
 def _path(metadata: dict[str, Any]) -> list[str]:
-    return [part for line in metadata.get("steps", []) for part in unfold(str(line))]
+    """The steps once each, placeholders anonymous: runs of two tasks compare equal
+    whatever order their arguments were numbered in."""
+    return [anonymous(p) for line in metadata.get("steps", []) for p in unfold(str(line))]
 
 
 def _routines(path: list[str]) -> set[tuple[str, ...]]:
@@ -69,7 +71,7 @@ def _routines(path: list[str]) -> set[tuple[str, ...]]:
     for size in range(MIN_ROUTINE, MAX_ROUTINE + 1):
         for start in range(len(path) - size + 1):
             run = tuple(path[start : start + size])
-            if len(set(run)) > 1 and any(PLACEHOLDER.search(step) for step in run):
+            if len(set(run)) > 1 and any("<arg>" in step for step in run):
                 found.add(run)
     return found
 
@@ -146,7 +148,7 @@ def _concept(
     run: tuple[str, ...], users: list[str], kinds: list[str], sources: list[str]
 ) -> DistilledNote:
     name = "; ".join(run)
-    parameters = sorted({m.group(0) for step in run for m in PLACEHOLDER.finditer(step)})
+    parameters = ["<arg>"] if any("<arg>" in step for step in run) else []
     steps = "\n".join(f"{i}. {step}" for i, step in enumerate(run, 1))
     content = (
         f"Concept: {name}\nWhen to use: a task needs these steps (seen in: "

@@ -28,7 +28,7 @@ from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata
 from memory.procedures.generalise import TaskKey, task_key
 from memory.procedures.merging import closest_procedure, step_set
 from memory.procedures.steps import StepLine, fold, head, is_thought, step_lines, unfold
-from memory.procedures.text import NO_HINTS, Hints, instance_words
+from memory.procedures.text import NO_HINTS, Hints, anonymous, instance_words
 
 __all__ = [
     "MAX_STEPS",
@@ -157,12 +157,14 @@ def _divergence(
     lines: list[StepLine], path: list[str], procedure: str
 ) -> FailureCause | None:
     """Where the failed steps left ``path`` (the closest success's steps), or stopped short."""
-    on_path = set(path)
+    plain = [anonymous(step) for step in path]
+    on_path = set(plain)
     progress = 0  # index in path of the next step the success would take
     for number, line in enumerate(lines, 1):
-        if line.template in on_path:
-            if line.template in path[progress:]:
-                progress = path.index(line.template, progress) + 1
+        step = anonymous(line.template)
+        if step in on_path:
+            if step in plain[progress:]:
+                progress = plain.index(step, progress) + 1
             continue
         expected = path[progress] if progress < len(path) else "(nothing: it was done)"
         return FailureCause(
@@ -219,7 +221,7 @@ def diagnose_failure(
     if closest is not None:
         other = distilled_metadata(closest)
         path = [part for line in other.get("steps", []) for part in unfold(str(line))]
-        shared = step_set(other) & {line.template for line in lines}
+        shared = step_set(other) & {anonymous(line.template) for line in lines}
         if path and shared:  # with no step in common there is no path to leave
             found = _divergence(lines, path, str(other.get("phrase", closest.content[:60])))
             if found is not None:

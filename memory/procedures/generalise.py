@@ -108,6 +108,19 @@ def align_arguments(
         return len(word) > _SHORT and s in inner and s not in leading
 
     marked = [is_argument(w) for w in task_words]
+    # An argument grows over a neighbouring task word the actions also write next
+    # to it ("salt solution" / ``move salt solution to heater``).
+    bigrams = {(stem(t[i]), stem(t[i + 1])) for t in tokenised for i in range(len(t) - 1)}
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(task_words) - 1):
+            pair = (stem(task_words[i]), stem(task_words[i + 1]))
+            if marked[i] != marked[i + 1] and pair in bigrams:
+                other = i + 1 if marked[i] else i
+                grown = stem(task_words[other])
+                if len(task_words[other]) > _SHORT and grown not in skill | leading:
+                    marked[other] = changed = True
     for size in (3, 2):  # "spray bottle" written as the action token "spraybottle"
         for start in range(len(task_words) - size + 1):
             if "".join(task_words[start : start + size]) in glued:
@@ -116,11 +129,18 @@ def align_arguments(
     for index, flag in enumerate(marked):
         if not flag:
             continue
-        if spans and spans[-1][1] == index:
+        if spans and spans[-1][1] == index and _written_together(
+            task_words[spans[-1][0] : index + 1], actions
+        ):
             spans[-1] = (spans[-1][0], index + 1)
         else:
             spans.append((index, index + 1))
     return spans
+
+
+def _written_together(phrase: list[str], actions: Sequence[str]) -> bool:
+    pattern = argument_pattern(" ".join(phrase))
+    return any(pattern.search(action) for action in actions)
 
 
 def task_statement(task: str, actions: Sequence[str]) -> str:

@@ -32,6 +32,7 @@ from memory.procedures.draft import (
     render_procedure,
 )
 from memory.procedures.steps import unfold
+from memory.procedures.text import anonymous
 
 __all__ = [
     "MERGE_THRESHOLD",
@@ -56,11 +57,12 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 
 def step_set(metadata: dict[str, Any]) -> set[str]:
-    """Every step template a procedure's metadata names, folds undone, variants included."""
+    """Every step a procedure's metadata names (folds undone, variants included,
+    placeholders anonymous)."""
     steps = [s for s in metadata.get("steps", []) if isinstance(s, str)]
     for variant in metadata.get("variants", []):
         steps += [s for s in variant if isinstance(s, str)] if isinstance(variant, list) else []
-    return {part for line in steps for part in unfold(line)}
+    return {anonymous(part) for line in steps for part in unfold(line)}
 
 
 def kind_similarity(a: dict[str, Any], b: dict[str, Any]) -> float:

@@ -22,6 +22,7 @@ __all__ = [
     "PLACEHOLDER",
     "NO_HINTS",
     "Hints",
+    "anonymous",
     "instance_words",
     "is_placeholder",
     "placeholder",
@@ -40,6 +41,12 @@ _NUMBERED = re.compile(r"\b([a-z][a-z0-9_-]*)\s+\d+\b")
 def placeholder(index: int) -> str:
     """The placeholder of the ``index``-th argument (1-based): ``<arg1>``."""
     return f"<arg{index}>"
+
+
+def anonymous(template: str) -> str:
+    """A step with every placeholder written ``<arg>``, to compare steps of two tasks
+    whose arguments were numbered differently."""
+    return PLACEHOLDER.sub("<arg>", template)
 
 
 def is_placeholder(token: str) -> bool:
