@@ -55,7 +55,9 @@ class ScopeProfile:
             sentences of an observation are compared with to find the task).
         skill_counts: stem -> notes whose key used it to name the skill.
         argument_counts: stem -> notes whose key had it inside an argument.
-        df: stem -> notes whose doc contains it.
+        df: stem -> procedures whose doc contains it (avoid notes and concepts
+            repeat their procedures' words, so they are scored but not counted).
+        procedures: How many procedures the statistics come from.
         coherence: stem -> how much the notes whose task words contain it agree on
             their steps, beyond what any two notes agree on, in [0, 1]. Grammar
             ("the", "it") is spread over unrelated tasks and scores near 0; a word
@@ -70,6 +72,7 @@ class ScopeProfile:
     skill_counts: Counter[str] = field(default_factory=Counter)
     argument_counts: Counter[str] = field(default_factory=Counter)
     df: Counter[str] = field(default_factory=Counter)
+    procedures: int = 0
     coherence: dict[str, float] = field(default_factory=dict)
     task_vocabulary: set[str] = field(default_factory=set)
 
@@ -80,7 +83,7 @@ class ScopeProfile:
 
     def idf(self, word: str) -> float:
         """Inverse document frequency, near 0 for a word in every doc."""
-        n, df = len(self.docs), self.df.get(word, 0)
+        n, df = self.procedures, self.df.get(word, 0)
         return max(0.0, math.log((n + 1.0) / (df + 0.5)))
 
     def skill_share(self, word: str, hints: Hints = NO_HINTS, extra_argument: int = 0) -> float:
@@ -158,7 +161,7 @@ def _learn_coherence(profile: ScopeProfile, notes: list[Note], hints: Hints) -> 
     steps: dict[str, set[str]] = {}
     holders: dict[str, list[str]] = {}
     for note in notes:
-        if _is_concept(note):
+        if note.kind != "procedure":
             continue
         steps[note.id] = _step_words(note)
         metadata = distilled_metadata(note)
@@ -189,8 +192,11 @@ def build_profile(notes: Iterable[Note], *, hints: Hints = NO_HINTS) -> ScopePro
         profile.task_vocabulary.update(
             hints.canonical(w) for w in words(str(distilled_metadata(note).get("task", "")))
         )
-        profile.df.update(set(doc))
         metadata = distilled_metadata(note)
+        if note.kind != "procedure":
+            continue  # statistics come from the procedures: one document per kind of task
+        profile.procedures += 1
+        profile.df.update(set(doc))
         profile.skill_counts.update(set(metadata.get("skill", [])))
         literals = (metadata.get("arguments") or {}).values()
         profile.argument_counts.update({hints.canonical(w) for a in literals for w in words(a)})
