@@ -163,8 +163,17 @@ def _divergence(
     for number, line in enumerate(lines, 1):
         step = anonymous(line.template)
         if step in on_path:
-            if step in plain[progress:]:
-                progress = plain.index(step, progress) + 1
+            if step not in plain[progress:]:
+                continue  # a step repeated from earlier on the path
+            ahead = plain.index(step, progress)
+            if ahead > progress and step not in plain[:progress]:
+                return FailureCause(
+                    kind="diverged",
+                    detail=f'left the path of "{procedure}" at step {number}: '
+                    f'"{line.template}" before "{path[progress]}"',
+                    advice=f'do "{path[progress]}" first',
+                )
+            progress = ahead + 1
             continue
         expected = path[progress] if progress < len(path) else "(nothing: it was done)"
         return FailureCause(

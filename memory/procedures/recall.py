@@ -78,8 +78,9 @@ class ScopeProfile:
 
     @property
     def average_length(self) -> float:
-        """Mean doc length (1 for an empty profile)."""
-        return sum(map(len, self.docs.values())) / len(self.docs) if self.docs else 1.0
+        """Mean doc length (at least 1, so an empty profile or empty docs divide safely)."""
+        total = sum(map(len, self.docs.values()))
+        return max(1.0, total / len(self.docs)) if self.docs else 1.0
 
     def idf(self, word: str) -> float:
         """Inverse document frequency, near 0 for a word in every doc."""
