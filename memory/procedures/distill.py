@@ -38,6 +38,7 @@ __all__ = [
     "coerce_trajectory",
     "diagnose_failure",
     "distill_trajectory",
+    "procedure_metadata",
     "when_to_use",
 ]
 
@@ -133,6 +134,12 @@ def _metadata(
         "thoughts": thoughts,
         "reward": trajectory.reward,
     }
+
+
+def procedure_metadata(trajectory: Trajectory, hints: Hints = NO_HINTS) -> dict[str, Any]:
+    """The distilled metadata of any trajectory (key, arguments, steps, heads...)."""
+    key, lines, thoughts = _generalised(trajectory, hints)
+    return _metadata(trajectory, key, lines, thoughts)
 
 
 def when_to_use(phrase: str, heads: list[str]) -> str:

@@ -34,7 +34,12 @@ from memory.mind.base import Usage
 from memory.mind.llm.caller import StructuredCaller
 from memory.mind.llm.prompts import clip
 from memory.model import Note, Trajectory
-from memory.procedures.distill import coerce_trajectory, distill_trajectory
+from memory.procedures.distill import (
+    coerce_trajectory,
+    distill_trajectory,
+    procedure_metadata,
+    when_to_use,
+)
 from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata
 from memory.procedures.generalise import TaskKey, task_key
 from memory.procedures.steps import is_thought
@@ -172,6 +177,7 @@ def _avoid(
     reply: FailureReply,
     offline: list[DistilledNote],
     uses: list[str],
+    hints: Hints,
 ) -> DistilledNote:
     # The offline avoid note exists only when the rules saw a cause; the model may
     # see one they did not, so build the same fields from the task when it is absent.
@@ -191,17 +197,15 @@ def _avoid(
         }
         for t in triggers
     ]
-    metadata: dict[str, Any] = (
-        dict(base.metadata)
-        if base
-        else {"task": key.task, "phrase": key.phrase, "skill": key.skill, "steps": []}
-    )
+    metadata = dict(base.metadata) if base else procedure_metadata(trajectory, hints)
     metadata.update({"causes": causes, "reward": trajectory.reward, "by": "llm"})
     return DistilledNote(
         kind="concept",
         name=f"avoid: {key.phrase}",
         content="\n".join(lines),
-        when_to_use=base.when_to_use if base else key.phrase,
+        when_to_use=base.when_to_use
+        if base
+        else when_to_use(metadata["phrase"], metadata["heads"]),
         context=f"Pitfalls of '{key.phrase}', from failed trajectory {trajectory.id} "
         "(distilled by the model).",
         keywords=list(base.keywords) if base else list(key.skill),
@@ -250,7 +254,7 @@ def drafts_from_reply(
     if isinstance(reply, SuccessReply):
         main = _procedure(traj, key, reply, offline, uses)
     else:
-        main = _avoid(traj, key, reply, offline, uses)
+        main = _avoid(traj, key, reply, offline, uses, hints)
     return [main, *concepts]
 
 

@@ -283,7 +283,7 @@ def validate_reply(reply: SuccessReply | FailureReply, key: TaskKey) -> None:
         texts += [reply.when_to_use, *reply.steps]
     else:
         texts += [text for t in reply.failures for text in (t.went_wrong, t.instead)]
-    allowed = set(key.arguments)
+    allowed = {*key.arguments, "<arg>"}  # "<arg>": any argument, as concepts write it
     unknown = sorted({m.lower() for text in texts for m in _ANY_PLACEHOLDER.findall(text)})
     unknown = [p for p in unknown if p not in allowed]
     if unknown:
