@@ -28,7 +28,7 @@ from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata
 from memory.procedures.generalise import TaskKey, task_key
 from memory.procedures.merging import closest_procedure, step_set
 from memory.procedures.steps import StepLine, fold, head, is_thought, step_lines, unfold
-from memory.procedures.text import NO_HINTS, Hints, anonymous, instance_words
+from memory.procedures.text import NO_HINTS, Hints, anonymous, instance_words, stem, words
 
 __all__ = [
     "MAX_STEPS",
@@ -48,6 +48,9 @@ MAX_STEPS = 2_000
 """Steps a trajectory may have (longer ones are logs, not attempts at one task)."""
 MAX_TEXT_CHARS = 50_000
 """Characters one task, action, observation or thought may have."""
+MAX_OBSERVED = 300
+"""Most frequent observation words kept per procedure (what the environment says,
+as opposed to what tasks say; recall reads it to find the task in an observation)."""
 _REASON_KEYS = ("failure_reason", "reason", "error")
 
 FailureKind = Literal["reported", "loop", "diverged", "stopped_early"]
@@ -123,6 +126,13 @@ def _metadata(
     trajectory: Trajectory, key: TaskKey, lines: list[StepLine], thoughts: int
 ) -> dict[str, Any]:
     steps = fold([line.template for line in lines])
+    seen = Counter(
+        stem(w)
+        for step in trajectory.steps
+        for w in words(step.observation)
+        if len(w) > 1 and not w.isdigit()
+    )
+    observed = sorted(w for w, _ in sorted(seen.items(), key=lambda i: (-i[1], i[0]))[:MAX_OBSERVED])
     return {
         "task": key.task,
         "phrase": key.phrase,
@@ -132,6 +142,7 @@ def _metadata(
         "heads": list(dict.fromkeys(line.head for line in lines if line.head)),
         "actions": len(lines),
         "thoughts": thoughts,
+        "observed": observed,
         "reward": trajectory.reward,
     }
 

@@ -65,6 +65,8 @@ class ScopeProfile:
             (weight 1: nothing shows they are grammar).
         task_vocabulary: every stem of the stored task statements (grammar and
             arguments included): what a task sentence of this scope is made of.
+        task_df / observed_df: stem -> procedures whose task / whose observations
+            use it; a word tasks use and observations do not is task-like.
     """
 
     docs: dict[str, list[str]] = field(default_factory=dict)
@@ -75,6 +77,8 @@ class ScopeProfile:
     procedures: int = 0
     coherence: dict[str, float] = field(default_factory=dict)
     task_vocabulary: set[str] = field(default_factory=set)
+    task_df: Counter[str] = field(default_factory=Counter)
+    observed_df: Counter[str] = field(default_factory=Counter)
 
     @property
     def average_length(self) -> float:
@@ -101,6 +105,11 @@ class ScopeProfile:
         skill = self.skill_counts.get(word, 0)
         argument = self.argument_counts.get(word, 0) + extra_argument
         return (skill + 1) / (skill + argument + 2)
+
+    def task_likeness(self, word: str) -> float:
+        """How much more the stored tasks use ``word`` than the observations, in (0, 1)."""
+        tasks, observed = self.task_df.get(word, 0), self.observed_df.get(word, 0)
+        return (tasks + 1) / (tasks + observed + 2)
 
     def weight(self, word: str, hints: Hints = NO_HINTS, extra_argument: int = 0) -> float:
         """How much a query word counts: skill share x coherence."""
@@ -137,7 +146,9 @@ def _doc(note: Note, hints: Hints) -> list[str]:
 
 def _key_words(note: Note, hints: Hints) -> list[str]:
     phrase = distilled_metadata(note).get("phrase") or note.when_to_use
-    return [hints.canonical(w) for w in words(str(phrase)) if not is_placeholder(w)]
+    return [
+        hints.canonical(w) for w in words(str(phrase)) if not is_placeholder(w) and len(w) > 1
+    ]
 
 
 _COHERENCE_SAMPLE = 40
@@ -198,6 +209,8 @@ def build_profile(notes: Iterable[Note], *, hints: Hints = NO_HINTS) -> ScopePro
             continue  # statistics come from the procedures: one document per kind of task
         profile.procedures += 1
         profile.df.update(set(doc))
+        profile.task_df.update({stem(w) for w in words(str(metadata.get("task", "")))})
+        profile.observed_df.update(w for w in metadata.get("observed", []) if isinstance(w, str))
         profile.skill_counts.update(set(metadata.get("skill", [])))
         literals = (metadata.get("arguments") or {}).values()
         profile.argument_counts.update({hints.canonical(w) for a in literals for w in words(a)})
@@ -248,7 +261,8 @@ def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -
         The :class:`RecallQuery`.
     """
     parts = segments(text) or [text]
-    stemmed = [[hints.canonical(w) for w in words(part)] for part in parts]
+    # One-letter tokens ("s" of "what's", "a") carry no meaning of their own.
+    stemmed = [[hints.canonical(w) for w in words(part) if len(w) > 1] for part in parts]
     # A word of one part that another part repeats is likely a thing the
     # environment lists (an argument), one piece of evidence more.
     seen_in: Counter[str] = Counter(w for stems in stemmed for w in set(stems))
@@ -260,7 +274,7 @@ def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -
     doc_vectors = [_vector(set(key), profile, lambda w: 1.0) for key in profile.keys.values()]
     scored: list[tuple[float, list[str], str]] = []
     for part, stems in zip(parts, stemmed, strict=True):
-        vector = _vector(set(stems), profile, share)
+        vector = _vector(set(stems), profile, lambda w: share(w) * profile.task_likeness(w))
         # The part's best cosine with one key: a task sentence matches one key
         # well, a listing or a banner matches scattered words of many keys; and
         # the share of its words the stored tasks use: a listing of files or
