@@ -194,9 +194,7 @@ class ProceduralMemory:
             return []
         learned = self._learned_notes(scope)
         existing = {
-            _concept_name(n): n
-            for n in learned
-            if n.kind == "concept" and AVOID_TAG not in n.tags
+            _concept_name(n): n for n in learned if n.kind == "concept" and AVOID_TAG not in n.tags
         }
         concept_ids: dict[str, str] = {}
         fresh: list[DistilledNote] = []

@@ -16,6 +16,8 @@ same names, so the facade updates a stored concept instead of duplicating it.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -129,13 +131,10 @@ def extract_concepts(
         for run in sorted(kept, key=lambda r: (-len(users[r]), r))
     ]
     concept_users = {c.name: set(users[tuple(c.metadata["steps"])]) for c in concepts}
-    uses = {
-        key: sorted(
-            (name for name, who in concept_users.items() if key in who),
-            key=lambda name, path=path: _first_index(path, name),
-        )
-        for key, path in paths.items()
-    }
+    uses: dict[str, list[str]] = {}
+    for key, path in paths.items():
+        names = [name for name, who in concept_users.items() if key in who]
+        uses[key] = sorted(names, key=functools.partial(_first_index, path))
     return ConceptExtraction(concepts=concepts, uses=uses)
 
 
@@ -199,9 +198,7 @@ def distill_batch(
     from memory.procedures.distill import coerce_trajectory
 
     parsed = [coerce_trajectory(t) for t in trajectories]
-    procedures = [
-        d for t in parsed if t.succeeded for d in distill_trajectory(t, hints=hints)
-    ]
+    procedures = [d for t in parsed if t.succeeded for d in distill_trajectory(t, hints=hints)]
     if merge:
         procedures = merge_drafts(procedures)
     others = [

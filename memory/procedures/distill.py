@@ -27,7 +27,7 @@ from memory.model import Note, Trajectory
 from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata, render_procedure
 from memory.procedures.generalise import TaskKey, task_key
 from memory.procedures.merging import closest_procedure, step_set
-from memory.procedures.steps import StepLine, fold, head, is_thought, step_lines, unfold
+from memory.procedures.steps import StepLine, fold, is_thought, step_lines, unfold
 from memory.procedures.text import NO_HINTS, Hints, anonymous, instance_words, stem, words
 
 __all__ = [
@@ -113,9 +113,7 @@ def _actions(trajectory: Trajectory) -> list[str]:
     return [s.action for s in trajectory.steps if not is_thought(s)]
 
 
-def _generalised(
-    trajectory: Trajectory, hints: Hints
-) -> tuple[TaskKey, list[StepLine], int]:
+def _generalised(trajectory: Trajectory, hints: Hints) -> tuple[TaskKey, list[StepLine], int]:
     key = task_key(trajectory.task, _actions(trajectory), hints=hints)
     texts = [trajectory.task, *(s.observation for s in trajectory.steps)]
     lines, thoughts = step_lines(trajectory.steps, key.arguments, instance_words(texts))
@@ -132,7 +130,9 @@ def _metadata(
         for w in words(step.observation)
         if len(w) > 1 and not w.isdigit()
     )
-    observed = sorted(w for w, _ in sorted(seen.items(), key=lambda i: (-i[1], i[0]))[:MAX_OBSERVED])
+    observed = sorted(
+        w for w, _ in sorted(seen.items(), key=lambda i: (-i[1], i[0]))[:MAX_OBSERVED]
+    )
     return {
         "task": key.task,
         "phrase": key.phrase,
@@ -171,9 +171,7 @@ def _loops(lines: list[StepLine], min_repeats: int) -> list[FailureCause]:
     ]
 
 
-def _divergence(
-    lines: list[StepLine], path: list[str], procedure: str
-) -> FailureCause | None:
+def _divergence(lines: list[StepLine], path: list[str], procedure: str) -> FailureCause | None:
     """Where the failed steps left ``path`` (the closest success's steps), or stopped short."""
     plain = [anonymous(step) for step in path]
     on_path = set(plain)
@@ -331,4 +329,3 @@ def distill_trajectory(
         logger.debug("failed trajectory %s shows no cause; no avoid note", traj.id)
         return []
     return [_avoid(traj, metadata, causes)]
-

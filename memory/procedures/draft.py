@@ -15,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from memory.model import Note
 
-__all__ = ["AVOID_TAG", "MAX_VARIANT_LINES", "DistilledNote", "distilled_metadata", "render_procedure"]
+__all__ = [
+    "AVOID_TAG",
+    "MAX_VARIANT_LINES",
+    "DistilledNote",
+    "distilled_metadata",
+    "render_procedure",
+]
 
 AVOID_TAG = "avoid"
 
@@ -43,7 +49,8 @@ class DistilledNote(BaseModel):
     tags: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list, description="Trajectory ids (provenance).")
     metadata: dict[str, Any] = Field(
-        default_factory=dict, description="JSON-safe distillation details (key, arguments, steps...)."
+        default_factory=dict,
+        description="JSON-safe distillation details (key, arguments, steps...).",
     )
     uses_concepts: list[str] = Field(
         default_factory=list, description="Names of the concepts this procedure is built from."

@@ -69,9 +69,11 @@ def align_arguments(
     action's first word, it never leads an action itself, it is not grammar (two
     letters or fewer), and it is not a sub-command: a word found only right after
     the leading word, always after the same one, in several different actions
-    (``git branch --merged``, ``git branch -d x``), names the action, not its object. Adjacent task words written
-    as one token in an action ("spray bottle" / ``spraybottle``) form one argument,
-    and adjacent argument words merge into one span.
+    (``git branch --merged``, ``git branch -d x``), names the action, not its object.
+    Adjacent task words written as one token in an action ("spray bottle" /
+    ``spraybottle``) form one argument; an argument grows over a neighbouring word
+    the actions write next to it ("salt solution"); adjacent argument words form
+    one span only when the actions write them together too.
 
     Args:
         task: The task statement.
@@ -129,8 +131,10 @@ def align_arguments(
     for index, flag in enumerate(marked):
         if not flag:
             continue
-        if spans and spans[-1][1] == index and _written_together(
-            task_words[spans[-1][0] : index + 1], actions
+        if (
+            spans
+            and spans[-1][1] == index
+            and _written_together(task_words[spans[-1][0] : index + 1], actions)
         ):
             spans[-1] = (spans[-1][0], index + 1)
         else:
@@ -195,12 +199,8 @@ def task_key(task: str, actions: Sequence[str] = (), *, hints: Hints = NO_HINTS)
     task_words = words(statement)
     spans = align_arguments(statement, actions, hints=hints)
     phrase_words, arguments = _phrase_and_arguments(task_words, spans)
-    skill = list(
-        dict.fromkeys(hints.canonical(w) for w in phrase_words if not is_placeholder(w))
-    )
-    return TaskKey(
-        task=statement, phrase=" ".join(phrase_words), skill=skill, arguments=arguments
-    )
+    skill = list(dict.fromkeys(hints.canonical(w) for w in phrase_words if not is_placeholder(w)))
+    return TaskKey(task=statement, phrase=" ".join(phrase_words), skill=skill, arguments=arguments)
 
 
 def argument_pattern(literal: str) -> re.Pattern[str]:

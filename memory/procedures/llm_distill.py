@@ -42,8 +42,6 @@ from memory.procedures.distill import (
 )
 from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata
 from memory.procedures.generalise import TaskKey, task_key
-from memory.procedures.steps import is_thought
-from memory.procedures.text import NO_HINTS, Hints
 from memory.procedures.llm_prompts import (
     MAX_RELATED,
     ConceptEntry,
@@ -52,6 +50,8 @@ from memory.procedures.llm_prompts import (
     build_distill_request,
     validate_reply,
 )
+from memory.procedures.steps import is_thought
+from memory.procedures.text import NO_HINTS, Hints
 
 __all__ = [
     "Distillation",
@@ -267,8 +267,9 @@ def related_attempts(
 ) -> list[Note]:
     """Stored procedures and avoid notes of the same generalised task, for comparison.
 
-    A note matches when its generalised task phrase is the trajectory's. Notes of the other outcome come first (a
-    success is compared with failures and the other way round), newest first.
+    A note matches when its generalised task phrase is the trajectory's. Notes of
+    the other outcome come first (a success is compared with failures and the other
+    way round), newest first.
 
     Args:
         notes: Stored notes of the scope (other kinds are ignored).

@@ -30,10 +30,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from memory.errors import InvalidInput
 from memory.mind.llm.prompts import clip
 from memory.model import Note, Step, Trajectory
 from memory.procedures.draft import AVOID_TAG
-from memory.errors import InvalidInput
 from memory.procedures.generalise import TaskKey, argument_pattern, task_key
 from memory.procedures.steps import is_thought
 from memory.procedures.text import NO_HINTS, Hints

@@ -134,10 +134,10 @@ def _doc(note: Note, hints: Hints) -> list[str]:
     arguments = [hints.canonical(w) for a in literals if isinstance(a, str) for w in words(a)]
     # The words of the steps: a new task often names what its kind's actions do
     # ("remove the merged branches" / ``git branch --merged``), in any phrasing.
-    steps = {p for line in metadata.get("steps", []) for p in unfold(str(line))}
+    templates = {p for line in metadata.get("steps", []) for p in unfold(str(line))}
     step_words = {
         hints.canonical(w)
-        for s in steps
+        for s in templates
         for w in words(s)
         if not is_placeholder(w) and not w.isdigit()
     }
@@ -146,9 +146,7 @@ def _doc(note: Note, hints: Hints) -> list[str]:
 
 def _key_words(note: Note, hints: Hints) -> list[str]:
     phrase = distilled_metadata(note).get("phrase") or note.when_to_use
-    return [
-        hints.canonical(w) for w in words(str(phrase)) if not is_placeholder(w) and len(w) > 1
-    ]
+    return [hints.canonical(w) for w in words(str(phrase)) if not is_placeholder(w) and len(w) > 1]
 
 
 _COHERENCE_SAMPLE = 40

@@ -516,8 +516,9 @@ def test_replies_in_other_terms_than_the_key_fall_back_to_the_rules() -> None:
     )
     with pytest.raises(InvalidInput, match="lettuce"):
         drafts_from_reply(CLEAN_OK, literal)
-    distiller = LLMDistiller(llm=ScriptedChatModel(new_script(success_reply(
-        steps=["take <receptacle>"]))), max_retries=0)
+    distiller = LLMDistiller(
+        llm=ScriptedChatModel(new_script(success_reply(steps=["take <receptacle>"]))), max_retries=0
+    )
     result = distiller.distill(CLEAN_OK)
     assert result.by == "offline" and result.drafts == distill_trajectory(CLEAN_OK)
 

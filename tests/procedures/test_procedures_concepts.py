@@ -34,9 +34,7 @@ def test_a_run_shared_by_two_kinds_becomes_a_concept_with_its_users() -> None:
 
 def test_one_kind_alone_makes_no_concept() -> None:
     # Two trajectories of one kind share every step, but a concept needs two kinds.
-    extraction = extract_concepts(
-        [distill_trajectory(t)[0] for t in CODING[:2]], min_support=2
-    )
+    extraction = extract_concepts([distill_trajectory(t)[0] for t in CODING[:2]], min_support=2)
     assert extraction.concepts == []
 
 

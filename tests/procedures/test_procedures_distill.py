@@ -120,8 +120,11 @@ def test_notes_are_shorter_than_the_trajectory_they_come_from() -> None:
 def _failed_fix(tail: list[tuple[str, str]], **metadata: object) -> Trajectory:
     head = [("pytest tests/test_cart.py::test_sum -q", "1 failed")]
     return trajectory(
-        "fail_fix", "Fix the failing test test_sum in tests/test_cart.py", head + tail,
-        success=False, **metadata,
+        "fail_fix",
+        "Fix the failing test test_sum in tests/test_cart.py",
+        head + tail,
+        success=False,
+        **metadata,
     )
 
 
@@ -153,7 +156,10 @@ def test_failure_that_stops_short_is_told_what_comes_next() -> None:
 
 def test_loops_and_reported_reasons_are_causes_without_known_procedures() -> None:
     looping = trajectory(
-        "loop", "open the vault", [("push door", "It is stuck.")] * 3, success=False,
+        "loop",
+        "open the vault",
+        [("push door", "It is stuck.")] * 3,
+        success=False,
         failure_reason="timeout",
     )
     kinds = [c.kind for c in diagnose_failure(looping)]
@@ -176,8 +182,12 @@ def test_failure_without_visible_cause_teaches_nothing() -> None:
         {"id": "x", "task": "t", "steps": [{"action": 3}], "success": True},
         {"id": "x", "task": "t", "steps": [{"action": "a"}]},
         {"id": "x", "task": " ", "steps": [{"action": "a"}], "success": True},
-        {"id": "x", "task": "t", "steps": [{"action": "a", "observation": "o" * (MAX_TEXT_CHARS + 1)}],
-         "success": True},
+        {
+            "id": "x",
+            "task": "t",
+            "steps": [{"action": "a", "observation": "o" * (MAX_TEXT_CHARS + 1)}],
+            "success": True,
+        },
         {"id": "x", "task": "t", "steps": [{"action": "a"}] * (MAX_STEPS + 1), "success": True},
         ["not", "a", "trajectory"],
     ],
@@ -199,7 +209,9 @@ def test_to_note_maps_fields_and_keeps_the_callers_metadata_apart() -> None:
 
 def test_thought_steps_are_counted_not_kept() -> None:
     t = Trajectory(
-        id="th", task="ping the server", success=True,
+        id="th",
+        task="ping the server",
+        success=True,
         steps=[Step(action="think: check it first"), Step(action="ping server", observation="up")],
     )
     note = _procedure(t)

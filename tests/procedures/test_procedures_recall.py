@@ -94,8 +94,12 @@ def test_bad_trajectories_leave_nothing_stored(mem: AgenticMemory) -> None:
     bad: list[Any] = [
         {"id": "e", "task": "t", "steps": [], "success": True},
         {"id": "n", "task": "t", "steps": [{"action": 7}], "success": True},
-        {"id": "h", "task": "t", "steps": [{"action": "a", "observation": "x" * 60_000}],
-         "success": True},
+        {
+            "id": "h",
+            "task": "t",
+            "steps": [{"action": "a", "observation": "x" * 60_000}],
+            "success": True,
+        },
         "just text",
     ]
     for value in bad:
@@ -107,7 +111,9 @@ def test_bad_trajectories_leave_nothing_stored(mem: AgenticMemory) -> None:
 _text = st.text(min_size=1, max_size=60)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     task=_text,
     actions=st.lists(_text, min_size=1, max_size=6),

@@ -43,10 +43,16 @@ def test_scripted_stream_prunes_the_misleading_procedure_and_keeps_the_rest() ->
     with AgenticMemory(embedder=HashingEmbedder(), prune_min_uses=5, prune_min_ratio=0.5) as mem:
         helpful = _procedure(mem.learn(by_id("react_heat_0")))  # the microwave, as it should
         misleading = _procedure(
-            mem.learn(_faulty("faulty_stove", "egg", "countertop", "stoveburner", "diningtable", "then"))
+            mem.learn(
+                _faulty("faulty_stove", "egg", "countertop", "stoveburner", "diningtable", "then")
+            )
         )
         pinned = _procedure(
-            mem.learn(_faulty("faulty_toaster", "bread", "diningtable", "toaster", "countertop", "afterwards"))
+            mem.learn(
+                _faulty(
+                    "faulty_toaster", "bread", "diningtable", "toaster", "countertop", "afterwards"
+                )
+            )
         )
         mem.update(pinned.id, pinned=True)
         works = {helpful.id: True, misleading.id: False, pinned.id: False}
