@@ -17,7 +17,6 @@ same names, so the facade updates a stored concept instead of duplicating it.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
