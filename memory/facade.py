@@ -32,6 +32,7 @@ from memory.ingest.tails import Tails
 from memory.mind.base import Mind, UsageMeter
 from memory.mind.heuristic import HeuristicMind
 from memory.procedural import ProceduralMemory
+from memory.procedures import NO_HINTS, Hints
 from memory.reading import NoteReader
 from memory.repair import repair_store
 from memory.retrieve.lexical import LexicalIndex
@@ -100,6 +101,10 @@ class AgenticMemory(AsyncApi):
         prune_min_uses: ``prune()`` judges a note after this many feedback reports.
         prune_min_ratio: ``prune()`` removes judged notes below this success ratio.
         auto_prune_every: run ``prune()`` after every N ``feedback()`` calls.
+        procedure_hints: optional domain vocabulary for procedural memory
+            (:class:`~memory.procedures.Hints`: argument words, skill words,
+            synonyms); without it everything is learned from the scope's own
+            trajectories, and leaving it out costs nothing.
 
     Example:
         >>> mem = AgenticMemory()
@@ -121,6 +126,7 @@ class AgenticMemory(AsyncApi):
     prune_min_uses = _Setting("_utility", "settings", "min_uses")
     prune_min_ratio = _Setting("_utility", "settings", "min_ratio")
     auto_prune_every = _Setting("_utility", "settings", "auto_prune_every")
+    procedure_hints = _Setting("_procedural", "hints")
     usage = _Setting("_meter", "total")
     """The running LLM cost of this memory (notes, query rewrites, distillation)."""
 
@@ -151,6 +157,7 @@ class AgenticMemory(AsyncApi):
         prune_min_uses: int = 5,
         prune_min_ratio: float = 0.5,
         auto_prune_every: int | None = None,
+        procedure_hints: Hints | None = None,
     ) -> None:
         # Long on purpose: this is the one place where the components are wired
         # together, and reading the wiring top to bottom is the point of it.
@@ -217,6 +224,7 @@ class AgenticMemory(AsyncApi):
             meter=self._meter,
             llm=llm,
             mind=self.mind,
+            hints=procedure_hints or NO_HINTS,
         )
         self._utility = UtilityLedger(
             store=self._store,

@@ -20,11 +20,17 @@ from memory.mind.base import Mind, UsageMeter, structured_caller
 from memory.model import Note, Scope, SearchResult, Trajectory
 from memory.procedures import (
     AVOID_TAG,
+    NO_HINTS,
     DistilledNote,
+    Hints,
+    build_profile,
     coerce_trajectory,
     distill_trajectory,
     extract_concepts,
-    utility_score,
+    merged_procedure_fields,
+    rank_recalled,
+    recall_query,
+    same_kind,
 )
 from memory.reading import NoteReader
 from memory.retrieve.search import HybridSearch
@@ -65,6 +71,8 @@ class ProceduralMemory:
         meter: where a model's distillation cost is counted.
         llm: the user's model, if any.
         mind: the memory's mind (its structured caller is shared when it has one).
+        hints: optional domain vocabulary (see :class:`~memory.procedures.Hints`);
+            without it everything is learned from the scope's own trajectories.
     """
 
     def __init__(
@@ -79,7 +87,9 @@ class ProceduralMemory:
         meter: UsageMeter,
         llm: Any = None,
         mind: Mind | None = None,
+        hints: Hints = NO_HINTS,
     ) -> None:
+        self.hints = hints
         self._reader = reader
         self._writer = writer
         self._ingest = ingest
@@ -93,23 +103,30 @@ class ProceduralMemory:
 
     # ---- learning ----------------------------------------------------------------------------
 
-    def learn(self, trajectory: Trajectory | dict[str, Any], scope: Scope) -> list[Note]:
+    def learn(
+        self, trajectory: Trajectory | dict[str, Any], scope: Scope, hints: Hints | None = None
+    ) -> list[Note]:
         """Distil a trajectory into procedure / concept notes and store them.
 
         See :meth:`memory.facade.AgenticMemory.learn`.
         """
         parsed = coerce_trajectory(trajectory)
+        hints = self.hints if hints is None else hints
         with self._lock:
             self._check_open()
             learned = self.learned_from(parsed.id, scope)
             if learned:
                 return learned
+            known = self.learned_notes(scope)
             distiller = self._llm_distiller()
             if distiller is None:
-                return self._store_learned(parsed.id, distill_trajectory(parsed), scope)
+                drafts = distill_trajectory(parsed, known=known, hints=hints)
+                return self._store_learned(parsed.id, drafts, scope)
             related, concept_names = self._distillation_context(parsed, scope)
         # The model may take seconds to answer: other threads use the memory meanwhile.
-        result = distiller.distill(parsed, related=related, concept_names=concept_names)
+        result = distiller.distill(
+            parsed, related=related, concept_names=concept_names, known=known
+        )
         with self._lock:
             self._check_open()
             self._meter.add(result.usage)
@@ -128,9 +145,9 @@ class ProceduralMemory:
             from memory.procedures.llm_distill import LLMDistiller
 
             if isinstance(caller, StructuredCaller):
-                self._distiller = LLMDistiller(llm=caller)
+                self._distiller = LLMDistiller(llm=caller, hints=self.hints)
             elif self._llm is not None:
-                self._distiller = LLMDistiller(llm=self._llm)
+                self._distiller = LLMDistiller(llm=self._llm, hints=self.hints)
         return self._distiller
 
     def _distillation_context(
@@ -159,14 +176,22 @@ class ProceduralMemory:
         if not drafts:
             logger.info("trajectory %s yielded nothing to learn", trajectory_id)
             return []
+        learned = self.learned_notes(scope)
         existing = {
-            concept_name(n): n
-            for n in self.learned_notes(scope)
-            if n.kind == "concept" and AVOID_TAG not in n.tags
+            concept_name(n): n for n in learned if n.kind == "concept" and AVOID_TAG not in n.tags
         }
         concept_ids: dict[str, str] = {}
         fresh: list[DistilledNote] = []
+        merged = False
         for draft in drafts:
+            kin = same_kind(draft, learned)
+            if kin is not None:  # a procedure of a kind already stored grows instead
+                merged = True
+                changes = merged_procedure_fields(kin, draft)
+                if changes:
+                    reason = f"same kind of task learned again from {draft.sources}"
+                    self._rewrite(kin, changes, action="merge", reason=reason)
+                continue
             stored = None if draft.kind != "concept" or draft.is_avoid else existing.get(draft.name)
             if stored is None:
                 fresh.append(draft)
@@ -188,7 +213,7 @@ class ProceduralMemory:
                     self._writer.link_pair(
                         note.id, concept_ids[name], 1.0, f"uses concept {name!r}", "procedures"
                     )
-        if any(n.kind == "procedure" for n in notes):
+        if merged or any(n.kind == "procedure" for n in notes):
             self._refresh_concepts(scope)
         return self.learned_from(trajectory_id, scope)
 
@@ -273,27 +298,37 @@ class ProceduralMemory:
     # ---- recall ------------------------------------------------------------------------------
 
     def recall(
-        self, key: str, vector: Any, k: int, scope: Scope, kinds: Sequence[str]
+        self,
+        task: str,
+        k: int,
+        scope: Scope,
+        kinds: Sequence[str],
+        embed: Callable[[Sequence[str]], Any],
+        hints: Hints | None = None,
     ) -> list[SearchResult]:
-        """Procedures and concepts for a task reduced to its recall ``key`` (embedded).
+        """Procedures and concepts for a new task, most relevant first, then most useful.
 
-        Relevance decides between different tasks; utility only orders notes for
-        the same task (same key), so a proven "put" recipe never outranks the
-        "clean" recipe a clean task needs.
+        ``task`` may be a bare task or a whole agent observation: the sentence that
+        best matches the scope's keys leads, and words the scope's procedures used
+        as arguments weigh little (:mod:`memory.procedures.recall`). Notes of one key
+        are ordered by measured utility; concepts come when no procedure fits. The
+        dense ranking of the key (``embed``) only breaks ties.
         """
         if not kinds or any(kind not in LEARNED_KINDS for kind in kinds):
             raise InvalidInput(f"recall kinds must be among {LEARNED_KINDS}")
+        hints = self.hints if hints is None else hints
+        with self._lock:
+            self._check_open()
+            pool = self._reader.notes(scope, kinds=list(kinds))
+        if not pool:
+            return []
+        key = recall_query(task, build_profile(pool, hints=hints), hints=hints).key or task
+        vector = embed([key])
         with self._lock:
             self._check_open()
             hits = self._search.rank(key, vector, max(k, 10), scope, kinds=kinds)
-        best: dict[str, float] = {}
-        for hit in hits:
-            best[hit.note.when_to_use] = max(best.get(hit.note.when_to_use, 0.0), hit.score)
-        ranked = sorted(
-            hits,
-            key=lambda h: (-best[h.note.when_to_use], -utility_score(h.note), -h.score),
-        )
-        return ranked[:k]
+        ranked = rank_recalled(task, pool, dense=[h.note.id for h in hits], hints=hints)
+        return [SearchResult(note=note, score=score) for note, score in ranked[:k]]
 
     @staticmethod
     def render(hits: Sequence[SearchResult], max_chars: int) -> str:

@@ -14,7 +14,7 @@ from memory.errors import InvalidInput
 from memory.ingest.pipeline import IngestPipeline
 from memory.model import Note, SearchResult, Trajectory
 from memory.procedural import LEARNED_KINDS, ProceduralMemory
-from memory.procedures import recall_key
+from memory.procedures import Hints
 from memory.utility_ledger import Removal, UtilityLedger
 from memory.validate import validate_content, validate_k, validate_note_ids, validate_scope
 
@@ -36,6 +36,7 @@ class ProceduralApi:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
+        hints: Hints | None = None,
     ) -> list[Note]:
         """Distil a trajectory into procedure / concept notes and store them.
 
@@ -51,6 +52,19 @@ class ProceduralApi:
         it gives no usable reply, the offline rules distil instead. Its cost is added
         to ``usage``.
 
+        A success of a kind already stored (same key and steps, see
+        :mod:`memory.procedures.merging`) is merged into that procedure: its sources
+        and step variants grow, no second note is made.
+
+        Args:
+            trajectory: a :class:`~memory.model.Trajectory` or a dict of the same shape.
+            user_id: scope: the user it belongs to.
+            agent_id: scope: the agent it belongs to.
+            run_id: scope: the run it belongs to.
+            hints: optional domain vocabulary (:class:`~memory.procedures.Hints`;
+                default: the memory's ``procedure_hints``); without it everything
+                is learned from the scope's own trajectories.
+
         Returns:
             The notes distilled from this trajectory; each lists its id in ``sources``.
 
@@ -58,7 +72,7 @@ class ProceduralApi:
             InvalidTrajectory: malformed trajectory (nothing stored).
         """
         scope = validate_scope(user_id, agent_id, run_id)
-        return self._procedural.learn(trajectory, scope)
+        return self._procedural.learn(trajectory, scope, hints)
 
     def recall(
         self,
@@ -69,22 +83,30 @@ class ProceduralApi:
         agent_id: str | None = None,
         run_id: str | None = None,
         kinds: Sequence[str] = LEARNED_KINDS,
+        hints: Hints | None = None,
     ) -> list[SearchResult]:
-        """Procedures and concepts for a new task, most useful first.
+        """Procedures and concepts for a new task, most relevant first, then most useful.
 
-        The task (or a full agent observation: room description plus "Your task
-        is to: ...") is reduced to the same generalised *when to use* key the
-        procedures are indexed on; hits are ordered by relevance weighted by their
-        measured utility.
+        ``task`` may be a bare task or a whole agent observation: the sentence that
+        best matches the scope's *when to use* keys leads, and words the scope's
+        procedures used as arguments weigh little. Notes of one key are ordered by
+        measured utility; concepts come when no procedure fits.
+
+        Args:
+            task: the new task, or the agent's whole observation.
+            k: how many notes to return.
+            user_id: scope: the user.
+            agent_id: scope: the agent.
+            run_id: scope: the run.
+            kinds: "procedure" and / or "concept".
+            hints: optional domain vocabulary (default: the memory's ``procedure_hints``).
         """
         task = validate_content(task, max_chars=self.max_content_chars, what="task")
         k = validate_k(k)
         scope = validate_scope(user_id, agent_id, run_id)
         if not kinds or any(kind not in LEARNED_KINDS for kind in kinds):
             raise InvalidInput(f"recall kinds must be among {LEARNED_KINDS}")
-        key = recall_key(task)
-        vector = self._ingest.embed([key])
-        return self._procedural.recall(key, vector, k, scope, kinds)
+        return self._procedural.recall(task, k, scope, kinds, self._ingest.embed, hints)
 
     def recall_text(
         self,

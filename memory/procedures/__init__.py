@@ -1,24 +1,29 @@
-"""Procedural and concept memory: pure distillation, recall keys and utility decisions.
+"""Procedural and concept memory for any agent: pure distillation, keys, recall, utility.
 
-    lexicon      Lexicon, HOUSEHOLD                  the domain vocabulary (data, swappable)
-    generalise   recall_key, parse_task, ...         task/observation -> *when to use* key
-    steps        parse_action, abstract_steps, ...   concrete steps -> generalised segments
+    text         Hints, words, segments, ...         domain-free text handling; user hints
+    generalise   TaskKey, task_key, ...              task + actions -> *when to use* key
+    steps        step_lines, fold, ...               every action generalised, repeats folded
     draft        DistilledNote                       what distillation returns
     distill      distill_trajectory, ...             success -> procedure, failure -> avoid note
-    concepts     extract_concepts, distill_batch     recurring sub-routines, linked to users
+    merging      same_kind, merged_procedure_fields  trajectories of one kind -> one procedure
+    concepts     extract_concepts, distill_batch     step runs shared by different kinds
+    recall       rank_recalled, recall_query, ...    which notes fit a new task or observation
     utility      prune_decisions, near_duplicates,   feedback-driven pruning and merging
                  dedup_signature, merge_notes,
                  utility_score
 
-Nothing here touches a store: every function takes values and returns values, so
-the facade decides what to write and records the history. How the facade uses it:
+No domain is built in: arguments are found by aligning the task with its actions,
+and what words mean in a scope is learned from its stored notes. Nothing here
+touches a store: every function takes values and returns values, so the facade
+decides what to write and records the history. How the facade uses it:
 
-    learn(t)    drafts = distill_trajectory(t); store each as draft.to_note(scope...),
-                indexed on ``note.when_to_use``; then
-                extract_concepts(stored procedures) and upsert concepts by name,
-                linking each procedure to the concepts in ``extraction.uses``
-    recall(q)   search the when_to_use index with ``recall_key(q)``; order ties by
-                ``utility_score``
+    learn(t)    drafts = distill_trajectory(t, known=stored procedures, hints=...);
+                a procedure draft of a stored kind (same_kind) is merged into it
+                (merged_procedure_fields), others stored, indexed on when_to_use;
+                then extract_concepts(stored procedures) upserts concepts by name
+                and links each procedure to the concepts in ``extraction.uses``
+    recall(q)   rank_recalled(q, stored learned notes, dense=ids from the vector
+                search over recall_query(q).key)
     prune()     for d in prune_decisions(notes): delete d.note_id, history reason d.reason;
                 per kind: groups = near_duplicates({id: dedup_signature(n)}), then
                 merge_notes(leader, rest) for each group (delete the rest)
@@ -37,19 +42,26 @@ from memory.procedures.distill import (
     coerce_trajectory,
     diagnose_failure,
     distill_trajectory,
+    when_to_use,
 )
-from memory.procedures.draft import AVOID_TAG, DistilledNote
-from memory.procedures.generalise import (
-    OBJECT,
-    RECEPTACLE,
-    TaskIntent,
-    extract_task,
-    parse_task,
-    recall_key,
-    strip_room_description,
+from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata
+from memory.procedures.generalise import TaskKey, align_arguments, task_key, task_statement
+from memory.procedures.merging import (
+    MERGE_THRESHOLD,
+    kind_similarity,
+    merge_drafts,
+    merged_procedure_fields,
+    same_kind,
 )
-from memory.procedures.lexicon import HOUSEHOLD, Lexicon
-from memory.procedures.steps import Segment, abstract_steps, normalise_steps, parse_action
+from memory.procedures.recall import (
+    RecallQuery,
+    ScopeProfile,
+    build_profile,
+    rank_recalled,
+    recall_query,
+)
+from memory.procedures.steps import CHOICE, action_template, fold, step_lines
+from memory.procedures.text import NO_HINTS, Hints, instance_words, segments, words
 from memory.procedures.utility import (
     PruneDecision,
     dedup_signature,
@@ -61,32 +73,44 @@ from memory.procedures.utility import (
 
 __all__ = [
     "AVOID_TAG",
-    "HOUSEHOLD",
-    "OBJECT",
-    "RECEPTACLE",
+    "CHOICE",
+    "MERGE_THRESHOLD",
+    "NO_HINTS",
     "ConceptExtraction",
     "DistilledNote",
     "FailureCause",
-    "Lexicon",
+    "Hints",
     "PruneDecision",
-    "Segment",
-    "TaskIntent",
-    "abstract_steps",
+    "RecallQuery",
+    "ScopeProfile",
+    "TaskKey",
+    "action_template",
+    "align_arguments",
+    "build_profile",
     "coerce_trajectory",
     "dedup_signature",
     "diagnose_failure",
     "distill_batch",
     "distill_trajectory",
+    "distilled_metadata",
     "extract_concepts",
-    "extract_task",
+    "fold",
+    "instance_words",
+    "kind_similarity",
+    "merge_drafts",
     "merge_notes",
+    "merged_procedure_fields",
     "near_duplicates",
-    "normalise_steps",
-    "parse_action",
-    "parse_task",
     "procedure_key",
     "prune_decisions",
-    "recall_key",
-    "strip_room_description",
+    "rank_recalled",
+    "recall_query",
+    "same_kind",
+    "segments",
+    "step_lines",
+    "task_key",
+    "task_statement",
     "utility_score",
+    "when_to_use",
+    "words",
 ]

@@ -1,59 +1,59 @@
 """Trajectory -> procedure (success) or avoid note (failure), without an LLM.
 
-    coerce_trajectory(value)          Trajectory or dict -> Trajectory (InvalidTrajectory)
-    distill_trajectory(trajectory)    -> [procedure] | [avoid note] | []
-    diagnose_failure(trajectory)      -> the causes an avoid note is built from
+    coerce_trajectory(value)                Trajectory or dict -> Trajectory (InvalidTrajectory)
+    distill_trajectory(t, known=...)        -> [procedure] | [avoid note] | []
+    diagnose_failure(t, known=...)          -> the causes an avoid note is built from
 
-A successful trajectory gives one procedure: its generalised task as the *when
-to use* key and its steps abstracted (searches collapsed, thoughts and no-op
-actions dropped, object and destination as placeholders). A failed one gives an
-avoid note only when its observations or outcome show what went wrong: an action
-that did nothing, an action repeated without progress, a stage of the task never
-reached, the wrong object taken or the wrong destination used. A failure with no
-visible cause teaches nothing reliable and yields no note.
+A successful trajectory gives one procedure: the task generalised by alignment
+with its actions (:func:`~memory.procedures.generalise.task_key`) as the *when to
+use* key, and every action generalised the same way as its steps. A failed one
+gives an avoid note when something is visible: the caller's reported reason, an
+action repeated with the same result, and above all the step where it left the
+path of the closest successful procedure already known (``known``). A failure
+with no visible cause teaches nothing reliable and yields no note.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from memory.errors import InvalidTrajectory
-from memory.model import Step, Trajectory
-from memory.procedures.draft import AVOID_TAG, DistilledNote
-from memory.procedures.generalise import OBJECT, RECEPTACLE, TaskIntent, parse_task, recall_key
-from memory.procedures.lexicon import HOUSEHOLD, Lexicon
-from memory.procedures.steps import Action, Segment, abstract_steps, normalise_steps, parse_action
+from memory.model import Note, Trajectory
+from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata, render_procedure
+from memory.procedures.generalise import TaskKey, task_key
+from memory.procedures.merging import closest_procedure, step_set
+from memory.procedures.steps import StepLine, fold, is_thought, step_lines, unfold
+from memory.procedures.text import NO_HINTS, Hints, anonymous, instance_words, stem, words
 
 __all__ = [
+    "MAX_STEPS",
+    "MAX_TEXT_CHARS",
     "FailureCause",
     "FailureKind",
     "coerce_trajectory",
     "diagnose_failure",
     "distill_trajectory",
+    "procedure_metadata",
+    "when_to_use",
 ]
 
 logger = logging.getLogger(__name__)
 
-# The goal actions each family must complete, with how many times.
-_STAGES: dict[str, dict[str, int]] = {
-    "put": {"take": 1, "put": 1},
-    "puttwo": {"take": 2, "put": 2},
-    "clean": {"take": 1, "clean": 1, "put": 1},
-    "heat": {"take": 1, "heat": 1, "put": 1},
-    "cool": {"take": 1, "cool": 1, "put": 1},
-    "examine": {"take": 1, "use": 1},
-}
+MAX_STEPS = 2_000
+"""Steps a trajectory may have (longer ones are logs, not attempts at one task)."""
+MAX_TEXT_CHARS = 50_000
+"""Characters one task, action, observation or thought may have."""
+MAX_OBSERVED = 300
+"""Most frequent observation words kept per procedure (what the environment says,
+as opposed to what tasks say; recall reads it to find the task in an observation)."""
 _REASON_KEYS = ("failure_reason", "reason", "error")
 
-
-FailureKind = Literal[
-    "reported", "no_effect", "loop", "missing_stage", "wrong_object", "wrong_destination"
-]
+FailureKind = Literal["reported", "loop", "diverged", "stopped_early"]
 
 
 class FailureCause(BaseModel):
@@ -64,307 +64,268 @@ class FailureCause(BaseModel):
     advice: str
 
 
+def _check_text(what: str, text: str) -> None:
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidTrajectory(
+            f"{what} has {len(text)} characters, more than {MAX_TEXT_CHARS}; "
+            "store the essential part (or a summary) instead"
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # Chroma would refuse the distilled notes later, as a StoreError.
+        raise InvalidTrajectory(f"{what} is not valid Unicode: {exc}") from exc
+
+
 def coerce_trajectory(value: Trajectory | Mapping[str, Any]) -> Trajectory:
-    """Accept a ``Trajectory`` or a dict of the same shape.
+    """Accept a ``Trajectory`` or a dict of the same shape, within size limits.
 
     Raises:
-        InvalidTrajectory: the dict does not validate (no steps, no outcome, ...),
-            or its text is not valid Unicode (a lone surrogate).
+        InvalidTrajectory: the value does not validate (no steps, no outcome, an
+            action that is not a string, ...), has more than ``MAX_STEPS`` steps or a
+            text longer than ``MAX_TEXT_CHARS``, or is not valid Unicode.
     """
     if isinstance(value, Trajectory):
         trajectory = value
-    else:
+    elif isinstance(value, Mapping):
         try:
-            trajectory = Trajectory.model_validate(value)
+            trajectory = Trajectory.model_validate(dict(value))
         except ValidationError as exc:
             raise InvalidTrajectory(f"not a valid trajectory: {exc}") from exc
-    texts = [trajectory.task]
-    texts += [text for step in trajectory.steps for text in (step.action, step.observation)]
-    texts += [step.thought for step in trajectory.steps if step.thought]
-    for text in texts:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            # Chroma would refuse the distilled notes later, as a StoreError.
-            raise InvalidTrajectory(f"trajectory text is not valid Unicode: {exc}") from exc
+    else:
+        raise InvalidTrajectory(
+            f"a trajectory must be a Trajectory or a dict, not {type(value).__name__}"
+        )
+    if len(trajectory.steps) > MAX_STEPS:
+        raise InvalidTrajectory(
+            f"trajectory has {len(trajectory.steps)} steps, more than {MAX_STEPS}"
+        )
+    _check_text("the task", trajectory.task)
+    for number, step in enumerate(trajectory.steps, 1):
+        _check_text(f"step {number}'s action", step.action)
+        _check_text(f"step {number}'s observation", step.observation)
+        if step.thought:
+            _check_text(f"step {number}'s thought", step.thought)
     return trajectory
 
 
-def _resolve_slots(
-    intent: TaskIntent, actions: list[Action], *, trust_steps: bool
-) -> tuple[str | None, str | None]:
-    """Object and destination classes of the task.
-
-    For a success the steps are the ground truth (the parser only guessed from
-    words); for a failure the task's words are, so a wrong object stays visible.
-    """
-    obj, receptacle = intent.object, intent.receptacle
-    if not trust_steps:
-        return obj, receptacle
-    taken = [a.obj for a in actions if a.verb == "take" and a.obj]
-    placed = [a.target for a in actions if a.verb == "put" and a.target]
-    if taken and obj not in taken:
-        obj = Counter(taken).most_common(1)[0][0]
-    if placed and receptacle not in placed:
-        receptacle = placed[-1]
-    return obj, receptacle
+def _actions(trajectory: Trajectory) -> list[str]:
+    return [s.action for s in trajectory.steps if not is_thought(s)]
 
 
-def _stage(verb: str, tool: str | None) -> str:
-    """A goal action in general words: "heat <object> with microwave", "use desklamp"."""
-    if verb == "use":
-        return f"use {tool or 'the tool'}"
-    if verb == "put":
-        return f"put {OBJECT} in/on {RECEPTACLE}"
-    if verb in ("heat", "cool", "clean") and tool:
-        return f"{verb} {OBJECT} with {tool}"
-    return f"{verb} {OBJECT}"
+def _generalised(trajectory: Trajectory, hints: Hints) -> tuple[TaskKey, list[StepLine], int]:
+    key = task_key(trajectory.task, _actions(trajectory), hints=hints)
+    texts = [trajectory.task, *(s.observation for s in trajectory.steps)]
+    lines, thoughts = step_lines(trajectory.steps, key.arguments, instance_words(texts))
+    return key, lines, thoughts
 
 
-def _render(action: Action, obj: str | None, receptacle: str | None) -> str:
-    """An action with the task's object and destination as placeholders, numbers dropped."""
+def _metadata(
+    trajectory: Trajectory, key: TaskKey, lines: list[StepLine], thoughts: int
+) -> dict[str, Any]:
+    steps = fold([line.template for line in lines])
+    seen = Counter(
+        stem(w)
+        for step in trajectory.steps
+        for w in words(step.observation)
+        if len(w) > 1 and not w.isdigit()
+    )
+    observed = sorted(
+        w for w, _ in sorted(seen.items(), key=lambda i: (-i[1], i[0]))[:MAX_OBSERVED]
+    )
+    return {
+        "task": key.task,
+        "phrase": key.phrase,
+        "skill": key.skill,
+        "arguments": dict(key.arguments),
+        "steps": steps,
+        "heads": list(dict.fromkeys(line.head for line in lines if line.head)),
+        "actions": len(lines),
+        "thoughts": thoughts,
+        "observed": observed,
+        "reward": trajectory.reward,
+    }
 
-    def name(cls: str | None) -> str:
-        if cls and cls == obj:
-            return OBJECT
-        if cls and cls == receptacle:
-            return RECEPTACLE
-        return cls or ""
 
-    if action.verb == "take":
-        return f"take {name(action.obj)} from {name(action.target)}"
-    if action.verb == "put":
-        return f"put {name(action.obj)} in/on {name(action.target)}"
-    if action.target:
-        return f"{action.verb} {name(action.obj)} with {name(action.target)}"
-    if action.obj:
-        return f"{action.verb} {name(action.obj)}"
-    return action.raw
+def procedure_metadata(trajectory: Trajectory, hints: Hints = NO_HINTS) -> dict[str, Any]:
+    """The distilled metadata of any trajectory (key, arguments, steps, heads...)."""
+    key, lines, thoughts = _generalised(trajectory, hints)
+    return _metadata(trajectory, key, lines, thoughts)
 
 
-def _acted(steps: list[Step]) -> list[tuple[Action, Step]]:
-    """The non-thought steps with their parsed actions."""
+def when_to_use(phrase: str, heads: list[str]) -> str:
+    """The indexed key: the generalised task, then the leading words of its steps."""
+    return f"{phrase} (steps: {', '.join(heads)})" if heads else phrase
+
+
+def _loops(lines: list[StepLine], min_repeats: int) -> list[FailureCause]:
+    repeats = Counter((line.template, line.observation.strip()) for line in lines)
     return [
-        (action, step) for step in steps if not (action := parse_action(step.action)).is_thought
+        FailureCause(
+            kind="loop",
+            detail=f'repeated "{template}" {n} times with the same result',
+            advice="stop repeating it; try a step the successful procedure takes next",
+        )
+        for (template, _), n in repeats.items()
+        if n >= min_repeats
     ]
+
+
+def _divergence(lines: list[StepLine], path: list[str], procedure: str) -> FailureCause | None:
+    """Where the failed steps left ``path`` (the closest success's steps), or stopped short."""
+    plain = [anonymous(step) for step in path]
+    on_path = set(plain)
+    progress = 0  # index in path of the next step the success would take
+    for number, line in enumerate(lines, 1):
+        step = anonymous(line.template)
+        if step in on_path:
+            if step not in plain[progress:]:
+                continue  # a step repeated from earlier on the path
+            ahead = plain.index(step, progress)
+            if ahead > progress and step not in plain[:progress]:
+                return FailureCause(
+                    kind="diverged",
+                    detail=f'left the path of "{procedure}" at step {number}: '
+                    f'"{line.template}" before "{path[progress]}"',
+                    advice=f'do "{path[progress]}" first',
+                )
+            progress = ahead + 1
+            continue
+        expected = path[progress] if progress < len(path) else "(nothing: it was done)"
+        return FailureCause(
+            kind="diverged",
+            detail=f'left the path of "{procedure}" at step {number}: "{line.template}" '
+            f'where it does "{expected}"',
+            advice=f'at that point, "{expected}"',
+        )
+    if progress < len(path):
+        return FailureCause(
+            kind="stopped_early",
+            detail=f'stopped after step {len(lines)}; "{procedure}" goes on with '
+            f'"{path[progress]}"',
+            advice=f'continue with "{path[progress]}" and the steps after it',
+        )
+    return None
 
 
 def diagnose_failure(
     trajectory: Trajectory | Mapping[str, Any],
     *,
+    known: Iterable[DistilledNote | Note] = (),
     min_repeats: int = 3,
-    lexicon: Lexicon = HOUSEHOLD,
+    hints: Hints = NO_HINTS,
 ) -> list[FailureCause]:
-    """What the observations and outcome of a failed attempt show went wrong.
+    """What a failed attempt shows went wrong.
 
     Args:
         trajectory: The failed attempt.
-        min_repeats: How often one action must yield the same observation to count
-            as "repeated without progress".
-        lexicon: The domain vocabulary.
+        known: Procedures already learned (drafts or stored notes); the closest
+            one's steps are the path the failure is compared with.
+        min_repeats: How often one step must give the same observation to count
+            as a loop.
+        hints: Optional user vocabulary.
 
     Returns:
-        The causes found, in a fixed order (the caller's reported reason, actions
-        without effect, loops, missing stages, wrong object, wrong destination);
-        empty when nothing is visible.
+        The causes found (reported reason, loops, divergence); empty when none shows.
     """
     traj = coerce_trajectory(trajectory)
-    intent = parse_task(traj.task, lexicon=lexicon)
-    pairs = _acted(normalise_steps(traj.steps))
-    obj, receptacle = _resolve_slots(intent, [a for a, _ in pairs], trust_steps=False)
+    key, lines, thoughts = _generalised(traj, hints)
     causes: list[FailureCause] = []
-
-    for key in _REASON_KEYS:
-        reason = traj.metadata.get(key)
+    for name in _REASON_KEYS:
+        reason = traj.metadata.get(name)
         if isinstance(reason, str) and reason.strip():
             causes.append(
                 FailureCause(
-                    kind="reported",
-                    detail=reason.strip(),
-                    advice="address the reported reason first",
+                    kind="reported", detail=reason.strip(), advice="address the reported reason"
                 )
             )
             break
-
-    no_ops = Counter(
-        _render(a, obj, receptacle) for a, s in pairs if lexicon.is_failure(s.observation)
-    )
-    for text, n in no_ops.items():
-        times = f" ({n} times)" if n > 1 else ""
-        causes.append(
-            FailureCause(
-                kind="no_effect",
-                detail=f'"{text}" did nothing{times}',
-                advice="check the action's wording and what it needs (object in hand, right tool)",
-            )
-        )
-
-    repeats = Counter((a.raw.lower(), s.observation.strip()) for a, s in pairs)
-    for (raw, _), n in repeats.items():
-        if n >= min_repeats and not any(
-            raw == a.raw.lower() and lexicon.is_failure(s.observation) for a, s in pairs
-        ):
-            causes.append(
-                FailureCause(
-                    kind="loop",
-                    detail=f'repeated "{_render(parse_action(raw), obj, receptacle)}" {n} times '
-                    "with the same result",
-                    advice="stop repeating it: check a place not yet visited",
-                )
-            )
-
-    done = Counter(a.verb for a, s in pairs if not lexicon.is_failure(s.observation))
-    for verb, needed in _STAGES.get(intent.family, {}).items():
-        if done[verb] < needed:
-            stage = _stage(verb, intent.tool)
-            count = f" ({done[verb]} of {needed} times)" if needed > 1 else ""
-            causes.append(
-                FailureCause(
-                    kind="missing_stage",
-                    detail=f"never got to: {stage}{count}",
-                    advice=f"make sure to {stage}",
-                )
-            )
-
-    if intent.object:
-        taken = {
-            a.obj for a, s in pairs if a.verb == "take" and not lexicon.is_failure(s.observation)
-        }
-        wrong = sorted(t for t in taken if t and t != intent.object)
-        if wrong and intent.object not in taken:
-            causes.append(
-                FailureCause(
-                    kind="wrong_object",
-                    detail=f"took {', '.join(wrong)} instead of {intent.object}",
-                    advice=f"take exactly the {OBJECT} the task names",
-                )
-            )
-    if intent.receptacle:
-        puts = {
-            a.target for a, s in pairs if a.verb == "put" and not lexicon.is_failure(s.observation)
-        }
-        wrong = sorted(t for t in puts if t and t != intent.receptacle)
-        if wrong and intent.receptacle not in puts:
-            causes.append(
-                FailureCause(
-                    kind="wrong_destination",
-                    detail=f"put it in/on {', '.join(wrong)} instead of {intent.receptacle}",
-                    advice=f"go to the {RECEPTACLE} the task names before putting",
-                )
-            )
+    causes += _loops(lines, min_repeats)
+    metadata = _metadata(traj, key, lines, thoughts)
+    closest, _ = closest_procedure(metadata, known)
+    if closest is not None:
+        other = distilled_metadata(closest)
+        path = [part for line in other.get("steps", []) for part in unfold(str(line))]
+        shared = step_set(other) & {anonymous(line.template) for line in lines}
+        if path and shared:  # with no step in common there is no path to leave
+            found = _divergence(lines, path, str(other.get("phrase", closest.content[:60])))
+            if found is not None:
+                causes.append(found)
     return causes
 
 
-def _procedure(
-    traj: Trajectory,
-    intent: TaskIntent,
-    segments: list[Segment],
-    obj: str | None,
-    receptacle: str | None,
-    lexicon: Lexicon,
-) -> DistilledNote:
-    verbs = list(dict.fromkeys(s.routine for s in segments if s.routine != "go to"))
-    key = recall_key(traj.task, verbs=verbs, lexicon=lexicon)
-    phrase = intent.phrase
-    tools = list(dict.fromkeys(s.tool for s in segments if s.tool))
-    steps = "\n".join(f"{i}. {s.text}" for i, s in enumerate(segments, 1))
-    content = f"When to use: {phrase}\nSteps:\n{steps}\nLearned from: {intent.task}"
-    family = intent.family
-    # find/take occur in every procedure, so they would make every note share keywords.
-    distinctive = [v for v in verbs if v not in ("find", "take")]
-    keywords = list(dict.fromkeys(w for w in (*distinctive, *tools, obj, receptacle) if w))
+def _procedure(traj: Trajectory, metadata: dict[str, Any]) -> DistilledNote:
+    phrase = metadata["phrase"]
     return DistilledNote(
         kind="procedure",
         name=phrase,
-        content=content,
-        when_to_use=key,
+        content=render_procedure(metadata),
+        when_to_use=when_to_use(phrase, metadata["heads"]),
         context=f"How to {phrase}; distilled from trajectory {traj.id}.",
-        keywords=keywords,
-        tags=list(dict.fromkeys([family, *tools])),
+        keywords=list(dict.fromkeys([*metadata["skill"], *metadata["heads"]])),
+        tags=["procedure"],
         sources=[traj.id],
-        metadata={
-            "family": family,
-            "task": intent.task,
-            "object": obj,
-            "receptacle": receptacle,
-            "verbs": verbs,
-            "tools": tools,
-            "segments": [s.model_dump(exclude_defaults=True) for s in segments],
-            "reward": traj.reward,
-        },
+        metadata=metadata,
     )
 
 
-def _avoid(
-    traj: Trajectory,
-    intent: TaskIntent,
-    segments: list[Segment],
-    causes: list[FailureCause],
-    lexicon: Lexicon,
-) -> DistilledNote:
-    key = recall_key(traj.task, lexicon=lexicon)
+def _avoid(traj: Trajectory, metadata: dict[str, Any], causes: list[FailureCause]) -> DistilledNote:
+    phrase = metadata["phrase"]
     wrong = "\n".join(f"- {c.detail}" for c in causes)
     advice = "\n".join(f"- {a}" for a in dict.fromkeys(c.advice for c in causes))
-    attempt = "; ".join(s.text for s in segments) or "(no effective action)"
+    attempt = "; ".join(metadata["steps"]) or "(no action)"
     content = (
-        f"Avoid when: {intent.phrase}\nWhat went wrong:\n{wrong}\nInstead:\n{advice}\n"
-        f"Failed attempt: {attempt}\nLearned from: {intent.task}"
+        f"Avoid when: {phrase}\nWhat went wrong:\n{wrong}\nInstead:\n{advice}\n"
+        f"Failed attempt: {attempt}\nLearned from: {metadata['task']}"
     )
     return DistilledNote(
         kind="concept",
-        name=f"avoid: {intent.phrase}",
+        name=f"avoid: {phrase}",
         content=content,
-        when_to_use=key,
-        context=f"Pitfalls of '{intent.phrase}', from failed trajectory {traj.id}.",
-        keywords=list(dict.fromkeys(w for w in (*intent.verbs, intent.object) if w)),
-        tags=[AVOID_TAG, intent.family],
+        when_to_use=when_to_use(phrase, metadata["heads"]),
+        context=f"Pitfalls of '{phrase}', from failed trajectory {traj.id}.",
+        keywords=list(dict.fromkeys(metadata["skill"])),
+        tags=[AVOID_TAG],
         sources=[traj.id],
-        metadata={
-            "family": intent.family,
-            "task": intent.task,
-            "causes": [c.model_dump() for c in causes],
-            "segments": [s.model_dump(exclude_defaults=True) for s in segments],
-            "reward": traj.reward,
-        },
+        metadata={**metadata, "causes": [c.model_dump() for c in causes]},
     )
 
 
 def distill_trajectory(
     trajectory: Trajectory | Mapping[str, Any],
     *,
-    lexicon: Lexicon = HOUSEHOLD,
+    known: Iterable[DistilledNote | Note] = (),
+    hints: Hints = NO_HINTS,
 ) -> list[DistilledNote]:
     """Distil one trajectory into note drafts.
 
     Args:
         trajectory: A ``Trajectory`` or a dict of the same shape.
-        lexicon: The domain vocabulary (household tasks by default).
+        known: Procedures already learned in the scope; a failure is compared
+            with the closest of them.
+        hints: Optional user vocabulary (``Hints()``, the default, costs nothing).
 
     Returns:
         ``[procedure]`` for a success; ``[avoid note]`` for a failure whose cause
         is visible; ``[]`` for a failure that shows no cause.
 
     Raises:
-        InvalidTrajectory: ``trajectory`` is a dict that does not validate.
+        InvalidTrajectory: the trajectory does not validate or is too large.
 
     Example:
-        >>> notes = distill_trajectory({"id": "t1", "task": "put a hot apple in fridge.",
-        ...     "steps": [{"action": "take apple 1 from diningtable 1"},
-        ...               {"action": "heat apple 1 with microwave 1"},
-        ...               {"action": "put apple 1 in/on fridge 1"}], "success": True})
+        >>> notes = distill_trajectory({"id": "t1", "task": "fix the build of parser",
+        ...     "steps": [{"action": "make parser"}, {"action": "vim parser/Makefile"},
+        ...               {"action": "make parser"}], "success": True})
         >>> notes[0].when_to_use
-        'heat some <object> and put it in/on <receptacle> (verbs: find, take, heat, put)'
+        'fix the build of <arg1> (steps: make, vim)'
     """
     traj = coerce_trajectory(trajectory)
-    intent = parse_task(traj.task, lexicon=lexicon)
-    steps = normalise_steps(traj.steps)
-    actions = [parse_action(s.action) for s in steps]
-    obj, receptacle = _resolve_slots(intent, actions, trust_steps=traj.succeeded)
-    segments = abstract_steps(steps, obj=obj, receptacle=receptacle, lexicon=lexicon)
+    key, lines, thoughts = _generalised(traj, hints)
+    metadata = _metadata(traj, key, lines, thoughts)
     if traj.succeeded:
-        return [_procedure(traj, intent, segments, obj, receptacle, lexicon)]
-    causes = diagnose_failure(traj, lexicon=lexicon)
+        return [_procedure(traj, metadata)]
+    causes = diagnose_failure(traj, known=known, hints=hints)
     if not causes:
         logger.debug("failed trajectory %s shows no cause; no avoid note", traj.id)
         return []
-    return [_avoid(traj, intent, segments, causes, lexicon)]
+    return [_avoid(traj, metadata, causes)]

@@ -15,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from memory.model import Note
 
-__all__ = ["AVOID_TAG", "DistilledNote"]
+__all__ = [
+    "AVOID_TAG",
+    "MAX_VARIANT_LINES",
+    "DistilledNote",
+    "distilled_metadata",
+    "render_procedure",
+]
 
 AVOID_TAG = "avoid"
 
@@ -27,7 +33,7 @@ class DistilledNote(BaseModel):
     ``"avoid"``: a procedure promises steps to follow, an avoid note only warns,
     so keeping procedures pure lets ``recall(kinds=["procedure"])`` return
     nothing but runnable recipes. Avoid notes share their task's ``when_to_use``
-    key, so they are recalled with the procedures of the same family.
+    key, so they are recalled with the procedures of the same kind.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -43,7 +49,8 @@ class DistilledNote(BaseModel):
     tags: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list, description="Trajectory ids (provenance).")
     metadata: dict[str, Any] = Field(
-        default_factory=dict, description="JSON-safe distillation details (segments, family...)."
+        default_factory=dict,
+        description="JSON-safe distillation details (key, arguments, steps...).",
     )
     uses_concepts: list[str] = Field(
         default_factory=list, description="Names of the concepts this procedure is built from."
@@ -81,3 +88,41 @@ class DistilledNote(BaseModel):
             metadata=metadata,
             **fields,
         )
+
+
+def distilled_metadata(note: DistilledNote | Note) -> dict[str, Any]:
+    """A draft's metadata, or a stored note's ``metadata["distilled"]`` ({} when absent)."""
+    if isinstance(note, DistilledNote):
+        return note.metadata
+    distilled = note.metadata.get("distilled")
+    return distilled if isinstance(distilled, dict) else {}
+
+
+MAX_VARIANT_LINES = 12
+"""Step variants shown in a merged procedure's text (all are kept in its metadata)."""
+
+
+def render_procedure(metadata: dict[str, Any]) -> str:
+    """The text of a procedure from its distilled metadata (one place for the format).
+
+    Reads ``phrase``, ``steps`` (folded templates), ``variants`` (lists of templates
+    other trajectories of the same kind used), ``arguments`` and ``task``.
+    """
+    steps = [s for s in metadata.get("steps", []) if isinstance(s, str)]
+    lines = [f"When to use: {metadata.get('phrase', '')}", "Steps:"]
+    lines += [f"{number}. {step}" for number, step in enumerate(steps, 1)]
+    seen = set(steps)
+    extra: list[str] = []
+    for variant in metadata.get("variants", []):
+        for step in variant if isinstance(variant, list) else []:
+            if isinstance(step, str) and step not in seen:
+                seen.add(step)
+                extra.append(step)
+    if extra:
+        lines.append("Variants seen: " + "; ".join(extra[:MAX_VARIANT_LINES]))
+    arguments = metadata.get("arguments") or {}
+    if arguments:
+        named = ", ".join(f"{slot} = {literal}" for slot, literal in arguments.items())
+        lines.append(f"Arguments: {named}")
+    lines.append(f"Learned from: {metadata.get('task', '')}")
+    return "\n".join(lines)

@@ -1,283 +1,221 @@
-"""From a task (or a whole agent observation) to its generalised *when to use* key.
+"""From a task and the actions that did it to a generalised *when to use* key.
 
-    strip_room_description(text)   drop "You are in the middle of a room ... you see ..."
-    extract_task(text)             the task sentence ("Your task is to: ..." when present)
-    parse_task(text)               -> TaskIntent: family, object, receptacle, tool, count, verbs
-    recall_key(text, verbs=None)   the key procedures are indexed on and queried with
+    TaskKey                           the key: phrase with placeholders, skill words, arguments
+    align_arguments(task, actions)    the task's words/phrases the actions reuse (its arguments)
+    task_statement(task, actions)     the part of a long task text the actions act on
+    task_key(task, actions)           -> TaskKey ("heat some <arg1> and put it in <arg2>")
 
-The key replaces object and location names with placeholders and names the
-canonical verbs, so "put a hot apple in fridge." and "heat some egg and put it in
-diningtable." both become ``heat some <object> and put it in/on <receptacle>
-(verbs: find, take, heat, put)``. The same function runs on a stored procedure's
-task and on a new query, which is what makes the two meet in one index even when
-the query is a full observation full of furniture names.
+Arguments are found by alignment, not by a vocabulary: a word or phrase of the task
+that reappears inside the actions (not as an action's leading verb) is what the task
+is *about*, so it becomes a placeholder; the remaining words name the skill. "fix
+the failing test in parser.py" done with ``pytest tests/test_parser.py`` keys as
+"fix the failing test in <arg1> py"; "heat some egg and put it in diningtable" done
+with ``heat egg 1 with microwave 1`` keys as "heat some <arg1> and put it in <arg2>".
+The rules are about text shape only (position in an action, how often a short word
+recurs across actions), never about a domain's words.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memory.procedures.lexicon import HOUSEHOLD, Lexicon, singular
-
-__all__ = [
-    "OBJECT",
-    "RECEPTACLE",
-    "TaskFamily",
-    "TaskIntent",
-    "extract_task",
-    "normalise_text",
-    "parse_task",
-    "recall_key",
-    "strip_room_description",
-]
-
-OBJECT = "<object>"
-RECEPTACLE = "<receptacle>"
-
-TaskFamily = Literal["put", "puttwo", "clean", "heat", "cool", "examine", "other"]
-
-# The room listing never contains a full stop before its end, so "[^.]*" is safe.
-_ROOM = re.compile(
-    r"you are in the middle of a room\.?\s*(?:looking quickly around you, you see[^.]*\.)?",
-    re.IGNORECASE,
+from memory.procedures.text import (
+    NO_HINTS,
+    Hints,
+    is_placeholder,
+    placeholder,
+    segments,
+    stem,
+    words,
 )
-_TASK_MARKER = re.compile(r"your task is to\s*:?\s*", re.IGNORECASE)
-_TOKEN = re.compile(r"<[a-z]+>|[a-z0-9]+")
 
-# Canonical verb sequences per family: what the steps of such a task do, in order.
-_FAMILY_VERBS: dict[str, tuple[str, ...]] = {
-    "put": ("find", "take", "put"),
-    "puttwo": ("find", "take", "put"),
-    "clean": ("find", "take", "clean", "put"),
-    "heat": ("find", "take", "heat", "put"),
-    "cool": ("find", "take", "cool", "put"),
-    "examine": ("find", "take", "use"),
-}
+__all__ = ["TaskKey", "align_arguments", "argument_pattern", "task_key", "task_statement"]
+
+_SHORT = 2
+"""Tokens this short ("a", "in", "to") are grammar, never an argument on their own."""
 
 
-_STATE_FAMILIES: dict[str, TaskFamily] = {"heat": "heat", "cool": "cool", "clean": "clean"}
+class TaskKey(BaseModel):
+    """A task generalised: what kind of task it is, and what it is about.
 
-
-class TaskIntent(BaseModel):
-    """What a task asks for, as far as the lexicon can tell.
-
-    ``family`` is ``"other"`` when the text matches no known task family; the
-    key then falls back to the normalised text with placeholders.
+    Attributes:
+        task: The task statement the key was built from.
+        phrase: The statement in lowercase words, arguments as ``<argN>``.
+        skill: Canonical stems of the words that name the kind of task, in order.
+        arguments: ``<argN>`` -> the literal phrase it replaced.
     """
 
     model_config = ConfigDict(frozen=True)
 
-    task: str = Field(description="The task sentence, boilerplate removed.")
-    family: TaskFamily = "other"
-    object: str | None = Field(default=None, description="Class of the thing to act on.")
-    receptacle: str | None = Field(default=None, description="Class of the destination.")
-    tool: str | None = Field(default=None, description="Lamp or appliance named in the task.")
-    count: int = Field(default=1, ge=1)
-    verbs: tuple[str, ...] = Field(default=(), description="Canonical verbs, in step order.")
-    phrase: str = Field(default="", description="The generalised task, placeholders in.")
+    task: str
+    phrase: str
+    skill: list[str] = Field(default_factory=list)
+    arguments: dict[str, str] = Field(default_factory=dict)
 
 
-def strip_room_description(text: str) -> str:
-    """Remove the "You are in the middle of a room ... you see a, b, and c." boilerplate.
-
-    Args:
-        text: An agent observation or a task.
-
-    Returns:
-        The text without the room listing, whitespace trimmed.
-    """
-    return _ROOM.sub(" ", text).strip()
+def _action_tokens(actions: Iterable[str]) -> list[list[str]]:
+    return [words(a) for a in actions if words(a)]
 
 
-def extract_task(text: str) -> str:
-    """The task sentence of ``text``.
+def align_arguments(
+    task: str, actions: Sequence[str], *, hints: Hints = NO_HINTS
+) -> list[tuple[int, int]]:
+    """Spans ``(start, end)`` of the task's word list that the actions reuse.
 
-    When ``text`` contains "Your task is to:", the first line after it is the task;
-    otherwise the room description is stripped and the remainder returned.
+    A task word is an argument when an action contains it (or its stem) after the
+    action's first word, it never leads an action itself, it is not grammar (two
+    letters or fewer), and it is not a sub-command: a word found only right after
+    the leading word, always after the same one, in several different actions
+    (``git branch --merged``, ``git branch -d x``), names the action, not its object.
+    Adjacent task words written as one token in an action ("spray bottle" /
+    ``spraybottle``) form one argument; an argument grows over a neighbouring word
+    the actions write next to it ("salt solution"); adjacent argument words form
+    one span only when the actions write them together too.
 
     Args:
-        text: A bare task or a full observation.
+        task: The task statement.
+        actions: The actions of the trajectory, as recorded.
+        hints: Words the user declared always arguments / always skill words.
 
     Returns:
-        The task text (possibly empty when ``text`` held only boilerplate).
+        Non-overlapping spans in task order (indices into ``words(task)``).
     """
-    marker = _TASK_MARKER.search(text)
-    if marker:
-        rest = text[marker.end() :].strip()
-        return rest.splitlines()[0].strip() if rest else ""
-    return " ".join(strip_room_description(text).split())
+    task_words = words(task)
+    tokenised = _action_tokens(actions)
+    leading = {stem(t[0]) for t in tokenised}
+    # A word right after the leading one, always after the same leading word, is a
+    # sub-command ("git branch", "docker build"); deeper, or after several leading
+    # words ("take apple", "heat apple"), it is what the actions act on.
+    deep = {stem(w) for t in tokenised for w in t[2:]}
+    after: dict[str, set[str]] = {}
+    uses: dict[str, set[tuple[str, ...]]] = {}
+    for t in tokenised:
+        if len(t) > 1:
+            after.setdefault(stem(t[1]), set()).add(t[0])
+            uses.setdefault(stem(t[1]), set()).add(tuple(t))
+    subcommands = {w for w, heads in after.items() if len(heads) == 1 and len(uses[w]) > 1}
+    inner = deep | (set(after) - subcommands)
+    glued = {w for t in tokenised for w in t[1:]}
+    forced, skill = hints.argument_stems, {stem(w) for w in hints.skill_words}
 
+    def is_argument(word: str) -> bool:
+        s = stem(word)
+        if s in skill or is_placeholder(word):
+            return False
+        if s in forced:
+            return True
+        return len(word) > _SHORT and s in inner and s not in leading
 
-def _with_next(tokens: list[str]) -> list[tuple[str, str]]:
-    """Each token with the one after it ("" after the last)."""
-    return [(t, tokens[i + 1] if i + 1 < len(tokens) else "") for i, t in enumerate(tokens)]
-
-
-def normalise_text(text: str, lexicon: Lexicon = HOUSEHOLD) -> list[str]:
-    """Lowercase tokens with aliases folded onto class names and plurals singularised.
-
-    Numbered mentions ("cabinet 3") lose their number: the instance never matters
-    for recall, only the class does.
-    """
-    lowered = text.lower().replace("in/on", "in")
-    # Longest aliases first so "side table" wins over "table".
-    for alias in sorted(lexicon.aliases, key=len, reverse=True):
-        if alias in lowered:
-            lowered = re.sub(rf"\b{re.escape(alias)}\b", lexicon.aliases[alias], lowered)
-    known = lexicon.classes
-    raw = [singular(token, known) for token in _TOKEN.findall(lowered)]
-    # "cabinet 3" -> "cabinet"; only a number before a class ("2 apples") is a count.
-    return [token for token, after in _with_next(raw) if not token.isdigit() or after in known]
-
-
-def _family(tokens: list[str], lexicon: Lexicon) -> tuple[TaskFamily, str | None]:
-    """The task family and the lamp named, judged from the words alone."""
-    lamp = next((t for t in tokens if t in lexicon.lamps), None)
-    state = next((lexicon.state_verbs[t] for t in tokens if t in lexicon.state_verbs), None)
-    if state is None and tokens and tokens[0] in lexicon.imperative_tools:
-        state = lexicon.imperative_tools[tokens[0]]
-    places = any(t in lexicon.place_verbs for t in tokens)
-    # "look for a mug" is a search, not an examination: "look" only counts without "for".
-    examines = any(
-        t in lexicon.examine_words and not (t == "look" and nxt == "for")
-        for t, nxt in _with_next(tokens)
-    )
-    if lamp is not None or (examines and state is None and not places):
-        return "examine", lamp
-    family = _STATE_FAMILIES.get(state or "")
-    if family is not None:
-        return family, None
-    pair = any(t in lexicon.pair_words for t in tokens)
-    if places or pair:
-        return ("puttwo" if pair else "put"), None
-    return "other", None
-
-
-def _slots(
-    tokens: list[str], family: TaskFamily, lexicon: Lexicon
-) -> tuple[str | None, str | None]:
-    """The object (before the first destination/tool preposition) and the destination."""
-    skip = (
-        lexicon.fillers
-        | lexicon.place_verbs
-        | lexicon.examine_words
-        | lexicon.pair_words
-        | set(lexicon.state_verbs)
-        | {"at", "for", "from"}
-    )
-    if tokens and tokens[0] in lexicon.imperative_tools:
-        tokens = tokens[1:]  # "microwave an apple": the verb, not the object
-    preps = lexicon.destination_preps | lexicon.tool_preps
-    split = next(
-        (i for i, t in enumerate(tokens) if t in preps and i > 0 and tokens[i - 1] != "look"),
-        len(tokens),
-    )
-    head = [t for t in tokens[:split] if t not in skip and t not in lexicon.lamps]
-    tail = [t for t in tokens[split + 1 :] if t not in skip]
-    obj = next(
-        (t for t in head if t in lexicon.objects),
-        next((t for t in head if t in lexicon.classes), head[-1] if head else None),
-    )
-    if family == "examine":
-        return obj, None
-    # "cook an apple in the microwave, then store it in the fridge": the destination is
-    # the last place named, and the appliance the state change needs is not it.
-    places = [t for t in tail if t in lexicon.receptacles]
-    tool = lexicon.tools.get(family)
-    places = [t for t in places if t != tool] or places
-    receptacle = places[-1] if places else (tail[0] if tail else None)
-    return obj, receptacle
-
-
-def _phrase(family: TaskFamily, count: int, tool: str | None, receptacle: str | None) -> str:
-    amount = "two" if count > 1 else "some"
-    pronoun = "them" if count > 1 else "it"
-    where = f" in/on {RECEPTACLE}" if receptacle else ""
-    if family == "examine":
-        return f"look at {OBJECT} under the {tool or 'desklamp'}"
-    if family in ("put", "puttwo"):
-        return f"put {amount} {OBJECT}{where}"
-    tail = f" and put {pronoun}{where}" if receptacle else ""
-    return f"{family} {amount} {OBJECT}{tail}"
-
-
-def _generic_phrase(tokens: list[str], lexicon: Lexicon) -> str:
-    """Placeholders for known classes; the rest of the words kept as they are."""
-    out = []
-    for token in tokens:
-        if token in lexicon.receptacles:
-            out.append(RECEPTACLE)
-        elif token in lexicon.objects:
-            out.append(OBJECT)
+    marked = [is_argument(w) for w in task_words]
+    # An argument grows over a neighbouring task word the actions also write next
+    # to it ("salt solution" / ``move salt solution to heater``).
+    bigrams = {(stem(t[i]), stem(t[i + 1])) for t in tokenised for i in range(len(t) - 1)}
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(task_words) - 1):
+            pair = (stem(task_words[i]), stem(task_words[i + 1]))
+            if marked[i] != marked[i + 1] and pair in bigrams:
+                other = i + 1 if marked[i] else i
+                grown = stem(task_words[other])
+                if len(task_words[other]) > _SHORT and grown not in skill | leading:
+                    marked[other] = changed = True
+    for size in (3, 2):  # "spray bottle" written as the action token "spraybottle"
+        for start in range(len(task_words) - size + 1):
+            if "".join(task_words[start : start + size]) in glued:
+                marked[start : start + size] = [True] * size
+    spans: list[tuple[int, int]] = []
+    for index, flag in enumerate(marked):
+        if not flag:
+            continue
+        if (
+            spans
+            and spans[-1][1] == index
+            and _written_together(task_words[spans[-1][0] : index + 1], actions)
+        ):
+            spans[-1] = (spans[-1][0], index + 1)
         else:
-            out.append(token)
-    return " ".join(out)
+            spans.append((index, index + 1))
+    return spans
 
 
-def parse_task(text: str, *, lexicon: Lexicon = HOUSEHOLD) -> TaskIntent:
-    """Read a task (or a full observation) into a :class:`TaskIntent`.
+def _written_together(phrase: list[str], actions: Sequence[str]) -> bool:
+    pattern = argument_pattern(" ".join(phrase))
+    return any(pattern.search(action) for action in actions)
+
+
+def task_statement(task: str, actions: Sequence[str]) -> str:
+    """The sentences of ``task`` that the actions act on; all of it when none does.
+
+    A trajectory's task may be a whole first observation (a welcome text, a room,
+    then the goal). The goal is the part whose words the actions reuse.
+    """
+    parts = segments(task)
+    if len(parts) <= 1:
+        return task.strip()
+    kept = [p for p in parts if align_arguments(p, actions)]
+    return " ".join(kept) if kept else task.strip()
+
+
+def _phrase_and_arguments(
+    task_words: list[str], spans: list[tuple[int, int]]
+) -> tuple[list[str], dict[str, str]]:
+    literal_to_slot: dict[str, str] = {}
+    out: list[str] = []
+    cursor = 0
+    for start, end in spans:
+        out.extend(task_words[cursor:start])
+        literal = " ".join(task_words[start:end])
+        slot = literal_to_slot.setdefault(literal, placeholder(len(literal_to_slot) + 1))
+        out.append(slot)
+        cursor = end
+    out.extend(task_words[cursor:])
+    return out, {slot: literal for literal, slot in literal_to_slot.items()}
+
+
+def task_key(task: str, actions: Sequence[str] = (), *, hints: Hints = NO_HINTS) -> TaskKey:
+    """Generalise a task by the actions that carried it out.
 
     Args:
-        text: "heat some egg and put it in diningtable.", or the room description
-            followed by "Your task is to: ...".
-        lexicon: The domain vocabulary.
+        task: The task text (a bare task, or a whole first observation).
+        actions: The trajectory's actions; without them only ``hints.arguments``
+            become placeholders.
+        hints: Optional user vocabulary and synonyms.
 
     Returns:
-        The intent; ``family="other"`` when no known family matches.
+        The :class:`TaskKey`.
 
     Example:
-        >>> parse_task("put two cellphone in sofa.").family
-        'puttwo'
+        >>> key = task_key("heat some egg and put it in diningtable.",
+        ...                ["go to countertop 1", "take egg 1 from countertop 1",
+        ...                 "heat egg 1 with microwave 1", "put egg 1 in/on diningtable 1"])
+        >>> key.phrase, key.arguments
+        ('heat some <arg1> and put it in <arg2>', {'<arg1>': 'egg', '<arg2>': 'diningtable'})
     """
-    task = extract_task(text)
-    tokens = normalise_text(task, lexicon)
-    family, lamp = _family(tokens, lexicon)
-    if family == "other":
-        return TaskIntent(task=task, phrase=_generic_phrase(tokens, lexicon))
-    obj, receptacle = _slots(tokens, family, lexicon)
-    # "heat two apples" is not an ALFWorld family, but its key should still say "two".
-    count = 2 if family == "puttwo" or any(t in lexicon.pair_words for t in tokens) else 1
-    tool = lamp if family == "examine" else lexicon.tools.get(family)
-    return TaskIntent(
-        task=task,
-        family=family,
-        object=obj,
-        receptacle=receptacle,
-        tool=tool,
-        count=count,
-        verbs=_FAMILY_VERBS[family],
-        phrase=_phrase(family, count, lamp, receptacle),
-    )
+    statement = task_statement(task, actions)
+    task_words = words(statement)
+    spans = align_arguments(statement, actions, hints=hints)
+    phrase_words, arguments = _phrase_and_arguments(task_words, spans)
+    skill = list(dict.fromkeys(hints.canonical(w) for w in phrase_words if not is_placeholder(w)))
+    return TaskKey(task=statement, phrase=" ".join(phrase_words), skill=skill, arguments=arguments)
 
 
-def recall_key(
-    text: str, *, verbs: list[str] | tuple[str, ...] | None = None, lexicon: Lexicon = HOUSEHOLD
-) -> str:
-    """The generalised *when to use* key of a task or observation.
+def argument_pattern(literal: str) -> re.Pattern[str]:
+    """A pattern finding an argument inside an action, however it is glued or pluralised.
 
-    Index stored procedures on ``recall_key(trajectory.task, verbs=<their step verbs>)``
-    and query with ``recall_key(new_task_or_observation)``: both go through the
-    same generalisation, so tasks of one family meet whatever their objects.
-
-    Args:
-        text: A task or a full observation ("You are in the middle of a room ...
-            Your task is to: put a clean apple in sidetable.").
-        verbs: The canonical verbs the steps actually used; inferred from the task
-            family when omitted.
-        lexicon: The domain vocabulary.
-
-    Returns:
-        e.g. ``"clean some <object> and put it in/on <receptacle> (verbs: find, take,
-        clean, put)"``; for unknown task families, the normalised text with known
-        classes replaced by placeholders.
+    "spray bottle" matches ``spraybottle``, ``spray_bottle`` and ``spray-bottles``;
+    "branches" matches ``branch``. Letters and digits around it must not continue
+    the word, so "parser" matches ``test_parser.py`` but not ``parsers2``.
     """
-    intent = parse_task(text, lexicon=lexicon)
-    named = list(verbs) if verbs is not None else list(intent.verbs)
-    if not intent.phrase:
-        return ""
-    if not named:
-        return intent.phrase
-    return f"{intent.phrase} (verbs: {', '.join(named)})"
+    parts = []
+    for word in words(literal):
+        base = stem(word)
+        options = {re.escape(word), re.escape(base) + r"(?:e?s)?"}
+        if base.endswith("y"):
+            options.add(re.escape(base[:-1]) + "ies")
+        parts.append("(?:" + "|".join(sorted(options, key=len, reverse=True)) + ")")
+    body = r"[\s_-]*".join(parts)
+    return re.compile(rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])", re.IGNORECASE)

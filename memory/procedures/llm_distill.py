@@ -9,10 +9,12 @@
 
 A success yields a procedure, a failure an avoid note (``kind="concept"``, tag
 ``"avoid"``), and either may come with concepts. The model writes the content; the
-*when to use* key is still the task's generalised ``recall_key``, taken from the
-offline draft of the same trajectory together with its step segments (which the
-offline concept extraction reads), so recall and concept extraction behave the same
-whoever wrote the text. Every draft lists the trajectory id in ``sources``.
+*when to use* key is still the task's generalised key, taken from the offline
+draft of the same trajectory together with its generalised steps (which merging,
+concept extraction and recall read), so they behave the same whoever wrote the
+text. The reply is validated against that key (``validate_reply``): placeholders
+other than the key's, or the task's literal arguments, mean the offline draft.
+Every draft lists the trajectory id in ``sources``.
 
 Only ``LLMDistiller.distill`` does I/O; the rest are pure functions. Nothing here
 raises for a model's failure: a reply that never validates means the offline
@@ -27,22 +29,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from memory.errors import InvalidInput
 from memory.llm.caller import StructuredCaller
 from memory.mind.base import Usage
-from memory.mind.llm.prompts import clip
 from memory.model import Note, Trajectory
-from memory.procedures.distill import coerce_trajectory, distill_trajectory
-from memory.procedures.draft import AVOID_TAG, DistilledNote
-from memory.procedures.generalise import TaskIntent, parse_task, recall_key
-from memory.procedures.lexicon import HOUSEHOLD, Lexicon
+from memory.procedures.distill import (
+    coerce_trajectory,
+    distill_trajectory,
+)
+from memory.procedures.draft import AVOID_TAG, DistilledNote, distilled_metadata
+from memory.procedures.generalise import task_key
+from memory.procedures.llm_drafts import MAX_KEYWORDS, concept_name, drafts_from_reply, union_of
 from memory.procedures.llm_prompts import (
     MAX_RELATED,
-    ConceptEntry,
-    FailureReply,
-    SuccessReply,
     build_distill_request,
 )
+from memory.procedures.steps import is_thought
+from memory.procedures.text import NO_HINTS, Hints
 
 __all__ = [
     "Distillation",
@@ -55,15 +57,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TEXT_CHARS = 300
-"""Each step, trigger, insight or description the model wrote is cut to this length."""
-MAX_KEPT_STEPS = 30
-MAX_LESSONS = 5
-"""Triggers, and insights, kept per reply (the model is asked for the important ones)."""
-MAX_CONCEPTS = 6
-NAME_CHARS = 80
-MAX_KEYWORDS = 12
-
 
 class Distillation(BaseModel):
     """The result of :meth:`LLMDistiller.distill`."""
@@ -75,201 +68,30 @@ class Distillation(BaseModel):
     )
 
 
-def _union(*lists: Iterable[str], limit: int | None = None) -> list[str]:
-    merged = list(dict.fromkeys(item for values in lists for item in values))
-    return merged if limit is None else merged[:limit]
-
-
-def concept_name(text: str) -> str:
-    """The name concepts are identified and merged by: lowercase, single-spaced.
-
-    Example:
-        >>> concept_name("  Find <Object>. ")
-        'find <object>'
-    """
-    return " ".join(text.casefold().split()).strip(" .,:;!?\"'`")
-
-
-def _bullets(items: Iterable[str]) -> list[str]:
-    return [f"- {clip(item, TEXT_CHARS)}" for item in items]
-
-
-def _concept(name: str, entries: list[ConceptEntry], trajectory_id: str) -> DistilledNote:
-    """One concept draft from every entry of a reply that bears this name."""
-    cues = _union(*([clip(c, NAME_CHARS) for c in e.cues] for e in entries), limit=8)
-    parameters = _union(*([clip(p, NAME_CHARS) for p in e.parameters] for e in entries), limit=4)
-    description = next((clip(e.description, TEXT_CHARS) for e in entries if e.description), "")
-    verb, _, rest = name.partition(" ")
-    lines = [f"Concept: {name}", f"When to use: a task needs to {name}"]
-    if cues:
-        lines[-1] += f" (cues: {', '.join(cues)})"
-    lines.append(f"How: {description or name}")
-    if parameters:
-        lines.append(f"Parameters: {', '.join(parameters)}")
-    return DistilledNote(
-        kind="concept",
-        name=name,
-        content="\n".join(lines),
-        # The offline concepts' key shape, so both kinds are found by the same queries.
-        when_to_use=f"{name} (verbs: {verb})",
-        context=f"Reusable sub-routine '{name}', named by the model from trajectory "
-        f"{trajectory_id}.",
-        keywords=_union([verb], rest.split(), cues, limit=MAX_KEYWORDS),
-        tags=["routine", verb],
-        sources=[trajectory_id],
-        metadata={
-            "concept": name,
-            "description": description,
-            "cues": cues,
-            "parameters": parameters,
-            "by": "llm",
-        },
-    )
-
-
-def _concepts(entries: Sequence[ConceptEntry], trajectory_id: str) -> list[DistilledNote]:
-    """One draft per normalised name (entries sharing a name are merged), in reply order."""
-    grouped: dict[str, list[ConceptEntry]] = {}
-    for entry in entries:
-        name = clip(concept_name(entry.name), NAME_CHARS)
-        if name:
-            grouped.setdefault(name, []).append(entry)
-    chosen = list(grouped.items())[:MAX_CONCEPTS]
-    return [_concept(name, group, trajectory_id) for name, group in chosen]
-
-
-def _procedure(
-    trajectory: Trajectory,
-    intent: TaskIntent,
-    reply: SuccessReply,
-    offline: list[DistilledNote],
-    uses: list[str],
-) -> DistilledNote:
-    (base,) = [d for d in offline if d.kind == "procedure"]
-    lines = [f"When to use: {clip(reply.when_to_use, TEXT_CHARS)}", "Steps:"]
-    lines += [f"{i}. {clip(s, TEXT_CHARS)}" for i, s in enumerate(reply.steps[:MAX_KEPT_STEPS], 1)]
-    if reply.insights:
-        lines += ["Insights:", *_bullets(reply.insights[:MAX_LESSONS])]
-    lines.append(f"Learned from: {intent.task}")
-    return base.model_copy(
-        update={
-            "content": "\n".join(lines),
-            "context": f"How to {base.name}; distilled by the model from trajectory "
-            f"{trajectory.id}.",
-            "metadata": {**base.metadata, "by": "llm"},
-            "uses_concepts": uses,
-        }
-    )
-
-
-def _avoid(
-    trajectory: Trajectory,
-    intent: TaskIntent,
-    reply: FailureReply,
-    offline: list[DistilledNote],
-    uses: list[str],
-    lexicon: Lexicon,
-) -> DistilledNote:
-    # The offline avoid note exists only when the rules saw a cause; the model may
-    # see one they did not, so build the same fields from the task when it is absent.
-    base = offline[0] if offline else None
-    triggers = reply.failures[:MAX_LESSONS]
-    lines = [f"Avoid when: {intent.phrase}", "What went wrong:"]
-    lines += _bullets(t.went_wrong for t in triggers)
-    lines += ["Instead:", *_bullets(dict.fromkeys(t.instead for t in triggers))]
-    if reply.insights:
-        lines += ["Insights:", *_bullets(reply.insights[:MAX_LESSONS])]
-    lines.append(f"Learned from: {intent.task}")
-    causes = [
-        {
-            "kind": "model",
-            "detail": clip(t.went_wrong, TEXT_CHARS),
-            "advice": clip(t.instead, TEXT_CHARS),
-        }
-        for t in triggers
-    ]
-    metadata: dict[str, Any] = (
-        dict(base.metadata) if base else {"family": intent.family, "task": intent.task}
-    )
-    metadata.update({"causes": causes, "reward": trajectory.reward, "by": "llm"})
-    return DistilledNote(
-        kind="concept",
-        name=f"avoid: {intent.phrase}",
-        content="\n".join(lines),
-        when_to_use=base.when_to_use if base else recall_key(trajectory.task, lexicon=lexicon),
-        context=f"Pitfalls of '{intent.phrase}', from failed trajectory {trajectory.id} "
-        "(distilled by the model).",
-        keywords=list(base.keywords)
-        if base
-        else _union(w for w in (*intent.verbs, intent.object) if w),
-        tags=[AVOID_TAG, intent.family],
-        sources=[trajectory.id],
-        metadata=metadata,
-        uses_concepts=uses,
-    )
-
-
-def drafts_from_reply(
-    trajectory: Trajectory | Mapping[str, Any],
-    reply: SuccessReply | FailureReply,
-    *,
-    lexicon: Lexicon = HOUSEHOLD,
-) -> list[DistilledNote]:
-    """Turn a validated reply into note drafts.
-
-    Args:
-        trajectory: The trajectory the reply is about.
-        reply: ``SuccessReply`` for a success, ``FailureReply`` for a failure.
-        lexicon: The domain vocabulary.
-
-    Returns:
-        The procedure (success) or avoid note (failure) first, with
-        ``uses_concepts`` naming the concepts, then one concept per distinct
-        normalised name (at most ``MAX_CONCEPTS``). All have ``sources=[trajectory.id]``.
-
-    Raises:
-        InvalidInput: the reply's kind does not match the trajectory's outcome.
-    """
-    traj = coerce_trajectory(trajectory)
-    if isinstance(reply, SuccessReply) != traj.succeeded:
-        raise InvalidInput(
-            f"a {type(reply).__name__} does not describe a "
-            f"{'successful' if traj.succeeded else 'failed'} trajectory"
-        )
-    intent = parse_task(traj.task, lexicon=lexicon)
-    offline = distill_trajectory(traj, lexicon=lexicon)
-    concepts = _concepts(reply.concepts, traj.id)
-    uses = [c.name for c in concepts]
-    if isinstance(reply, SuccessReply):
-        main = _procedure(traj, intent, reply, offline, uses)
-    else:
-        main = _avoid(traj, intent, reply, offline, uses, lexicon)
-    return [main, *concepts]
-
-
 def related_attempts(
     notes: Iterable[Note],
     trajectory: Trajectory,
     *,
     limit: int = MAX_RELATED,
-    lexicon: Lexicon = HOUSEHOLD,
+    hints: Hints = NO_HINTS,
 ) -> list[Note]:
     """Stored procedures and avoid notes of the same generalised task, for comparison.
 
-    A note matches when its *when to use* key is the trajectory's ``recall_key``
-    phrase, whatever verbs it names. Notes of the other outcome come first (a
-    success is compared with failures and the other way round), newest first.
+    A note matches when its generalised task phrase is the trajectory's. Notes of
+    the other outcome come first (a success is compared with failures and the other
+    way round), newest first.
 
     Args:
         notes: Stored notes of the scope (other kinds are ignored).
         trajectory: The trajectory about to be distilled (never matched with itself).
         limit: How many to return.
-        lexicon: The domain vocabulary.
+        hints: Optional user vocabulary.
 
     Returns:
         At most ``limit`` notes.
     """
-    phrase = parse_task(trajectory.task, lexicon=lexicon).phrase
+    actions = [s.action for s in trajectory.steps if not is_thought(s)]
+    phrase = task_key(trajectory.task, actions, hints=hints).phrase
     if not phrase:
         return []
     matching = [
@@ -277,7 +99,7 @@ def related_attempts(
         for note in notes
         if (note.kind == "procedure" or AVOID_TAG in note.tags)
         and trajectory.id not in note.sources
-        and (note.when_to_use == phrase or note.when_to_use.startswith(f"{phrase} (verbs:"))
+        and distilled_metadata(note).get("phrase") == phrase
     ]
     matching.sort(key=lambda note: note.created_at, reverse=True)
     # A success is compared with failures (avoid notes) and a failure with successes.
@@ -300,10 +122,10 @@ def merged_concept_fields(stored: Note, draft: DistilledNote) -> dict[str, Any]:
         Only the fields that change (empty when the draft adds nothing).
     """
     changes: dict[str, Any] = {}
-    sources = _union(stored.sources, draft.sources)
+    sources = union_of(stored.sources, draft.sources)
     if sources != stored.sources:
         changes["sources"] = sources
-    keywords = _union(
+    keywords = union_of(
         stored.keywords, draft.keywords, limit=max(MAX_KEYWORDS, len(stored.keywords))
     )
     if keywords != stored.keywords:
@@ -315,7 +137,7 @@ def merged_concept_fields(stored: Note, draft: DistilledNote) -> dict[str, Any]:
         old = [v for v in distilled.get(key) or [] if isinstance(v, str)]
         new = [v for v in draft.metadata.get(key) or [] if isinstance(v, str)]
         if [v for v in new if v not in old]:
-            updated[key] = _union(old, new)
+            updated[key] = union_of(old, new)
     if not distilled.get("description") and draft.metadata.get("description"):
         updated["description"] = draft.metadata["description"]
     if updated != distilled:
@@ -331,7 +153,7 @@ class LLMDistiller:
             ``StructuredCaller`` to share (its own retries and timeout then apply).
         max_retries: Retries after the first attempt (unparseable replies, errors).
         timeout: Seconds to wait for each call; ``None`` waits forever.
-        lexicon: The domain vocabulary.
+        hints: Optional user vocabulary.
 
     Example:
         ```python
@@ -348,13 +170,13 @@ class LLMDistiller:
         llm: Any,
         max_retries: int = 2,
         timeout: float | None = 60.0,
-        lexicon: Lexicon = HOUSEHOLD,
+        hints: Hints = NO_HINTS,
     ) -> None:
         if isinstance(llm, StructuredCaller):
             self.caller = llm
         else:
             self.caller = StructuredCaller(llm=llm, max_retries=max_retries, timeout=timeout)
-        self.lexicon = lexicon
+        self.hints = hints
 
     def distill(
         self,
@@ -362,6 +184,7 @@ class LLMDistiller:
         *,
         related: Sequence[Note] = (),
         concept_names: Sequence[str] = (),
+        known: Sequence[Note] = (),
     ) -> Distillation:
         """Ask the model what the trajectory teaches.
 
@@ -370,6 +193,7 @@ class LLMDistiller:
             related: Stored notes of the same task to compare with (see
                 :func:`related_attempts`).
             concept_names: Names of stored concepts the model should reuse.
+            known: Stored procedures (the offline rules compare a failure with them).
 
         Returns:
             The drafts and the usage; after every retry failed, the offline drafts
@@ -380,7 +204,7 @@ class LLMDistiller:
             InvalidTrajectory: ``trajectory`` is a dict that does not validate.
         """
         traj = coerce_trajectory(trajectory)
-        request = build_distill_request(traj, related, concept_names, lexicon=self.lexicon)
+        request = build_distill_request(traj, related, concept_names, hints=self.hints)
         try:
             reply, spent = self.caller.call(request.system, request.user, request.schema)
         except Exception:  # a model failure of any kind means the offline rules
@@ -388,13 +212,13 @@ class LLMDistiller:
             reply, spent = None, Usage()
         if reply is not None:
             try:
-                drafts = drafts_from_reply(traj, reply, lexicon=self.lexicon)
+                drafts = drafts_from_reply(traj, reply, known=known, hints=self.hints)
                 return Distillation(drafts=drafts, usage=spent, by="llm")
             except Exception:
                 logger.exception("could not turn the model's reply about %s into notes", traj.id)
         logger.warning("distilling trajectory %s offline: the model gave no usable reply", traj.id)
         return Distillation(
-            drafts=distill_trajectory(traj, lexicon=self.lexicon),
+            drafts=distill_trajectory(traj, known=known, hints=self.hints),
             usage=spent + Usage(fallbacks=1),
             by="offline",
         )

@@ -6,6 +6,7 @@
     FailureReply          a failure: triggers, insights, concepts
     DistillRequest        system + user text of one request, and the reply model to expect
     build_distill_request(trajectory, related, concept_names) -> DistillRequest
+    validate_reply(reply, key)  placeholders and literal arguments checked against the key
     render_steps(steps)   numbered, clipped steps (the middle of a long run left out)
 
 The reply models are the contract with the model: ``StructuredCaller`` hands their
@@ -29,11 +30,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from memory.errors import InvalidInput
 from memory.mind.llm.prompts import clip
 from memory.model import Note, Step, Trajectory
 from memory.procedures.draft import AVOID_TAG
-from memory.procedures.generalise import parse_task
-from memory.procedures.lexicon import HOUSEHOLD, Lexicon
+from memory.procedures.generalise import TaskKey, argument_pattern, task_key
+from memory.procedures.steps import is_thought
+from memory.procedures.text import NO_HINTS, Hints
 
 __all__ = [
     "FAILURE_SYSTEM",
@@ -47,23 +50,28 @@ __all__ = [
     "SuccessReply",
     "build_distill_request",
     "render_steps",
+    "validate_reply",
 ]
 
 SUCCESS_SYSTEM = """\
-You turn an agent's successful attempt at a task into a reusable recipe. Write in general \
-terms: <object> for the thing the task is about, <receptacle> for its destination, places \
-without numbers ("cabinet", not "cabinet 3"); leave out dead ends and thoughts. \
-insights: only when RELATED ATTEMPTS show a failure, what this success did that the failure \
-did not. concepts: sub-routines worth reusing in other tasks ("find <object>", \
-"heat <object>"); reuse a KNOWN CONCEPTS name for the same routine."""
+You turn an agent's successful attempt at a task into a reusable recipe for tasks of the \
+same kind. Write in general terms: use the placeholders listed under ARGUMENTS (<arg1>, \
+<arg2>, ...) wherever the attempt used those arguments, and no other placeholder; drop \
+instance numbers and one-off values; keep every kind of action the attempt needed; leave \
+out thoughts. when_to_use: the kind of task, with the placeholders, never the literal \
+arguments. insights: only when RELATED ATTEMPTS show a failure, what this success did that \
+the failure did not. concepts: short step sequences worth reusing in other kinds of task \
+(e.g. "<verb> <arg1> then check the result"); reuse a KNOWN CONCEPTS name for the same \
+routine."""
 
 FAILURE_SYSTEM = """\
 You turn an agent's failed attempt at a task into a warning for next time. Write in general \
-terms: <object> for the thing the task is about, <receptacle> for its destination, places \
-without numbers. failures: each mistake that cost the task and what to do instead. \
-insights: only when RELATED ATTEMPTS show a success, what it did that this attempt did not. \
-concepts: sub-routines worth reusing in other tasks ("find <object>", "heat <object>"); \
-reuse a KNOWN CONCEPTS name for the same routine."""
+terms: use the placeholders listed under ARGUMENTS (<arg1>, <arg2>, ...) instead of the \
+literal arguments, and no other placeholder; drop instance numbers. failures: each mistake \
+that cost the task (name the step) and what to do instead. insights: only when RELATED \
+ATTEMPTS show a success, what it did that this attempt did not. concepts: short step \
+sequences worth reusing in other kinds of task; reuse a KNOWN CONCEPTS name for the same \
+routine."""
 
 MAX_STEPS = 40
 """Longer trajectories show their first and last steps (the middle is mostly searching)."""
@@ -73,6 +81,7 @@ RELATED_CHARS = 400
 MAX_RELATED = 4
 MAX_KNOWN_CONCEPTS = 20
 
+_ANY_PLACEHOLDER = re.compile(r"<[A-Za-z_][A-Za-z0-9_ ]*>")
 _BULLET = re.compile(r"^\s*(?:\d+\s*[.)]|[-*•])\s*")
 
 
@@ -99,13 +108,13 @@ class _Reply(BaseModel):
 class ConceptEntry(_Reply):
     """A sub-routine that recurs across tasks."""
 
-    name: str = Field(min_length=1, description='short verb phrase, e.g. "find <object>"')
+    name: str = Field(min_length=1, description='short verb phrase, e.g. "<verb> <arg1>"')
     cues: list[str] = Field(
         default_factory=list, description="words in a task that call for this routine"
     )
     description: str = Field(description="how to do it, in one or two sentences")
     parameters: list[str] = Field(
-        default_factory=list, description='the placeholders it takes, e.g. "<object>"'
+        default_factory=list, description='the placeholders it takes, e.g. "<arg1>"'
     )
 
     @field_validator("cues", "parameters", mode="before")
@@ -227,7 +236,7 @@ def build_distill_request(
     related: Sequence[Note] = (),
     concept_names: Sequence[str] = (),
     *,
-    lexicon: Lexicon = HOUSEHOLD,
+    hints: Hints = NO_HINTS,
 ) -> DistillRequest:
     """Render one trajectory for the model.
 
@@ -237,7 +246,7 @@ def build_distill_request(
             so the model can compare outcomes (at most ``MAX_RELATED``).
         concept_names: Names of stored concepts, offered for reuse so that the same
             routine keeps one name (at most ``MAX_KNOWN_CONCEPTS``).
-        lexicon: The domain vocabulary (for the generalised task line).
+        hints: Optional user vocabulary (for the generalised task line).
 
     Returns:
         The request; ``schema`` follows the outcome.
@@ -246,10 +255,13 @@ def build_distill_request(
     outcome = "success" if succeeded else "failure"
     if trajectory.reward is not None:
         outcome += f" (reward {trajectory.reward:g})"
-    phrase = parse_task(trajectory.task, lexicon=lexicon).phrase
+    actions = [s.action for s in trajectory.steps if not is_thought(s)]
+    key = task_key(trajectory.task, actions, hints=hints)
     parts = [f"TASK: {clip(trajectory.task, 300)}", f"OUTCOME: {outcome}"]
-    if phrase:
-        parts.append(f"KIND OF TASK: {phrase}")
+    if key.phrase:
+        parts.append(f"KIND OF TASK: {key.phrase}")
+    arguments = ", ".join(f"{slot} = {literal}" for slot, literal in key.arguments.items())
+    parts.append(f"ARGUMENTS: {arguments or 'none'}")
     parts += ["STEPS:", render_steps(trajectory.steps), "RELATED ATTEMPTS:"]
     parts += [_related_line(note) for note in related[:MAX_RELATED]] or ["none"]
     names = list(dict.fromkeys(concept_names))[:MAX_KNOWN_CONCEPTS]
@@ -257,3 +269,30 @@ def build_distill_request(
     if succeeded:
         return DistillRequest(system=SUCCESS_SYSTEM, user="\n".join(parts), schema=SuccessReply)
     return DistillRequest(system=FAILURE_SYSTEM, user="\n".join(parts), schema=FailureReply)
+
+
+def validate_reply(reply: SuccessReply | FailureReply, key: TaskKey) -> None:
+    """Check the model wrote in the key's terms.
+
+    Raises:
+        InvalidInput: the reply uses a placeholder the key does not define, or its
+            *when to use* names one of the task's literal arguments.
+    """
+    texts = [*reply.insights, *(c.name for c in reply.concepts)]
+    if isinstance(reply, SuccessReply):
+        texts += [reply.when_to_use, *reply.steps]
+    else:
+        texts += [text for t in reply.failures for text in (t.went_wrong, t.instead)]
+    allowed = {*key.arguments, "<arg>"}  # "<arg>": any argument, as concepts write it
+    unknown = sorted({m.lower() for text in texts for m in _ANY_PLACEHOLDER.findall(text)})
+    unknown = [p for p in unknown if p not in allowed]
+    if unknown:
+        raise InvalidInput(
+            f"the reply uses placeholders {unknown}; the task's are {sorted(allowed) or 'none'}"
+        )
+    if isinstance(reply, SuccessReply):
+        for slot, literal in key.arguments.items():
+            if argument_pattern(literal).search(reply.when_to_use):
+                raise InvalidInput(
+                    f"when_to_use names the argument {literal!r}; write {slot} instead"
+                )

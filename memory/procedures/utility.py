@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict
 
 from memory.errors import InvalidInput
 from memory.model import Note, utc_now
-from memory.procedures.draft import DistilledNote
+from memory.procedures.draft import DistilledNote, distilled_metadata
+from memory.procedures.merging import step_set
 
 __all__ = [
     "DEFAULT_COSINE_THRESHOLD",
@@ -211,12 +212,13 @@ _WORD = re.compile(r"<[a-z]+>|[a-z0-9/]+")
 def dedup_signature(note: Note | DistilledNote) -> frozenset[str]:
     """What two notes must share to be near-duplicates, as a set for Jaccard similarity.
 
-    For a procedure: its *when to use* key plus its numbered steps, each tagged
-    with its position, a find step cut to its head ("find <object>") because where
-    one run happened to search is incidental. Two runs of the same recipe then
-    match exactly, while a recipe with a different tool or a missing step, or the
-    same steps filed under another task ("put two" done as a single "put"), shares
-    only part of the set. For other notes: the lowercase words of the content.
+    For a procedure: its generalised task phrase plus every step it names (folds
+    undone, placeholders anonymous, variants included). Learning already merges
+    trajectories of one kind (:mod:`memory.procedures.merging`); what is left for
+    pruning are reruns of the very same recipe (another model's wording of the
+    same steps, a scope filled twice), which share the whole set, while a recipe
+    with another tool, a missing step or another task shares only part of it. For
+    other notes: the lowercase words of the content.
 
     Args:
         note: A stored note or a draft.
@@ -224,10 +226,13 @@ def dedup_signature(note: Note | DistilledNote) -> frozenset[str]:
     Returns:
         The signature to pass (per note id) to :func:`near_duplicates`.
     """
+    metadata = distilled_metadata(note)
+    if note.kind == "procedure" and metadata.get("steps"):
+        phrase = metadata.get("phrase") or note.when_to_use
+        return frozenset([f"key:{phrase}", *(f"step:{s}" for s in step_set(metadata))])
     lines = [m.group(1) for m in map(_STEP_LINE.match, note.content.splitlines()) if m]
     if note.kind == "procedure" and lines:
-        heads = [line.split(":", 1)[0] if line.startswith("find ") else line for line in lines]
-        return frozenset([f"key:{note.when_to_use}", *(f"{i}:{h}" for i, h in enumerate(heads))])
+        return frozenset([f"key:{note.when_to_use}", *(f"{i}:{h}" for i, h in enumerate(lines))])
     return frozenset(_WORD.findall(note.content.lower()))
 
 

@@ -85,7 +85,7 @@ CLEAN_OK = trajectory(
 )
 CLEAN_FAILED = trajectory(
     "t-clean-failed",
-    "clean some lettuce and put it in diningtable.",
+    "put a clean lettuce in diningtable.",
     [
         ("go to countertop 1", "On the countertop 1, you see a lettuce 2."),
         ("take lettuce 2 from countertop 1", "You pick up the lettuce 2 from the countertop 1."),
@@ -119,27 +119,29 @@ PUT_OK = trajectory(
 )
 
 FIND = {
-    "name": "find <object>",
+    "name": "find <arg1>",
     "cues": ["find", "look for"],
-    "description": "check the likely receptacles one by one, opening closed ones",
-    "parameters": ["<object>"],
+    "description": "check the likely places one by one, opening closed ones",
+    "parameters": ["<arg1>"],
 }
 CLEAN = {
-    "name": "clean <object>",
+    "name": "clean <arg1>",
     "cues": "clean, wash",  # a string where a list is expected: accepted
-    "description": "take <object> to the sinkbasin and clean it there",
-    "parameters": ["<object>"],
+    "description": "take <arg1> to the sinkbasin and clean it there",
+    "parameters": ["<arg1>"],
 }
+SHARED_RUN = "go to <arg>; put <arg> in/on <arg>"
+"""The run the offline rules find in both CLEAN_OK and HEAT_OK (a concept of two kinds)."""
 
 
 def success_reply(**fields: Any) -> str:
     base: dict[str, Any] = {
         "when_to_use": "a task asks for something cleaned and then placed somewhere",
         "steps": [
-            "find <object>, opening closed receptacles such as the fridge",
-            "take <object>",
-            "clean <object> with the sinkbasin",
-            "put <object> in/on <receptacle>",
+            "find <arg1>, opening closed receptacles such as the fridge",
+            "take <arg1>",
+            "clean <arg1> with the sinkbasin",
+            "put <arg1> in/on <arg2>",
         ],
         "insights": [],
         "concepts": [FIND, CLEAN],
@@ -151,8 +153,8 @@ def failure_reply(**fields: Any) -> str:
     base: dict[str, Any] = {
         "failures": [
             {
-                "went_wrong": "put <object> in/on <receptacle> without cleaning it",
-                "instead": "clean <object> with the sinkbasin before putting it",
+                "went_wrong": "put <arg1> in/on <arg2> without cleaning it",
+                "instead": "clean <arg1> with the sinkbasin before putting it",
             }
         ],
         "insights": ["the success went to the sinkbasin between taking and putting"],
@@ -225,22 +227,22 @@ def test_a_valid_reply_gives_a_procedure_and_concepts_with_provenance(
     assert procedure.when_to_use == offline.when_to_use  # the generalised recall key
     assert procedure.content.startswith(
         "When to use: a task asks for something cleaned and then placed somewhere\nSteps:\n"
-        "1. find <object>, opening closed receptacles such as the fridge\n"
+        "1. find <arg1>, opening closed receptacles such as the fridge\n"
     )
-    assert "3. clean <object> with the sinkbasin" in procedure.content
+    assert "3. clean <arg1> with the sinkbasin" in procedure.content
     assert procedure.sources == ["t-clean"]
     assert distilled(procedure)["by"] == "llm"
-    assert distilled(procedure)["segments"] == offline.metadata["segments"]
-    assert distilled(procedure)["uses_concepts"] == ["find <object>", "clean <object>"]
+    assert distilled(procedure)["steps"] == offline.metadata["steps"]
+    assert distilled(procedure)["uses_concepts"] == ["find <arg1>", "clean <arg1>"]
 
     by_name = {distilled(n)["name"]: n for n in notes if n.kind == "concept"}
-    assert set(by_name) == {"find <object>", "clean <object>"}
-    clean = by_name["clean <object>"]
+    assert set(by_name) == {"find <arg1>", "clean <arg1>"}
+    clean = by_name["clean <arg1>"]
     assert distilled(clean)["cues"] == ["clean", "wash"]
-    assert distilled(clean)["description"] == "take <object> to the sinkbasin and clean it there"
-    assert distilled(clean)["parameters"] == ["<object>"]
-    assert clean.sources == ["t-clean"] and clean.when_to_use == "clean <object> (verbs: clean)"
-    assert "How: take <object> to the sinkbasin and clean it there" in clean.content
+    assert distilled(clean)["description"] == "take <arg1> to the sinkbasin and clean it there"
+    assert distilled(clean)["parameters"] == ["<arg1>"]
+    assert clean.sources == ["t-clean"] and clean.when_to_use == "clean <arg1> (verbs: clean)"
+    assert "How: take <arg1> to the sinkbasin and clean it there" in clean.content
     for concept in by_name.values():
         assert procedure.links.get(concept.id) == 1.0
 
@@ -272,12 +274,12 @@ def test_a_concept_named_like_a_stored_one_is_merged_not_duplicated(
 ) -> None:
     script.push(success_reply())
     [first] = [n for n in mem.learn(CLEAN_OK, user_id=USER) if n.kind == "concept"][:1]
-    renamed = {**FIND, "name": "  Find <Object>. ", "cues": ["search"]}
-    script.push(success_reply(concepts=[renamed], steps=["find <object>", "heat it"]))
+    renamed = {**FIND, "name": "  Find <ARG1>. ", "cues": ["search"]}
+    script.push(success_reply(concepts=[renamed], steps=["find <arg1>", "heat it"]))
     notes = mem.learn(HEAT_OK, user_id=USER)
 
-    assert "KNOWN CONCEPTS: find <object>, clean <object>" in script.prompt(1)
-    [find] = concepts(mem, "find <object>")
+    assert "KNOWN CONCEPTS: find <arg1>, clean <arg1>" in script.prompt(1)
+    [find] = concepts(mem, "find <arg1>")
     assert find.id == first.id
     assert find.sources == ["t-clean", "t-heat"]
     assert distilled(find)["cues"] == ["find", "look for", "search"]
@@ -292,30 +294,30 @@ def test_a_concept_named_like_a_stored_one_is_merged_not_duplicated(
 def test_duplicate_concept_names_in_one_reply_become_one_note(
     mem: AgenticMemory, script: Script
 ) -> None:
-    twin = {**FIND, "name": "FIND <object>", "cues": ["search"], "parameters": "<object>"}
+    twin = {**FIND, "name": "FIND <arg1>", "cues": ["search"], "parameters": "<arg1>"}
     script.push(success_reply(concepts=[FIND, twin, CLEAN]))
     notes = mem.learn(CLEAN_OK, user_id=USER)
 
-    found = [n for n in notes if n.kind == "concept" and distilled(n)["name"] == "find <object>"]
+    found = [n for n in notes if n.kind == "concept" and distilled(n)["name"] == "find <arg1>"]
     assert len(found) == 1
     assert distilled(found[0])["cues"] == ["find", "look for", "search"]
-    assert distilled(found[0])["parameters"] == ["<object>"]
+    assert distilled(found[0])["parameters"] == ["<arg1>"]
     assert len([n for n in notes if n.kind == "concept"]) == 2
 
 
 def test_the_offline_refresh_adds_sources_but_keeps_a_models_description(
     mem: AgenticMemory, script: Script
 ) -> None:
-    script.push(success_reply(concepts=[FIND]))
+    script.push(success_reply(concepts=[{**FIND, "name": SHARED_RUN}]))
     mem.learn(CLEAN_OK, user_id=USER)
-    [written] = concepts(mem, "find <object>")
-    # The model names no concept this time; the rules find "find <object>" in both
+    [written] = concepts(mem, SHARED_RUN)
+    # The model names no concept this time; the rules find the shared run in both
     # procedures and credit the stored concept with the new trajectory.
-    script.push(success_reply(concepts=[], steps=["find <object>", "heat <object>"]))
+    script.push(success_reply(concepts=[], steps=["find <arg1>", "heat <arg1>"]))
     mem.learn(HEAT_OK, user_id=USER)
-    [find] = concepts(mem, "find <object>")
-    assert find.id == written.id and find.sources == ["t-clean", "t-heat"]
-    assert find.content == written.content
+    [shared] = concepts(mem, SHARED_RUN)
+    assert shared.id == written.id and shared.sources == ["t-clean", "t-heat"]
+    assert shared.content == written.content
 
 
 def test_a_model_concept_merges_into_the_offline_concept_of_the_same_name(
@@ -325,19 +327,19 @@ def test_a_model_concept_merges_into_the_offline_concept_of_the_same_name(
     offline = AgenticMemory(path=tmp_path, embedder=embedder)
     offline.learn(CLEAN_OK, user_id=USER)
     offline.learn(HEAT_OK, user_id=USER)
-    [rules] = concepts(offline, "find <object>")
+    [rules] = concepts(offline, SHARED_RUN)
     assert "by" not in distilled(rules)
     offline.close()
 
-    script = new_script(success_reply(concepts=[{**FIND, "cues": ["look for", "locate"]}]))
+    named = {**FIND, "name": SHARED_RUN, "cues": ["look for", "locate"]}
+    script = new_script(success_reply(concepts=[named]))
     with_model = AgenticMemory(path=tmp_path, llm=ScriptedChatModel(script), embedder=embedder)
     try:
         with_model.learn(PUT_OK, user_id=USER)
-        [find] = concepts(with_model, "find <object>")
-        assert find.id == rules.id
-        assert set(find.sources) == {"t-clean", "t-heat", "t-put"}
-        assert find.content == rules.content
-        assert distilled(find)["cues"][-1] == "locate"
+        [shared] = concepts(with_model, SHARED_RUN)
+        assert shared.id == rules.id
+        assert set(shared.sources) >= {"t-clean", "t-heat", "t-put"}
+        assert distilled(shared)["cues"][-1] == "locate"
     finally:
         with_model.close()
 
@@ -350,7 +352,7 @@ def test_a_failure_is_compared_with_the_stored_success_of_the_same_task(
 ) -> None:
     script.push(success_reply())
     [success] = [n for n in mem.learn(CLEAN_OK, user_id=USER) if n.kind == "procedure"]
-    script.push(success_reply(steps=["find <object>", "heat <object> with the microwave"]))
+    script.push(success_reply(steps=["find <arg1>", "heat <arg1> with the microwave"]))
     mem.learn(HEAT_OK, user_id=USER)  # another task: never shown as a related attempt
     script.push(failure_reply())
     notes = mem.learn(CLEAN_FAILED, user_id=USER)
@@ -360,15 +362,17 @@ def test_a_failure_is_compared_with_the_stored_success_of_the_same_task(
     assert "OUTCOME: failure\n" in prompt
     related = prompt.split("RELATED ATTEMPTS:\n", 1)[1].split("\nKNOWN CONCEPTS:", 1)[0]
     assert related.startswith("[success] When to use: a task asks for something cleaned")
-    assert "clean <object> with the sinkbasin" in related
+    assert "clean <arg1> with the sinkbasin" in related
     assert "heat" not in related
 
     [avoid] = [n for n in notes if AVOID_TAG in n.tags]
     assert avoid.kind == "concept" and avoid.sources == ["t-clean-failed"]
-    assert avoid.when_to_use == success.when_to_use
+    # The same kind of task: the same generalised phrase (the keys name each one's steps).
+    assert distilled(avoid)["phrase"] == distilled(success)["phrase"]
+    assert avoid.when_to_use.startswith(distilled(success)["phrase"])
     assert (
-        "What went wrong:\n- put <object> in/on <receptacle> without cleaning it\n"
-        "Instead:\n- clean <object> with the sinkbasin before putting it\n"
+        "What went wrong:\n- put <arg1> in/on <arg2> without cleaning it\n"
+        "Instead:\n- clean <arg1> with the sinkbasin before putting it\n"
         "Insights:\n- the success went to the sinkbasin between taking and putting"
     ) in avoid.content
     assert distilled(avoid)["causes"][0]["kind"] == "model"
@@ -377,7 +381,8 @@ def test_a_failure_is_compared_with_the_stored_success_of_the_same_task(
 
 
 def test_a_success_is_shown_the_stored_failures_first() -> None:
-    drafts = [*distill_trajectory(CLEAN_FAILED), *distill_trajectory(HEAT_OK)]
+    known = distill_trajectory(CLEAN_OK)
+    drafts = [*distill_trajectory(CLEAN_FAILED, known=known), *distill_trajectory(HEAT_OK)]
     notes = [d.to_note() for d in drafts]
     other_success = distill_trajectory(CLEAN_OK.model_copy(update={"id": "t-clean-2"}))[0]
     notes.append(other_success.to_note())
@@ -385,7 +390,8 @@ def test_a_success_is_shown_the_stored_failures_first() -> None:
     assert [n.sources for n in shown] == [["t-clean-failed"], ["t-clean-2"]]
     assert related_attempts(notes, CLEAN_OK, limit=1)[0].sources == ["t-clean-failed"]
     request = build_distill_request(CLEAN_OK, shown)
-    assert "RELATED ATTEMPTS:\n[failure] Avoid when: clean some <object>" in request.user
+    assert "RELATED ATTEMPTS:\n[failure] Avoid when: put a clean <arg1> in <arg2>" in request.user
+    assert "ARGUMENTS: <arg1> = lettuce, <arg2> = diningtable" in request.user
 
 
 def test_a_failure_the_rules_cannot_explain_is_still_learned_from_the_model(
@@ -439,10 +445,12 @@ def test_llamaindex_mock_llm_falls_back_and_the_trajectory_is_learned() -> None:
     # MockLLM echoes its prompt: never JSON for the schema, so every attempt fails.
     memory = AgenticMemory(llm=MockLLM(), embedder=HashingEmbedder())
     try:
+        memory.learn(CLEAN_OK, user_id=USER)
         notes = memory.learn(CLEAN_FAILED, user_id=USER)
         assert [n.sources for n in notes] == [["t-clean-failed"]]
-        assert notes[0].content == distill_trajectory(CLEAN_FAILED)[0].content
-        assert memory.usage.calls == 3 and memory.usage.fallbacks == 1
+        known = distill_trajectory(CLEAN_OK)
+        assert notes[0].content == distill_trajectory(CLEAN_FAILED, known=known)[0].content
+        assert memory.usage.calls == 6 and memory.usage.fallbacks == 2
     finally:
         memory.close()
 
@@ -472,9 +480,9 @@ def test_the_memory_stays_usable_while_the_model_answers(
 
 def test_reply_models_accept_harmless_slips_and_reject_empty_lessons() -> None:
     reply = SuccessReply.model_validate(
-        {"when_to_use": "x", "steps": "1. find <object>\n2) take <object>\n", "extra": 1}
+        {"when_to_use": "x", "steps": "1. find <arg1>\n2) take <arg1>\n", "extra": 1}
     )
-    assert reply.steps == ["find <object>", "take <object>"]
+    assert reply.steps == ["find <arg1>", "take <arg1>"]
     assert reply.insights == [] and reply.concepts == []
     with pytest.raises(ValidationError):
         SuccessReply.model_validate({"when_to_use": "x", "steps": []})
@@ -497,6 +505,27 @@ def test_the_distiller_on_its_own_with_a_shared_caller() -> None:
     again = LLMDistiller(llm=distiller.caller).distill(CLEAN_OK)  # queue empty: garbage
     assert again.by == "offline" and again.usage == spent(calls=1, fallbacks=1)
     assert distiller.caller.usage == spent(calls=2)
+
+
+def test_replies_in_other_terms_than_the_key_fall_back_to_the_rules() -> None:
+    household = SuccessReply.model_validate(json.loads(success_reply(steps=["take <object>"])))
+    with pytest.raises(InvalidInput, match="placeholders"):
+        drafts_from_reply(CLEAN_OK, household)
+    literal = SuccessReply.model_validate(
+        json.loads(success_reply(when_to_use="put a clean lettuce somewhere"))
+    )
+    with pytest.raises(InvalidInput, match="lettuce"):
+        drafts_from_reply(CLEAN_OK, literal)
+    distiller = LLMDistiller(
+        llm=ScriptedChatModel(new_script(success_reply(steps=["take <receptacle>"]))), max_retries=0
+    )
+    result = distiller.distill(CLEAN_OK)
+    assert result.by == "offline" and result.drafts == distill_trajectory(CLEAN_OK)
+
+
+def test_prompts_name_no_domain() -> None:
+    for word in ("object", "receptacle", "fridge", "microwave", "heat", "sinkbasin", "cabinet"):
+        assert word not in SUCCESS_SYSTEM.lower() and word not in FAILURE_SYSTEM.lower()
 
 
 def test_concept_names_are_normalised() -> None:

@@ -13,7 +13,6 @@ from memory.mind.base import UsageMeter
 from memory.mind.heuristic import HeuristicMind
 from memory.model import Scope, Step, Trajectory
 from memory.procedural import ProceduralMemory
-from memory.procedures import recall_key
 from memory.reading import NoteReader
 from memory.retrieve.lexical import LexicalIndex
 from memory.retrieve.search import HybridSearch, SearchSettings
@@ -90,8 +89,8 @@ def test_learn_then_recall_without_a_facade() -> None:
     learned = procedural.learn(trajectory("t1", "put a key in the box"), scope)
     assert learned and all("t1" in n.sources for n in learned)
     assert procedural.learn(trajectory("t1", "put a key in the box"), scope) == learned
-    key = recall_key("put a key in the box")
-    hits = procedural.recall(key, ingest.embed([key]), 3, scope, ("procedure", "concept"))
+    task = "put a key in the box"
+    hits = procedural.recall(task, 3, scope, ("procedure", "concept"), ingest.embed)
     assert hits and hits[0].note.id in {n.id for n in learned}
     assert store.count() == len(store.matching_ids(scope))
 

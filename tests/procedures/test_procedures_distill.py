@@ -1,181 +1,218 @@
-"""Distilling the real gold trajectories into procedures, and failures into avoid notes."""
+"""Distillation: every action kept and generalised, failures compared with the closest success."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from domains_data import CODING, LAB, TEXTGAME, WEB, all_domains, trajectory
 from procedures_data import by_id, gold_items, gold_trajectories
 
 from memory.errors import InvalidTrajectory
 from memory.model import Step, Trajectory
 from memory.procedures import (
     AVOID_TAG,
-    OBJECT,
-    RECEPTACLE,
+    CHOICE,
     DistilledNote,
+    action_template,
+    coerce_trajectory,
     diagnose_failure,
     distill_trajectory,
-    parse_task,
-    recall_key,
+    fold,
+    instance_words,
 )
+from memory.procedures.distill import MAX_STEPS, MAX_TEXT_CHARS
+from memory.procedures.steps import is_thought, unfold
 
 
-def _procedure(trajectory_id: str) -> DistilledNote:
-    (note,) = distill_trajectory(by_id(trajectory_id))
+def _procedure(t: Trajectory) -> DistilledNote:
+    (note,) = distill_trajectory(t)
+    assert note.kind == "procedure"
     return note
 
 
-def _steps(note: DistilledNote) -> list[str]:
-    body = note.content.split("Steps:\n", 1)[1].split("\nLearned from:", 1)[0]
-    return [re.sub(r"^\d+\. ", "", line) for line in body.splitlines()]
+def _step_texts(note: DistilledNote) -> list[str]:
+    return [m.group(1) for m in re.finditer(r"(?m)^\d+\. (.*)$", note.content)]
 
 
-def test_each_success_gives_one_procedure_with_provenance_and_key() -> None:
-    for trajectory in gold_trajectories():
-        notes = distill_trajectory(trajectory)
-        assert len(notes) == 1
-        (note,) = notes
-        assert note.kind == "procedure" and not note.is_avoid
-        assert note.sources == [trajectory.id]
-        assert note.when_to_use == recall_key(trajectory.task)
-        assert note.content.startswith(f"When to use: {parse_task(trajectory.task).phrase}\n")
-        assert "\nSteps:\n1. " in note.content
+@pytest.mark.parametrize("domain", ["coding", "web", "lab", "textgame"])
+def test_every_action_is_kept_in_order_as_a_step(domain: str) -> None:
+    for t in all_domains()[domain]:
+        note = _procedure(t)
+        actions = [s for s in t.steps if not is_thought(s)]
+        expanded: list[str] = []
+        for line in note.metadata["steps"]:
+            body, _, count = line.rpartition(" (x")
+            parts = unfold(line)
+            times = int(count.rstrip(")")) if body else 1
+            expanded += parts * times
+        assert len(expanded) == len(actions) == note.metadata["actions"], t.id
+        assert note.metadata["thoughts"] == len(t.steps) - len(actions)
+        assert _step_texts(note) == note.metadata["steps"]
 
 
-def test_steps_are_generalised_without_names_numbers_or_thoughts() -> None:
-    for trajectory in gold_trajectories():
-        intent = parse_task(trajectory.task)
-        steps = _steps(distill_trajectory(trajectory)[0])
-        text = "\n".join(steps)
-        assert not re.search(r"\b[a-z]+ \d+\b", text), (trajectory.id, text)
-        assert "think" not in text and "Nothing happens" not in text
-        assert intent.object not in text.split(), (trajectory.id, text)
-        assert f"take {OBJECT}" in steps
-        if intent.receptacle:
-            assert steps[-2:] == [f"go to {RECEPTACLE}", f"put {OBJECT} in/on {RECEPTACLE}"]
-
-
-def test_heat_procedure_reads_as_the_recipe() -> None:
-    steps = _procedure("react_heat_0").content
-    assert _steps(_procedure("react_heat_0")) == [
-        f"find {OBJECT}: check fridge, countertops one by one, opening closed ones "
-        "(found at countertop)",
-        f"take {OBJECT}",
-        "go to microwave",
-        f"heat {OBJECT} with microwave",
-        f"go to {RECEPTACLE}",
-        f"put {OBJECT} in/on {RECEPTACLE}",
+def test_actions_without_numbered_objects_survive() -> None:
+    circuit = _step_texts(_procedure(LAB[2]))
+    assert circuit[:2] == ["open door to workshop", "look around"]
+    assert "connect <arg1> to <arg2>" in circuit
+    heat = _step_texts(_procedure(LAB[0]))
+    assert heat == [
+        "move <arg1> to heater",
+        "turn heater on",
+        "wait (x3)",
+        "use thermometer on <arg1>",
     ]
-    assert "Learned from: heat some egg and put it in diningtable." in steps
 
 
-def test_clean_cool_heat_differ_by_the_verbs_and_tools_used() -> None:
-    expected = {"clean": "sinkbasin", "cool": "fridge", "heat": "microwave"}
+def test_disambiguation_answers_become_choose_the_matching_option() -> None:
+    steps = _step_texts(_procedure(TEXTGAME[0]))
+    assert steps[2] == CHOICE and "1" not in steps
+    # A bare number not answering a question stays as it is.
+    plain = trajectory("n", "press 2", [("look", "a keypad"), ("2", "beep")])
+    assert _step_texts(_procedure(plain))[-1] == "2"
+
+
+def test_instance_numbers_go_only_where_observations_number_things() -> None:
+    instances = instance_words(["You see a cabinet 3 and a drawer 1.", "sleep"])
+    assert instances == {"cabinet", "drawer"}
+    assert action_template("open cabinet 3", {}, instances) == "open cabinet"
+    assert action_template("sleep 5", {}, instances) == "sleep 5"
+    assert "sleep 5" in _step_texts(_procedure(CODING[4]))
+    for t in gold_trajectories():
+        for step in _step_texts(_procedure(t)):
+            assert not re.search(r"\b[a-z]+ \d+\b", step), (t.id, step)
+
+
+def test_arguments_become_placeholders_in_steps_of_every_domain() -> None:
+    flight = _step_texts(_procedure(WEB[0]))
+    assert "type destination <arg2>" in flight and "Lisbon" not in " ".join(flight)
+    test_fix = _procedure(CODING[0])
+    assert all("test_totals" not in s for s in _step_texts(test_fix))
+    heat = _step_texts(_procedure(by_id("react_heat_0")))
+    assert "heat <arg1> with microwave" in heat
+    assert heat[-2:] == ["go to <arg2>", "put <arg1> in/on <arg2>"]
+
+
+def test_repeats_fold_with_their_count() -> None:
+    assert fold(["wait", "wait", "wait"]) == ["wait (x3)"]
+    assert fold(["go to a", "open a", "go to a", "open a", "take x"]) == [
+        "go to a; open a (x2)",
+        "take x",
+    ]
+    assert fold(["a", "b", "a"]) == ["a", "b", "a"]
+
+
+def test_procedure_fields_and_provenance() -> None:
+    for t in gold_trajectories():
+        note = _procedure(t)
+        assert note.sources == [t.id]
+        assert note.when_to_use.startswith(note.metadata["phrase"])
+        assert note.content.startswith(f"When to use: {note.metadata['phrase']}\nSteps:\n1. ")
+        assert f"Learned from: {t.task.strip()}" in note.content
+
+
+def test_notes_are_shorter_than_the_trajectory_they_come_from() -> None:
     for item in gold_items():
-        if item["type"] not in expected:
-            continue
-        note = distill_trajectory(item)[0]
-        verb, tool = item["type"], expected[item["type"]]
-        assert note.metadata["verbs"] == ["find", "take", verb, "put"]
-        assert f"{verb} {OBJECT} with {tool}" in _steps(note)
-        assert verb in note.keywords and tool in note.tags
-        others = set(expected) - {verb}
-        assert not others & set(note.metadata["verbs"])
+        raw = "\n".join(f"> {s['action']}\n{s['observation']}" for s in item["steps"])
+        assert len(_procedure(by_id(item["id"])).content) < len(raw), item["id"]
 
 
-def test_puttwo_repeats_the_cycle_and_examine_uses_the_lamp() -> None:
-    puttwo = _steps(_procedure("react_puttwo_2"))
-    assert puttwo.count(f"take {OBJECT}") == 2
-    assert puttwo.count(f"put {OBJECT} in/on {RECEPTACLE}") == 2
-    assert puttwo[4].startswith(f"find another {OBJECT}: check shelves, cabinets")
-    examine = _steps(_procedure("react_examine_0"))
-    assert examine[-2:] == [
-        "find desklamp: check desk, sidetables one by one (found at sidetable)",
-        "use desklamp",
-    ]
-    assert _procedure("react_examine_0").tags == ["examine", "desklamp"]
-
-
-def test_searches_collapse_and_folded_log_lines_are_recovered() -> None:
-    # react_cool_0 logs "go to stoveburner 1/2" inside a thought's observation.
-    find = _steps(_procedure("react_cool_0"))[0]
-    assert find == f"find {OBJECT}: check stoveburners one by one (found at stoveburner)"
-    # react_put_2 opened four cabinets: one find step, cabinets named once.
-    find = _steps(_procedure("react_put_2"))[0]
-    assert find.count("cabinet") == 1 and "opening closed ones" in find
-    assert len(_steps(_procedure("react_put_2"))) == 4
-
-
-def test_dicts_are_accepted_and_bad_ones_rejected() -> None:
-    item = gold_items()[0]
-    assert distill_trajectory(item)[0].sources == [item["id"]]
-    with pytest.raises(InvalidTrajectory):
-        distill_trajectory({"id": "x", "task": "put a mug in shelf.", "steps": []})
-
-
-def _failed_heat(steps_tail: list[Step], **extra: object) -> Trajectory:
-    base = by_id("react_heat_0")
-    cut = next(i for i, s in enumerate(base.steps) if s.action.startswith("heat "))
-    return Trajectory(
-        id="fail_heat", task=base.task, steps=[*base.steps[:cut], *steps_tail], **extra
-    )  # type: ignore[arg-type]
-
-
-def test_failure_gives_an_avoid_note_naming_what_went_wrong() -> None:
-    wrong_tool = Step(action="heat egg 2 with fridge 1", observation="Nothing happens.")
-    failed = _failed_heat([wrong_tool, wrong_tool], success=False)
-    (note,) = distill_trajectory(failed)
-    assert note.kind == "concept" and AVOID_TAG in note.tags and note.is_avoid
-    assert note.sources == ["fail_heat"]
-    assert note.when_to_use == recall_key(failed.task)
-    kinds = [c["kind"] for c in note.metadata["causes"]]
-    assert kinds == ["no_effect", "missing_stage", "missing_stage"]
-    assert f'"heat {OBJECT} with fridge" did nothing (2 times)' in note.content
-    assert f"never got to: heat {OBJECT} with microwave" in note.content
-    assert "make sure to heat <object> with microwave" in note.content
-
-
-def test_reward_below_half_is_a_failure_and_loops_are_detected() -> None:
-    looping = [Step(action="go to cabinet 1", observation="The cabinet 1 is closed.")] * 3
-    failed = _failed_heat(looping, reward=0.0)
-    causes = diagnose_failure(failed)
-    loop = [c for c in causes if c.kind == "loop"]
-    assert len(loop) == 1 and 'repeated "go to cabinet" 3 times' in loop[0].detail
-    assert distill_trajectory(failed)[0].is_avoid
-
-
-def test_wrong_object_and_reported_reason_are_causes() -> None:
-    failed = Trajectory(
-        id="wrong",
-        task="put some spraybottle on toilet.",
-        steps=[
-            Step(action="go to cabinet 1", observation="On the cabinet 1, you see a soapbottle 1."),
-            Step(action="take soapbottle 1 from cabinet 1", observation="You pick up it."),
-            Step(action="go to toilet 1", observation="On the toilet 1, you see nothing."),
-            Step(action="put soapbottle 1 in/on toilet 1", observation="You put it."),
-        ],
+def _failed_fix(tail: list[tuple[str, str]], **metadata: object) -> Trajectory:
+    head = [("pytest tests/test_cart.py::test_sum -q", "1 failed")]
+    return trajectory(
+        "fail_fix",
+        "Fix the failing test test_sum in tests/test_cart.py",
+        head + tail,
         success=False,
-        metadata={"failure_reason": "episode judged wrong object"},
+        **metadata,
     )
-    kinds = [c.kind for c in diagnose_failure(failed)]
-    assert kinds[0] == "reported"
-    assert "wrong_object" in kinds
-    assert "took soapbottle instead of spraybottle" in distill_trajectory(failed)[0].content
+
+
+def test_failure_names_where_it_left_the_closest_success() -> None:
+    known = [_procedure(t) for t in CODING]
+    failed = _failed_fix([("git commit -am wip", "[main] wip")])
+    (note,) = distill_trajectory(failed, known=known)
+    assert note.kind == "concept" and AVOID_TAG in note.tags and note.is_avoid
+    assert note.sources == ["fail_fix"]
+    (cause,) = [c for c in note.metadata["causes"] if c["kind"] == "diverged"]
+    # Step 1 (the test run) is on the path; step 2 commits where the success reads the code.
+    assert "at step 2" in cause["detail"] and '"git commit -am wip"' in cause["detail"]
+    assert 'where it does "sed -n 1,40p src/' in cause["detail"]
+    assert "the failing" in note.name and "What went wrong:" in note.content
+
+
+def test_failure_that_stops_short_is_told_what_comes_next() -> None:
+    known = [_procedure(t) for t in LAB]
+    failed = trajectory(
+        "fail_heat",
+        "heat the oil sample to 80 degrees",
+        [("move oil sample to heater", "ok"), ("turn heater on", "on")],
+        success=False,
+    )
+    causes = diagnose_failure(failed, known=known)
+    assert [c.kind for c in causes] == ["stopped_early"]
+    assert '"wait"' in causes[0].detail
+
+
+def test_loops_and_reported_reasons_are_causes_without_known_procedures() -> None:
+    looping = trajectory(
+        "loop",
+        "open the vault",
+        [("push door", "It is stuck.")] * 3,
+        success=False,
+        failure_reason="timeout",
+    )
+    kinds = [c.kind for c in diagnose_failure(looping)]
+    assert kinds == ["reported", "loop"]
+    assert distill_trajectory(looping)[0].is_avoid
 
 
 def test_failure_without_visible_cause_teaches_nothing() -> None:
-    # Every stage done, right object and place, no no-op: nothing to blame.
-    silent = by_id("react_heat_0").model_copy(update={"id": "silent", "success": False})
+    silent = trajectory("quiet", "open the vault", [("push door", "It opens a bit.")], False)
     assert diagnose_failure(silent) == []
     assert distill_trajectory(silent) == []
+    # Unrelated known procedures share no step: no path to leave, still nothing.
+    assert distill_trajectory(silent, known=[_procedure(t) for t in CODING]) == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"id": "x", "task": "t", "steps": [], "success": True},
+        {"id": "x", "task": "t", "steps": [{"action": 3}], "success": True},
+        {"id": "x", "task": "t", "steps": [{"action": "a"}]},
+        {"id": "x", "task": " ", "steps": [{"action": "a"}], "success": True},
+        {
+            "id": "x",
+            "task": "t",
+            "steps": [{"action": "a", "observation": "o" * (MAX_TEXT_CHARS + 1)}],
+            "success": True,
+        },
+        {"id": "x", "task": "t", "steps": [{"action": "a"}] * (MAX_STEPS + 1), "success": True},
+        ["not", "a", "trajectory"],
+    ],
+)
+def test_bad_trajectories_are_rejected_with_a_clear_error(bad: object) -> None:
+    with pytest.raises(InvalidTrajectory) as error:
+        coerce_trajectory(bad)  # type: ignore[arg-type]
+    assert str(error.value)
 
 
 def test_to_note_maps_fields_and_keeps_the_callers_metadata_apart() -> None:
-    draft = _procedure("react_clean_0")
+    draft = _procedure(by_id("react_clean_0"))
     note = draft.to_note(user_id="u1", metadata={"run": 7})
     assert note.kind == "procedure" and note.user_id == "u1"
     assert note.when_to_use == draft.when_to_use and note.sources == ["react_clean_0"]
     assert note.metadata["run"] == 7
-    assert note.metadata["distilled"]["family"] == "clean"
-    assert note.metadata["distilled"]["segments"][0]["routine"] == "find"
+    assert note.metadata["distilled"]["arguments"] == {"<arg1>": "lettuce", "<arg2>": "diningtable"}
+
+
+def test_thought_steps_are_counted_not_kept() -> None:
+    t = Trajectory(
+        id="th",
+        task="ping the server",
+        success=True,
+        steps=[Step(action="think: check it first"), Step(action="ping server", observation="up")],
+    )
+    note = _procedure(t)
+    assert note.metadata["thoughts"] == 1 and _step_texts(note) == ["ping <arg1>"]

@@ -1,114 +1,100 @@
-"""Generalising tasks and observations into recall keys."""
+"""When-to-use keys: arguments found by aligning the task with its actions, in any domain."""
 
 from __future__ import annotations
 
-import pytest
-from procedures_data import gold_items, observation
+import re
 
-from memory.procedures import (
-    OBJECT,
-    RECEPTACLE,
-    extract_task,
-    parse_task,
-    recall_key,
-    strip_room_description,
-)
+from domains_data import CODING, LAB, TEXTGAME, WEB
+from procedures_data import gold_trajectories
 
-ROOM = (
-    "You are in the middle of a room. Looking quickly around you, you see a cabinet 2, "
-    "a cabinet 1, a countertop 1, a fridge 1, a microwave 1, and a sinkbasin 1."
-)
+from memory.procedures import Hints, align_arguments, task_key, task_statement, words
+from memory.procedures.steps import is_thought
 
 
-def _type_keys() -> dict[str, str]:
-    """The recall key of each gold task type (asserted unique per type elsewhere)."""
-    return {item["type"]: recall_key(item["task"]) for item in gold_items()}
+def _actions(trajectory) -> list[str]:  # type: ignore[no-untyped-def]
+    return [s.action for s in trajectory.steps if not is_thought(s)]
 
 
-def test_room_description_is_stripped_and_the_task_kept() -> None:
-    text = f"{ROOM}\nYour task is to: put a clean apple in sidetable."
-    assert strip_room_description(ROOM) == ""
-    assert extract_task(text) == "put a clean apple in sidetable."
-    assert extract_task("heat some egg and put it in diningtable.") == (
-        "heat some egg and put it in diningtable."
+def _key(trajectory, hints: Hints | None = None):  # type: ignore[no-untyped-def]
+    return task_key(trajectory.task, _actions(trajectory), hints=hints or Hints())
+
+
+def test_household_arguments_are_found_without_any_vocabulary() -> None:
+    keys = {t.id: _key(t) for t in gold_trajectories()}
+    assert keys["react_heat_0"].phrase == "heat some <arg1> and put it in <arg2>"
+    assert keys["react_heat_0"].arguments == {"<arg1>": "egg", "<arg2>": "diningtable"}
+    assert keys["react_puttwo_0"].phrase == "put two <arg1> in <arg2>"
+    assert keys["react_put_0"].arguments == {"<arg1>": "spraybottle", "<arg2>": "toilet"}
+    for trajectory in gold_trajectories():
+        key = keys[trajectory.id]
+        assert key.arguments, trajectory.id
+        for literal in key.arguments.values():
+            assert literal not in key.phrase.split(), (trajectory.id, key.phrase)
+
+
+def test_the_same_phrasing_of_one_kind_gives_one_key_whatever_the_objects() -> None:
+    keys = {}
+    for trajectory in gold_trajectories():
+        keys.setdefault(_key(trajectory).phrase, set()).add(trajectory.metadata["type"])
+    # Every phrase belongs to exactly one kind: arguments never leak into the key.
+    assert all(len(kinds) == 1 for kinds in keys.values()), keys
+    assert "heat some <arg1> and put it in <arg2>" in keys
+
+
+def test_coding_keys_keep_the_skill_words_and_abstract_paths() -> None:
+    branches = _key(CODING[2])
+    # "git branch" is a sub-command, so "branches" names the skill, not an argument.
+    assert branches.phrase == "clean up the stale git branches already <arg1> into <arg2>"
+    assert branches.arguments["<arg2>"] == "main"
+    assert _key(CODING[3]).phrase == branches.phrase
+    download = _key(CODING[4])
+    assert "download" in download.skill and "list" in download.skill
+    assert "users" not in download.phrase.split()
+
+
+def test_web_and_lab_tasks_are_not_mistaken_for_household_families() -> None:
+    flight = _key(WEB[0])
+    assert flight.phrase == "book a <arg1> to <arg2> and put it in my <arg3>"
+    assert flight.arguments == {"<arg1>": "flight", "<arg2>": "lisbon", "<arg3>": "calendar"}
+    assert "book" in flight.skill
+    boil = _key(LAB[1])
+    # "salt" grows into the argument because the actions write "salt solution".
+    assert boil.arguments["<arg1>"] == "salt solution"
+    circuit = _key(LAB[2])
+    assert circuit.phrase == "connect the <arg1> to the <arg2> and test the <arg3>"
+
+
+def test_glued_compounds_and_plurals_align() -> None:
+    spans = align_arguments("put the spray bottle on the toilet", ["put spraybottle 1 in toilet 1"])
+    task_words = words("put the spray bottle on the toilet")
+    assert [" ".join(task_words[a:b]) for a, b in spans] == ["spray bottle", "toilet"]
+    key = task_key("delete the old branches", ["git branch -D branch"])
+    assert key.arguments == {"<arg1>": "branches"}
+
+
+def test_the_task_inside_a_long_text_is_the_part_the_actions_use() -> None:
+    text = (
+        "Welcome to the lab! Safety goggles are mandatory. Your goal: heat the water "
+        "sample to 60 degrees."
     )
+    statement = task_statement(text, _actions(LAB[0]))
+    assert statement == "heat the water sample to 60 degrees."
+    assert task_statement("just one sentence", ["act"]) == "just one sentence"
 
 
-def test_every_gold_type_has_one_key_and_the_six_keys_differ() -> None:
-    keys: dict[str, set[str]] = {}
-    for item in gold_items():
-        keys.setdefault(item["type"], set()).add(recall_key(item["task"]))
-    assert all(len(k) == 1 for k in keys.values()), keys
-    assert len({next(iter(k)) for k in keys.values()}) == 6
-
-
-def test_full_observation_gives_the_same_key_as_the_bare_task() -> None:
-    for item in gold_items():
-        assert recall_key(observation(item)) == recall_key(item["task"]), item["id"]
-
-
-def test_keys_use_placeholders_and_name_the_verbs() -> None:
-    for item in gold_items():
-        intent = parse_task(item["task"])
-        key = recall_key(item["task"])
-        assert intent.object and intent.object not in key, (item["id"], key)
-        assert OBJECT in key
-        if item["type"] != "examine":
-            assert RECEPTACLE in key and intent.receptacle not in key
-        assert "(verbs: find, take" in key
-    keys = _type_keys()
-    assert "heat" in keys["heat"] and "cool" in keys["cool"] and "clean" in keys["clean"]
-    assert "two" in keys["puttwo"] and "two" not in keys["put"]
-    assert "desklamp" in keys["examine"] and "use" in keys["examine"]
-
-
-def test_slots_are_read_from_the_gold_tasks() -> None:
-    intents = {item["id"]: parse_task(item["task"]) for item in gold_items()}
-    assert (intents["react_heat_1"].object, intents["react_heat_1"].receptacle) == (
-        "apple",
-        "fridge",
+def test_hints_force_arguments_and_skill_words_and_fold_synonyms() -> None:
+    plain = task_key("deploy the api to staging", ["deploy api --env staging"])
+    assert plain.arguments == {"<arg1>": "api", "<arg2>": "staging"}
+    hinted = task_key(
+        "deploy the api to staging",
+        ["deploy api --env staging"],
+        hints=Hints(skill_words={"api"}, arguments={"the"}, synonyms={"deploy": "ship"}),
     )
-    assert intents["react_put_0"].receptacle == "toilet"
-    assert intents["react_puttwo_0"].count == 2
-    assert intents["react_examine_1"].tool == "desklamp"
-    assert intents["react_cool_1"].tool == "fridge"
+    assert "api" in hinted.skill and "ship" in hinted.skill
+    assert "<arg1>" in hinted.phrase and hinted.arguments["<arg1>"] == "the"
 
 
-@pytest.mark.parametrize(
-    ("phrasing", "family"),
-    [
-        ("warm a bowl and set it on the desk.", "heat"),
-        ("heat up the tomato, then drop it in the garbage can", "heat"),
-        ("put a chilled wine bottle into the cabinet", "cool"),
-        ("freeze the lettuce and leave it on the counter top", "cool"),
-        ("wash the fork and place it in a drawer", "clean"),
-        ("put a rinsed plate on the dining table", "clean"),
-        ("move 2 books to the shelf", "puttwo"),
-        ("find two remote controls and put them on the armchair", "puttwo"),
-        ("examine an alarm clock under the desk lamp", "examine"),
-        ("switch on the floor lamp and study the vase", "examine"),
-        ("put the mug in the microwave", "put"),
-        ("look for a mug and put it in the coffee machine", "put"),
-        ("carry the laptop to the bed", "put"),
-    ],
-)
-def test_unseen_phrasings_get_the_key_of_their_type(phrasing: str, family: str) -> None:
-    key = recall_key(f"{ROOM}\nYour task is to: {phrasing}")
-    assert parse_task(phrasing).family == family
-    if family == "examine" and "floor" in phrasing:
-        assert key == _type_keys()["examine"].replace("desklamp", "floorlamp")
-    else:
-        assert key == _type_keys()[family]
-
-
-def test_given_verbs_replace_the_inferred_ones() -> None:
-    key = recall_key("heat some egg and put it in diningtable.", verbs=["take", "heat"])
-    assert key.endswith("(verbs: take, heat)")
-
-
-def test_unknown_tasks_fall_back_to_normalised_text() -> None:
-    intent = parse_task("Your task is to: turn off the lightswitch 1")
-    assert intent.family == "other"
-    assert recall_key("turn off the lightswitch 1") == "turn off the lightswitch"
-    assert recall_key("turn on the toaster 1") == f"turn on the {RECEPTACLE}"
-    assert recall_key(ROOM) == ""
+def test_bare_option_numbers_never_become_arguments_or_verbs() -> None:
+    key = _key(TEXTGAME[0])
+    assert key.arguments["<arg2>"] == "chest"
+    assert all(not re.fullmatch(r"\d+", literal) for literal in key.arguments.values())

@@ -11,11 +11,18 @@ from memory.errors import NotFound
 from memory.model import Note, Step, Trajectory
 
 
-def _faulty(trajectory_id: str, food: str, place: str, tool: str, table: str) -> Trajectory:
-    """A "heat" run with the wrong appliance that a faulty labeller marked successful."""
+def _faulty(
+    trajectory_id: str, food: str, place: str, tool: str, table: str, then: str
+) -> Trajectory:
+    """A "heat" run with the wrong appliance that a faulty labeller marked successful.
+
+    Each is phrased a little differently ("and then put it"): runs phrased alike
+    with the same steps would merge into one procedure (its variants), and this
+    test is about pruning separate procedures.
+    """
     return Trajectory(
         id=trajectory_id,
-        task=f"heat some {food} and put it in {table}.",
+        task=f"heat some {food} and {then} put it in {table}.",
         steps=[
             Step(action=f"go to {place} 1", observation=f"On the {place} 1, you see a {food} 1."),
             Step(action=f"take {food} 1 from {place} 1", observation=f"You pick up the {food} 1."),
@@ -36,10 +43,16 @@ def test_scripted_stream_prunes_the_misleading_procedure_and_keeps_the_rest() ->
     with AgenticMemory(embedder=HashingEmbedder(), prune_min_uses=5, prune_min_ratio=0.5) as mem:
         helpful = _procedure(mem.learn(by_id("react_heat_0")))  # the microwave, as it should
         misleading = _procedure(
-            mem.learn(_faulty("faulty_stove", "egg", "countertop", "stoveburner", "diningtable"))
+            mem.learn(
+                _faulty("faulty_stove", "egg", "countertop", "stoveburner", "diningtable", "then")
+            )
         )
         pinned = _procedure(
-            mem.learn(_faulty("faulty_toaster", "bread", "diningtable", "toaster", "countertop"))
+            mem.learn(
+                _faulty(
+                    "faulty_toaster", "bread", "diningtable", "toaster", "countertop", "afterwards"
+                )
+            )
         )
         mem.update(pinned.id, pinned=True)
         works = {helpful.id: True, misleading.id: False, pinned.id: False}

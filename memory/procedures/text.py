@@ -1,0 +1,163 @@
+"""Domain-free text handling shared by distillation and recall.
+
+    Hints                    optional user knowledge: argument vocabulary, synonyms
+    words(text)              lowercase alphanumeric tokens
+    stem(word)               a light English suffix fold, for matching only
+    segments(text)           the sentences / lines / colon-separated parts of a text
+    instance_words(texts)    words the environment numbers ("cabinet 3"), learned from text
+
+Nothing here knows any domain: every list a domain would need is either learned
+from the user's own trajectories (see :mod:`memory.procedures.recall`) or given
+explicitly through :class:`Hints`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = [
+    "PLACEHOLDER",
+    "NO_HINTS",
+    "Hints",
+    "anonymous",
+    "instance_words",
+    "is_placeholder",
+    "placeholder",
+    "segments",
+    "stem",
+    "stems",
+    "words",
+]
+
+PLACEHOLDER = re.compile(r"<arg\d+>")
+_TOKEN = re.compile(r"<arg\d+>|[a-z0-9]+")
+_SEGMENT_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+|:\s+")
+_NUMBERED = re.compile(r"\b([a-z][a-z0-9_-]*)\s+\d+\b")
+
+
+def placeholder(index: int) -> str:
+    """The placeholder of the ``index``-th argument (1-based): ``<arg1>``."""
+    return f"<arg{index}>"
+
+
+def anonymous(template: str) -> str:
+    """A step with every placeholder written ``<arg>``, to compare steps of two tasks
+    whose arguments were numbered differently."""
+    return PLACEHOLDER.sub("<arg>", template)
+
+
+def is_placeholder(token: str) -> bool:
+    """Whether ``token`` is an argument placeholder."""
+    return PLACEHOLDER.fullmatch(token) is not None
+
+
+def words(text: str) -> list[str]:
+    """Lowercase alphanumeric tokens; placeholders stay whole.
+
+    Example:
+        >>> words("Run tests/test_parser.py, then <arg1>!")
+        ['run', 'tests', 'test', 'parser', 'py', 'then', '<arg1>']
+    """
+    return _TOKEN.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    """Fold common English plural/verb endings so "branches" meets "branch".
+
+    Only used to decide whether two words match; stored text keeps its spelling.
+    """
+    if is_placeholder(word) or len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def stems(text: str) -> list[str]:
+    """``stem`` of every word of ``text``, in order."""
+    return [stem(w) for w in words(text)]
+
+
+def segments(text: str) -> list[str]:
+    """Sentences, lines and ``label: value`` parts of a text, blanks dropped.
+
+    A colon splits because observations often frame the task as a labelled field
+    ("Your task is to: ..."); whatever the label says, the value becomes its own part.
+    """
+    parts = (p.strip() for p in _SEGMENT_BREAK.split(text))
+    return [p for p in parts if words(p)]
+
+
+def instance_words(texts: Iterable[str]) -> frozenset[str]:
+    """Words the texts follow with a number ("cabinet 3", "door 2"): numbered instances.
+
+    Learned from a trajectory's observations, so that "go to cabinet 3" and "go to
+    cabinet 5" become one step, while a number an observation never attaches to a
+    word ("sleep 5") stays part of the action.
+    """
+    found: set[str] = set()
+    for text in texts:
+        found.update(m.group(1) for m in _NUMBERED.finditer(text.lower()))
+    return frozenset(found)
+
+
+def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
+    cleaned = {stem(k.lower().strip()): v.lower().strip() for k, v in (mapping or {}).items()}
+    return MappingProxyType({k: v for k, v in cleaned.items() if k and v})
+
+
+@dataclass(frozen=True)
+class Hints:
+    """Optional domain knowledge a user may give; an empty ``Hints()`` costs nothing.
+
+    Everything here is also learned from the user's own trajectories; hints only
+    help where the data has not shown it yet (the first trajectories of a scope).
+
+    Attributes:
+        arguments: Words or phrases that always name a task's argument (an entity,
+            a file, a place), never the kind of task: ``{"invoice", "staging"}``.
+        skill_words: Words that always name the kind of task, even when an action
+            repeats them (``{"deploy"}`` in "deploy the api" / ``deploy api``).
+        synonyms: Word -> canonical word, applied to tasks and queries before
+            matching (``{"warm": "heat", "fetch": "get"}``).
+
+    Example:
+        >>> Hints(synonyms={"Warm": "heat"}).canonical("warm")
+        'heat'
+    """
+
+    arguments: frozenset[str] = frozenset()
+    skill_words: frozenset[str] = frozenset()
+    synonyms: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        # Accept any iterable / dict from the caller, store normalised frozen values.
+        object.__setattr__(self, "arguments", frozenset(_norm(self.arguments)))
+        object.__setattr__(self, "skill_words", frozenset(_norm(self.skill_words)))
+        object.__setattr__(self, "synonyms", _frozen(self.synonyms))
+
+    def canonical(self, word: str) -> str:
+        """The synonym's canonical word (stemmed), or the stemmed word itself."""
+        stemmed = stem(word)
+        return stem(self.synonyms.get(stemmed, stemmed))
+
+    @property
+    def argument_stems(self) -> frozenset[str]:
+        """Stems of the single words of ``arguments``."""
+        return frozenset(stem(w) for phrase in self.arguments for w in words(phrase))
+
+
+def _norm(values: Iterable[str]) -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    return [" ".join(words(v)) for v in values if isinstance(v, str) and words(v)]
+
+
+NO_HINTS = Hints()
