@@ -1,0 +1,481 @@
+"""Procedural recall and action coverage on several domains, against raw-text baselines.
+
+Domains: ``alfworld`` (leave-one-out on the 18 gold trajectories in
+``$ZETTELMEM_DATA/alfworld``, default ``../shared/data``) and every
+``benchmarks/data/procedures/<domain>.json`` (``{"learn": [...], "heldout": [...]}``,
+items shaped like the ALFWorld gold trajectories). For each domain, in one run:
+
+* every learned trajectory (successes and failures) goes through
+  ``AgenticMemory.learn`` (in memory, default MiniLM embedder unless
+  ``--embedder hashing``); each held-out task is recalled twice: as the agent sees
+  it (``obs``: its first observation ``setting``, then the task; ALFWorld keeps its
+  native "Your task is to: ..." line) and as the bare task sentence (``task``);
+* **top-1 / top-3 same kind**: the first (first three) recalled notes of kind
+  ``procedure`` without the ``avoid`` tag; a note counts as the held-out task's
+  kind when a strict majority of the learned trajectories in its ``sources`` are of
+  that kind;
+* **baselines** over the raw task sentences of the learned *successful*
+  trajectories, ranked for the same query: BM25 (rank_bm25, lowercase alphanumeric
+  tokens) and dense MiniLM cosine; the "note" a baseline returns is the raw
+  trajectory of its best match;
+* **action coverage** (the same definition for a note and a raw trajectory): the
+  share of the held-out gold trajectory's distinct actions found in the recalled
+  text's steps (defined below);
+* **length**: characters of the recalled note's content vs the raw trajectory
+  rendered as ``> action`` / observation lines.
+
+Action coverage, domain-neutral definition (see :func:`coverage`):
+
+1. Tokens: lowercase; runs of ``[a-z0-9]``; a placeholder written ``<...>``,
+   ``{...}`` or ``[...]`` is one token ``<arg>``; pure numbers are dropped
+   (instance numbering such as "drawer 1", line numbers).
+2. Actions starting with ``think:`` are reasoning, not actions, and are ignored.
+3. A trajectory's *arguments* are the words of its task sentence (minus English
+   function words) that reappear in its actions at any position but the first
+   (the first word of an action is its verb or command and is never an argument).
+   The held-out action's arguments, and in the recalled text the arguments of the
+   trajectories it was learned from (a note: its ``sources``; a raw trajectory:
+   itself), are replaced by ``<arg>``; consecutive ``<arg>`` fold into one.
+4. A held-out action is covered when some line of the recalled text contains a
+   window that matches it: its first token literally, then token by token, where
+   ``<arg>`` on either side stands for ``<arg>`` or one to four literal tokens of
+   the other side. Distinct actions = distinct masked token sequences.
+
+Run from the repository root (the machine's load affects only the run time):
+
+    python benchmarks/procedural_domains.py [--domains tooluse,alfworld] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path and not os.environ.get("PYTHONPATH"):
+    sys.path.insert(0, str(REPO))
+
+__all__ = [
+    "Domain",
+    "coverage",
+    "covers",
+    "load_domain",
+    "main",
+    "masked_action",
+    "task_arguments",
+]
+
+DATA = Path(os.environ.get("ZETTELMEM_DATA", REPO.parent / "shared" / "data"))
+ALFWORLD = DATA / "alfworld" / "gold_trajectories.json"
+DOMAIN_DIR = Path(__file__).resolve().parent / "data" / "procedures"
+ARG = "<arg>"
+MAX_ARG_TOKENS = 4
+RECALL_K = 10
+
+# English function words: grammar, not any domain's vocabulary.
+FUNCTION_WORDS = frozenset(
+    "a an the and or but if then than so to of in on at by for with from into onto over under "
+    "up down out off about as is are was were be been being it its this that these those there "
+    "here some any all every each both no not my your our their his her me you we they i "
+    "do does did done have has had will would should can could must may might please make "
+    "sure get got".split()
+)
+_TOKEN = re.compile(r"<[^<>]*>|\{[^{}]*\}|\[[^\[\]]*\]|[a-z0-9]+")
+
+Item = dict[str, Any]
+
+
+# ---- the coverage metric --------------------------------------------------------------------
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase alphanumeric tokens; placeholders -> ``<arg>``; numbers dropped."""
+    out: list[str] = []
+    for token in _TOKEN.findall(text.lower()):
+        if token[0] in "<{[":
+            out.append(ARG)
+        elif not token.isdigit():
+            out.append(token)
+    return out
+
+
+def is_action(action: str) -> bool:
+    """Reasoning steps (ReAct ``think:``) and empty strings are not actions."""
+    return bool(action.strip()) and not action.strip().lower().startswith("think:")
+
+
+def task_arguments(task: str, actions: Iterable[str]) -> frozenset[str]:
+    """Words of the task that reappear in the actions after their first word."""
+    task_words = {t for t in tokens(task) if t != ARG and t not in FUNCTION_WORDS}
+    seen: set[str] = set()
+    for action in actions:
+        seen.update(tokens(action)[1:])
+    return frozenset(task_words & seen)
+
+
+def masked_action(action: str, arguments: frozenset[str]) -> tuple[str, ...]:
+    """The action's tokens with arguments as ``<arg>`` (the first token is kept)."""
+    toks = tokens(action)
+    out: list[str] = []
+    for i, tok in enumerate(toks):
+        tok = ARG if i > 0 and tok in arguments else tok
+        if tok == ARG and out and out[-1] == ARG:
+            continue
+        out.append(tok)
+    return tuple(out)
+
+
+def _match_prefix(gold: tuple[str, ...], step: tuple[str, ...]) -> bool:
+    """Whether ``gold`` matches a prefix of ``step`` (``<arg>`` wildcards both ways)."""
+
+    @cache
+    def go(i: int, j: int) -> bool:
+        if i == len(gold):
+            return True
+        if j == len(step):
+            return False
+        g, s = gold[i], step[j]
+        if g == ARG and s == ARG:
+            return go(i + 1, j + 1)
+        if g == ARG:
+            return any(
+                go(i + 1, j + n)
+                for n in range(1, MAX_ARG_TOKENS + 1)
+                if j + n <= len(step) and ARG not in step[j : j + n]
+            )
+        if s == ARG:
+            return any(
+                go(i + n, j + 1)
+                for n in range(1, MAX_ARG_TOKENS + 1)
+                if i + n <= len(gold) and ARG not in gold[i : i + n]
+            )
+        return g == s and go(i + 1, j + 1)
+
+    return go(0, 0)
+
+
+def covers(gold: tuple[str, ...], lines: Sequence[tuple[str, ...]]) -> bool:
+    """Whether some line holds a window matching the masked gold action."""
+    if not gold:
+        return False
+    return any(
+        _match_prefix(gold, line[j:])
+        for line in lines
+        for j, tok in enumerate(line)
+        if tok == gold[0]
+    )
+
+
+def coverage(
+    gold_task: str,
+    gold_actions: Sequence[str],
+    recalled_text: str,
+    recalled_from: Sequence[tuple[str, Sequence[str]]],
+) -> float:
+    """Share of the gold trajectory's distinct actions found in the recalled text.
+
+    Args:
+        gold_task: the held-out task sentence.
+        gold_actions: its gold actions, in order.
+        recalled_text: a note's content or a rendered raw trajectory.
+        recalled_from: ``(task, actions)`` of the trajectories the recalled text
+            was learned from; their arguments are masked in it.
+    """
+    actions = [a for a in gold_actions if is_action(a)]
+    gold_args = task_arguments(gold_task, actions)
+    wanted = {masked_action(a, gold_args) for a in actions} - {()}
+    if not wanted:
+        return 0.0
+    own_args: frozenset[str] = frozenset()
+    for task, acts in recalled_from:
+        own_args |= task_arguments(task, [a for a in acts if is_action(a)])
+    lines = [masked_action(line, own_args) for line in recalled_text.splitlines()]
+    return sum(covers(g, lines) for g in wanted) / len(wanted)
+
+
+def render_raw(item: Item) -> str:
+    """A raw trajectory as an agent prompt would carry it."""
+    return "\n".join(f"> {s['action']}\n{s['observation']}" for s in item["steps"])
+
+
+# ---- data ----------------------------------------------------------------------------------
+
+
+class Domain:
+    """A domain's folds: ``(learned items, held-out items)``; ALFWorld has one per item."""
+
+    def __init__(self, name: str, folds: list[tuple[list[Item], list[Item]]], native: bool):
+        self.name = name
+        self.folds = folds
+        self.native_task_line = native
+
+    def query(self, item: Item, bare: bool) -> str:
+        if bare:
+            return str(item["task"])
+        if self.native_task_line:
+            return f"{item['setting']}\nYour task is to: {item['task']}"
+        return f"{item['setting']}\n{item['task']}"
+
+
+def available_domains() -> list[str]:
+    names = sorted(p.stem for p in DOMAIN_DIR.glob("*.json"))
+    return names + (["alfworld"] if ALFWORLD.exists() else [])
+
+
+def load_domain(name: str) -> Domain:
+    """Read one domain from the committed JSON (or the shared ALFWorld gold file)."""
+    if name == "alfworld":
+        if not ALFWORLD.exists():
+            sys.exit(f"data not found: {ALFWORLD} (set ZETTELMEM_DATA to the shared data folder)")
+        gold = json.loads(ALFWORLD.read_text())
+        folds = [([t for t in gold if t["id"] != held["id"]], [held]) for held in gold]
+        return Domain(name, folds, native=True)
+    path = DOMAIN_DIR / f"{name}.json"
+    if not path.exists():
+        sys.exit(f"unknown domain {name!r}: no {path} (have {available_domains()})")
+    data = json.loads(path.read_text())
+    return Domain(name, [(data["learn"], data["heldout"])], native=False)
+
+
+# ---- rankers -------------------------------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def rank_bm25(docs: Sequence[str], query: str) -> list[int]:
+    from rank_bm25 import BM25Okapi
+
+    scores = BM25Okapi([_words(d) for d in docs]).get_scores(_words(query))
+    return [int(i) for i in np.argsort(-scores, kind="stable")]
+
+
+class Dense:
+    """MiniLM (the library's offline default model) with a text -> vector cache."""
+
+    def __init__(self) -> None:
+        from memory.embed import SentenceTransformerEmbedder
+
+        self.embedder = SentenceTransformerEmbedder()
+        self.cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.stack([self.cache[t] for t in texts])
+
+    def rank(self, docs: Sequence[str], query: str) -> list[int]:
+        d, q = self.encode(docs), self.encode([query])[0]
+        scores = d @ q / (np.linalg.norm(d, axis=1) * np.linalg.norm(q) + 1e-12)
+        return [int(i) for i in np.argsort(-scores, kind="stable")]
+
+
+# ---- the run -------------------------------------------------------------------------------
+
+Row = dict[str, list[float]]  # metric -> per-query values
+
+
+def _trajectory(item: Item) -> dict[str, Any]:
+    return {k: item[k] for k in ("id", "task", "steps", "success")}
+
+
+def _kind_of(sources: Sequence[str], kinds: dict[str, str], want: str) -> bool:
+    """Strict majority of the note's known sources are of kind ``want``."""
+    known = [kinds[s] for s in sources if s in kinds]
+    return bool(known) and sum(k == want for k in known) * 2 > len(known)
+
+
+def _procedures(hits: Sequence[Any]) -> list[Any]:
+    return [h.note for h in hits if h.note.kind == "procedure" and "avoid" not in h.note.tags]
+
+
+class Runner:
+    """One domain's measurements: Zettelmem recall and the raw-text baselines."""
+
+    def __init__(self, embedder: Any, dense: Dense) -> None:
+        self.embedder = embedder
+        self.dense = dense
+
+    def memory(self, learned: Sequence[Item]) -> Any:
+        from memory import AgenticMemory
+
+        mem = AgenticMemory(embedder=self.embedder)
+        for item in learned:
+            mem.learn(_trajectory(item))
+        return mem
+
+    def run(self, domain: Domain) -> dict[str, Any]:
+        rows: dict[str, dict[str, Row]] = {}
+        per_kind: dict[str, list[float]] = {}
+        n_learn = n_held = 0
+        started = time.perf_counter()
+        for learned, heldout in domain.folds:
+            kinds = {t["id"]: t["type"] for t in learned}
+            by_id = {t["id"]: t for t in learned}
+            wins = [t for t in learned if t["success"]]
+            n_learn = max(n_learn, len(learned))
+            n_held += len(heldout)
+            mem = self.memory(learned)
+            try:
+                for held in heldout:
+                    gold = [s["action"] for s in held["steps"]]
+                    for qname, bare in (("obs", False), ("task", True)):
+                        query = domain.query(held, bare)
+                        notes = _procedures(mem.recall(query, k=RECALL_K))
+                        row = rows.setdefault("zettelmem procedure", {}).setdefault(qname, {})
+                        hit = [_kind_of(n.sources, kinds, held["type"]) for n in notes]
+                        row.setdefault("top1", []).append(float(bool(hit) and hit[0]))
+                        row.setdefault("top3", []).append(float(any(hit[:3])))
+                        top = notes[0] if notes else None
+                        sources = [by_id[s] for s in (top.sources if top else []) if s in by_id]
+                        row.setdefault("coverage", []).append(
+                            coverage(
+                                held["task"],
+                                gold,
+                                top.content if top else "",
+                                [(t["task"], [s["action"] for s in t["steps"]]) for t in sources],
+                            )
+                        )
+                        row.setdefault("chars", []).append(float(len(top.content) if top else 0))
+                        if qname == "obs":
+                            per_kind.setdefault(held["type"], []).append(
+                                float(bool(hit) and hit[0])
+                            )
+                        self._baselines(rows, qname, query, held, gold, wins)
+            finally:
+                mem.close()
+        return {
+            "domain": domain.name,
+            "learned": n_learn,
+            "heldout": n_held,
+            "kinds": len({t["type"] for fold in domain.folds for t in fold[0] + fold[1]}),
+            "folds": len(domain.folds),
+            "seconds": round(time.perf_counter() - started, 1),
+            "rows": {
+                method: {q: {m: float(np.mean(v)) for m, v in r.items()} for q, r in qs.items()}
+                for method, qs in rows.items()
+            },
+            "per_kind_top1_obs": {k: float(np.mean(v)) for k, v in sorted(per_kind.items())},
+        }
+
+    def _baselines(
+        self,
+        rows: dict[str, dict[str, Row]],
+        qname: str,
+        query: str,
+        held: Item,
+        gold: list[str],
+        wins: list[Item],
+    ) -> None:
+        rankers: dict[str, Callable[[Sequence[str], str], list[int]]] = {
+            "BM25 raw task -> raw trajectory": rank_bm25,
+            "dense MiniLM raw task -> raw trajectory": self.dense.rank,
+        }
+        for name, ranker in rankers.items():
+            order = ranker([t["task"] for t in wins], query)
+            ranked = [wins[i] for i in order]
+            row = rows.setdefault(name, {}).setdefault(qname, {})
+            row.setdefault("top1", []).append(float(ranked[0]["type"] == held["type"]))
+            row.setdefault("top3", []).append(
+                float(any(t["type"] == held["type"] for t in ranked[:3]))
+            )
+            best = ranked[0]
+            row.setdefault("coverage", []).append(
+                coverage(
+                    held["task"],
+                    gold,
+                    render_raw(best),
+                    [(best["task"], [s["action"] for s in best["steps"]])],
+                )
+            )
+            row.setdefault("chars", []).append(float(len(render_raw(best))))
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print(
+        f"\n== {result['domain']}: {result['kinds']} kinds, {result['learned']} learned, "
+        f"{result['heldout']} held-out queries, {result['folds']} fold(s), {result['seconds']}s"
+    )
+    header = f"{'method':<42} {'query':<5} {'top1':>6} {'top3':>6} {'coverage':>9} {'chars':>7}"
+    print(header)
+    print("-" * len(header))
+    for method, queries in result["rows"].items():
+        for qname, m in queries.items():
+            print(
+                f"{method:<42} {qname:<5} {m['top1']:>6.3f} {m['top3']:>6.3f} "
+                f"{m['coverage']:>9.3f} {m['chars']:>7.0f}"
+            )
+    print(
+        "zettelmem top-1 per kind (obs): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in result["per_kind_top1_obs"].items())
+    )
+    z = result["rows"]["zettelmem procedure"]["obs"]
+    raw = {m: q["obs"] for m, q in result["rows"].items() if m != "zettelmem procedure"}
+    best_raw = max(r["top1"] for r in raw.values())
+    bm25 = raw["BM25 raw task -> raw trajectory"]
+    ratio = z["coverage"] / bm25["coverage"] if bm25["coverage"] else float("nan")
+    print(
+        f"targets (obs): top-1 {z['top1']:.3f} >= 0.90 and >= best raw {best_raw:.3f} + 0.10: "
+        f"{'met' if z['top1'] >= 0.9 and z['top1'] >= best_raw + 0.1 else 'NOT met'}; "
+        f"coverage ratio note/raw {ratio:.2f} (>= 0.9) with note {z['chars']:.0f} vs raw "
+        f"{bm25['chars']:.0f} chars: "
+        f"{'met' if ratio >= 0.9 and z['chars'] < bm25['chars'] else 'NOT met'}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--domains",
+        default=",".join(available_domains()),
+        help="comma-separated domains (default: every committed domain, then alfworld)",
+    )
+    parser.add_argument(
+        "--embedder",
+        choices=("minilm", "hashing"),
+        default="minilm",
+        help="AgenticMemory's embedder (default MiniLM; the dense baseline always uses MiniLM)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    import memory
+
+    dense = Dense()
+    if args.embedder == "hashing":
+        from memory.embed import HashingEmbedder
+
+        embedder: Any = HashingEmbedder()
+    else:
+        embedder = dense.embedder
+    print(f"memory package: {memory.__file__}; embedder: {args.embedder}")
+    runner = Runner(embedder, dense)
+    results = {}
+    for name in [d.strip() for d in args.domains.split(",") if d.strip()]:
+        results[name] = runner.run(load_domain(name))
+        print_table(results[name])
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"\nwrote {args.json}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
