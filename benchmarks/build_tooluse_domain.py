@@ -3,8 +3,9 @@
 Ten task kinds an engineering agent meets in a terminal (git, tests, packages,
 HTTP APIs, database migrations, refactors, logs, containers, releases, service
 configuration). Each trajectory is generated from a template with randomised
-arguments (file, branch, package, URL, table... names), one of several task
-phrasings written independently of any key format, optional extra steps (so two
+arguments (file, branch, package, URL, table... names), one of eight task
+phrasings written independently of any key format (held-out items prefer the
+phrasings no learned item of their kind used), optional extra steps (so two
 trajectories of a kind are not identical), and realistic terminal output. Some
 learned trajectories fail (``success: false``) so "avoid" notes have material.
 
@@ -88,14 +89,52 @@ CONFIG_KEYS = [
     ("TIMEOUT_SECONDS", "45", "30"),
 ]
 
+EXTRA_FILES = [
+    "Dockerfile",
+    "alembic.ini",
+    "migrations/",
+    "logs/",
+    "config/",
+    "data/",
+    "Makefile",
+    "docs/",
+    "requirements-dev.txt",
+    "CHANGELOG.md",
+]
+
 Built = tuple[str, list[tuple[str, str]], bool]  # task, steps, success
-KindBuilder = Callable[[random.Random, bool], Built]
+Pick = Callable[[list[str]], str]  # chooses the task phrasing
+KindBuilder = Callable[[random.Random, bool, Pick], Built]
 
 
-def _setting(rng: random.Random, repo: str, branch: str = "main", extra: str = "") -> str:
-    files = ["README.md", "pyproject.toml", "src/", "tests/", ".gitignore"] + (
-        [extra] if extra else []
+class Phrasings:
+    """Learned items take any phrasing; held-out ones prefer those the kind's learned items lack."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[int] = set()
+
+    def learned(self, options: list[str]) -> str:
+        index = self.rng.randrange(len(options))
+        self.used.add(index)
+        return options[index]
+
+    def heldout(self, options: list[str]) -> str:
+        fresh = [i for i in range(len(options)) if i not in self.used]
+        return options[self.rng.choice(fresh or list(range(len(options))))]
+
+
+def _pytest(rng: random.Random, repo: str, body: str) -> str:
+    return (
+        "============================= test session starts ==============================\n"
+        f"platform linux -- Python 3.11.7, pytest-8.2.0, pluggy-1.5.0\nrootdir: /home/dev/{repo}\n"
+        f"configfile: pyproject.toml\ncollected {rng.randint(1, 300)} items\n\n{body}"
     )
+
+
+def _setting(rng: random.Random, repo: str, branch: str = "main") -> str:
+    files = ["README.md", "pyproject.toml", "src/", "tests/", ".gitignore"]
+    files += rng.sample(EXTRA_FILES, rng.randint(3, len(EXTRA_FILES)))
     rng.shuffle(files)
     return (
         f"dev@box:~/{repo} ({branch})$ ls\n{'  '.join(files)}\n"
@@ -103,16 +142,19 @@ def _setting(rng: random.Random, repo: str, branch: str = "main", extra: str = "
     )
 
 
-def delete_merged_branches(rng: random.Random, fail: bool) -> Built:
+def delete_merged_branches(rng: random.Random, fail: bool, pick: Pick) -> Built:
     base = rng.choice(["main", "master", "develop"])
     merged = rng.sample(BRANCHES, rng.randint(2, 3))
-    task = rng.choice(
+    task = pick(
         [
             f"Clean up the local branches that are already merged into {base}.",
             f"Delete every git branch that has been merged into {base}.",
             f"Remove stale local branches whose work is already in {base}.",
             f"Prune the branches that were merged to {base} so only live work remains.",
             f"Get rid of the old feature branches already merged into {base}.",
+            f"Our branch list is a mess - drop whatever {base} already contains.",
+            f"Tidy the repo: branches fully integrated in {base} can go.",
+            f"Housekeeping: remove the finished branches (already in {base}).",
         ]
     )
     steps: list[tuple[str, str]] = []
@@ -138,17 +180,20 @@ def delete_merged_branches(rng: random.Random, fail: bool) -> Built:
     return task, steps, True
 
 
-def fix_failing_test(rng: random.Random, fail: bool) -> Built:
+def fix_failing_test(rng: random.Random, fail: bool, pick: Pick) -> Built:
     module = rng.choice(MODULES)
     test = f"test_{module}_{rng.choice(['rounding', 'empty_input', 'unicode', 'defaults'])}"
     path = f"tests/test_{module}.py"
-    task = rng.choice(
+    task = pick(
         [
             f"The test {test} in {path} is failing; make it pass.",
             f"Fix the code so that {path}::{test} passes again.",
             f"CI reports {test} red in {path}. Repair it.",
             f"Get the failing test {test} ({path}) back to green without touching the test.",
             f"Investigate and fix the failure of {test} in {path}.",
+            f"{test} broke after the last merge ({path}); find the bug in the code and fix it.",
+            f"Why does {path} fail at {test}? Correct the implementation.",
+            f"Please debug {test} from {path} until it succeeds.",
         ]
     )
     src = f"src/app/{module}.py"
@@ -157,6 +202,8 @@ def fix_failing_test(rng: random.Random, fail: bool) -> Built:
         f"F\n___ {test} ___\n>       assert result == expected\nE       AssertionError\n"
         f"{src}:{line}: AssertionError\n1 failed in 0.31s"
     )
+    repo = rng.choice(REPOS)
+    fail_out = _pytest(rng, repo, fail_out)
     steps = [(f"pytest {path}::{test} -q", fail_out)]
     steps.append((f"sed -n '{line - 5},{line + 5}p' {src}", "    total = round(value, 0)\n..."))
     if fail:
@@ -164,22 +211,25 @@ def fix_failing_test(rng: random.Random, fail: bool) -> Built:
         steps.append((f"pytest {path}::{test} -q", fail_out))
         return task, steps, False
     steps.append((f"edit {src}: fix the computation at line {line}", "File written."))
-    steps.append((f"pytest {path}::{test} -q", "1 passed in 0.28s"))
+    steps.append((f"pytest {path}::{test} -q", _pytest(rng, repo, ".\n1 passed in 0.28s")))
     if rng.random() < 0.7:
         steps.append(("pytest -q", f"{rng.randint(40, 300)} passed in {rng.uniform(2, 9):.1f}s"))
     steps.append(("git diff --stat", f" {src} | 2 +-\n 1 file changed, 1 insertion(+)"))
     return task, steps, True
 
 
-def add_dependency(rng: random.Random, fail: bool) -> Built:
+def add_dependency(rng: random.Random, fail: bool, pick: Pick) -> Built:
     dist, module, version = rng.choice(PACKAGES)
-    task = rng.choice(
+    task = pick(
         [
             f"Add {dist} (at least {version}) as a dependency of the project.",
             f"The project now needs {dist}>={version}; install it and declare it.",
             f"Make {dist} version {version} or newer a declared requirement and check it imports.",
             f"Install {dist} {version}+ and record it in the project's dependencies.",
             f"We depend on {dist} now: add it (minimum {version}) to pyproject.",
+            f"Bring in the {dist} library, version {version} or later, for the new feature.",
+            f"Set the project up to use {dist} >= {version}.",
+            f"I want to use {dist} here; pull it in (>= {version}) properly.",
         ]
     )
     name = dist if not fail else dist.replace("-", "_") + "s"
@@ -201,7 +251,9 @@ def add_dependency(rng: random.Random, fail: bool) -> Built:
     steps.append(
         (
             f'pip install "{dist}>={version}"',
-            f"Collecting {dist}>={version}\nSuccessfully installed {dist}-{version}.1",
+            f"Collecting {dist}>={version}\n  Downloading {dist}-{version}.1-py3-none-any.whl "
+            f"({rng.randint(20, 900)} kB)\nInstalling collected packages: {dist}\n"
+            f"Successfully installed {dist}-{version}.1",
         )
     )
     steps.append(
@@ -215,18 +267,21 @@ def add_dependency(rng: random.Random, fail: bool) -> Built:
     return task, steps, True
 
 
-def fetch_api_to_file(rng: random.Random, fail: bool) -> Built:
+def fetch_api_to_file(rng: random.Random, fail: bool, pick: Pick) -> Built:
     host = rng.choice(HOSTS)
     resource, field = rng.choice(RESOURCES)
     url = f"https://{host}/v{rng.randint(1, 3)}/{resource}"
     out = f"data/{resource}.json"
-    task = rng.choice(
+    task = pick(
         [
             f"Download {url} and save its {field} list to {out}.",
             f"Fetch the {resource} from {url} (needs the API token), store the {field} in {out}.",
             f"Call the endpoint {url} and write the {field} array to {out}.",
             f"Pull the JSON at {url} into {out}, keeping only the {field} field.",
             f"Save the {field} returned by GET {url} as {out}.",
+            f"Grab the latest {resource} data from {url}; I only need {field}, written to {out}.",
+            f"Query {url} with our credentials and dump {field} into {out}.",
+            f"Mirror the {field} of the {resource} API ({url}) to {out}.",
         ]
     )
     steps: list[tuple[str, str]] = []
@@ -250,16 +305,19 @@ def fetch_api_to_file(rng: random.Random, fail: bool) -> Built:
     return task, steps, True
 
 
-def db_add_column(rng: random.Random, fail: bool) -> Built:
+def db_add_column(rng: random.Random, fail: bool, pick: Pick) -> Built:
     table = rng.choice(TABLES)
     column, kind = rng.choice(COLUMNS)
-    task = rng.choice(
+    task = pick(
         [
             f"Add a nullable {column} column ({kind}) to the {table} table with a migration.",
             f"Write and apply an Alembic migration that adds {column} to {table}.",
             f"The {table} table needs a new {kind.lower()} field called {column}; migrate the db.",
             f"Create a schema migration adding {table}.{column} and run it.",
             f"Extend {table} with a {column} column and upgrade the database.",
+            f"Schema change: {table} gets {column} ({kind}). Ship it as a migration and apply it.",
+            f"We need to store {column} on {table} rows; update the database schema.",
+            f"Introduce {column} in {table} via alembic and bring the db to head.",
         ]
     )
     rev = f"{rng.randrange(16**12):012x}"
@@ -304,15 +362,18 @@ def db_add_column(rng: random.Random, fail: bool) -> Built:
     return task, steps, True
 
 
-def rename_function(rng: random.Random, fail: bool) -> Built:
+def rename_function(rng: random.Random, fail: bool, pick: Pick) -> Built:
     old, new = rng.choice(FUNCTIONS)
-    task = rng.choice(
+    task = pick(
         [
             f"Rename the function {old} to {new} across the codebase.",
             f"Every call of {old} should become {new}; do the rename everywhere.",
             f"Refactor: {old} is now called {new}. Update definitions and callers.",
             f"Change the name {old} to {new} in src and tests, keeping the tests green.",
             f"Rename {old} -> {new} throughout the project.",
+            f"{old} is a bad name; call it {new} from now on, callers included.",
+            f"Replace the identifier {old} with {new} in every file and check nothing broke.",
+            f"Do a project-wide rename of {old} into {new}.",
         ]
     )
     files = rng.sample(
@@ -331,18 +392,21 @@ def rename_function(rng: random.Random, fail: bool) -> Built:
     return task, steps, True
 
 
-def top_error_endpoint(rng: random.Random, fail: bool) -> Built:
+def top_error_endpoint(rng: random.Random, fail: bool, pick: Pick) -> Built:
     service = rng.choice(SERVICES)
     code = rng.choice(["500", "502", "503", "404"])
     log = f"logs/{service}/access.log"
     answer = rng.choice(ENDPOINTS)
-    task = rng.choice(
+    task = pick(
         [
             f"Which endpoint of {service} returned the most {code} responses? Check {log}.",
             f"Find the path with the highest number of HTTP {code} errors in {log}.",
             f"From the {service} access log ({log}), report the endpoint failing with {code} most.",
             f"Look through {log} and tell me where most {code}s come from.",
             f"Identify the URL path that produces the most status {code} lines in {log}.",
+            f"Users see {code}s on {service}; which route is the worst offender in {log}?",
+            f"Analyse {log}: what path has the most {code} status codes?",
+            f"Give me the top source of {code} errors in the {service} access log.",
         ]
     )
     steps: list[tuple[str, str]] = []
@@ -365,23 +429,33 @@ def top_error_endpoint(rng: random.Random, fail: bool) -> Built:
     return task, steps, True
 
 
-def docker_build_run(rng: random.Random, fail: bool) -> Built:
+def docker_build_run(rng: random.Random, fail: bool, pick: Pick) -> Built:
     image = rng.choice(IMAGES)
     tag = f"{rng.randint(0, 3)}.{rng.randint(0, 20)}"
     port = rng.choice([8080, 8000, 5000, 9090, 3000])
-    task = rng.choice(
+    task = pick(
         [
             f"Build the Docker image {image}:{tag} and run it on port {port}.",
             f"Containerise the app as {image}:{tag}, start it, and expose port {port}.",
             f"Make a {image}:{tag} image from the Dockerfile and serve it locally on {port}.",
             f"Start the service in Docker ({image}:{tag}) listening on localhost:{port}.",
             f"Package the repo into image {image}:{tag} and launch a container on port {port}.",
+            f"Ship {image}:{tag} as a container and check it answers on {port}.",
+            f"Run the app via docker, image tag {image}:{tag}, mapped to host port {port}.",
+            f"Spin up a local container of {image} ({tag}) on port {port}.",
         ]
     )
     steps: list[tuple[str, str]] = []
     if rng.random() < 0.6:
         steps.append(("cat Dockerfile", 'FROM python:3.11-slim\nCOPY . /app\nCMD ["uvicorn", ...]'))
-    steps.append((f"docker build -t {image}:{tag} .", f"Successfully tagged {image}:{tag}"))
+    steps.append(
+        (
+            f"docker build -t {image}:{tag} .",
+            "[+] Building 41.2s (9/9) FINISHED\n => [1/4] FROM docker.io/library/python:3.11-slim\n"
+            " => [2/4] COPY . /app\n => [3/4] RUN pip install -r requirements.txt\n"
+            f" => exporting to image\n => => naming to docker.io/library/{image}:{tag}",
+        )
+    )
     run = f"docker run -d -p {port}:8000 --name {image} {image}:{tag}"
     if fail:
         steps.append((run, f"Error: Bind for 0.0.0.0:{port} failed: port is already allocated"))
@@ -392,15 +466,18 @@ def docker_build_run(rng: random.Random, fail: bool) -> Built:
     return task, steps, True
 
 
-def tag_release(rng: random.Random, fail: bool) -> Built:
+def tag_release(rng: random.Random, fail: bool, pick: Pick) -> Built:
     version = f"v{rng.randint(0, 4)}.{rng.randint(0, 15)}.{rng.randint(0, 9)}"
-    task = rng.choice(
+    task = pick(
         [
             f"Tag the current main as release {version} and push the tag.",
             f"Cut release {version}: create an annotated tag and publish it to origin.",
             f"Publish a {version} tag for the latest commit on main.",
             f"Mark HEAD of main as {version} and share the tag with the remote.",
             f"Create and push the git tag {version} for this release.",
+            f"Release time: label the head of main {version} and publish the label.",
+            f"We are shipping {version}; tag it in git and push to the remote.",
+            f"Version {version} is ready, record it as an annotated tag on origin.",
         ]
     )
     steps = [
@@ -424,17 +501,20 @@ def tag_release(rng: random.Random, fail: bool) -> Built:
     return task, steps, True
 
 
-def set_config_restart(rng: random.Random, fail: bool) -> Built:
+def set_config_restart(rng: random.Random, fail: bool, pick: Pick) -> Built:
     service = rng.choice(SERVICES)
     key, value, old = rng.choice(CONFIG_KEYS)
     path = f"config/{service}.env"
-    task = rng.choice(
+    task = pick(
         [
             f"Set {key} to {value} for the {service} service and restart it.",
             f"Change {key} in {path} to {value}, then restart {service}.",
             f"The {service} service should run with {key}={value}; apply it.",
             f"Update the {service} configuration so {key} is {value} and reload the service.",
             f"Configure {key}={value} in {path} and make sure {service} picks it up.",
+            f"{service} must use {value} for {key}; edit its env file and bounce it.",
+            f"Switch {key} of {service} from its current value to {value}, effective immediately.",
+            f"Tune {service}: {key} should be {value}. Apply and restart.",
         ]
     )
     steps = [(f"grep -n {key} {path}", f"4:{key}={old}")]
@@ -473,8 +553,10 @@ KINDS: dict[str, KindBuilder] = {
 }
 
 
-def _item(rng: random.Random, kind: str, index: int, fail: bool, split: str) -> dict[str, Any]:
-    task, steps, success = KINDS[kind](rng, fail)
+def _item(
+    rng: random.Random, kind: str, index: int, fail: bool, split: str, pick: Pick
+) -> dict[str, Any]:
+    task, steps, success = KINDS[kind](rng, fail, pick)
     repo = rng.choice(REPOS)
     return {
         "id": f"tooluse_{split}_{kind}_{index}",
@@ -492,12 +574,13 @@ def build(seed: int = 12) -> dict[str, Any]:
     learn: list[dict[str, Any]] = []
     heldout: list[dict[str, Any]] = []
     for kind in KINDS:
+        phrasings = Phrasings(rng)
         for i in range(LEARN_PER_KIND):
-            learn.append(_item(rng, kind, i, False, "learn"))
+            learn.append(_item(rng, kind, i, False, "learn", phrasings.learned))
         for i in range(FAILED_PER_KIND):
-            learn.append(_item(rng, kind, LEARN_PER_KIND + i, True, "learn"))
+            learn.append(_item(rng, kind, LEARN_PER_KIND + i, True, "learn", phrasings.learned))
         for i in range(HELDOUT_PER_KIND):
-            heldout.append(_item(rng, kind, i, False, "heldout"))
+            heldout.append(_item(rng, kind, i, False, "heldout", phrasings.heldout))
     return {
         "domain": "tooluse",
         "source": "benchmarks/build_tooluse_domain.py (templates, seeded random arguments)",
