@@ -33,13 +33,18 @@ Action coverage, domain-neutral definition (see :func:`coverage`):
 3. A trajectory's *arguments* are the words of its task sentence (minus English
    function words) that reappear in its actions at any position but the first
    (the first word of an action is its verb or command and is never an argument).
-   The held-out action's arguments, and in the recalled text the arguments of the
-   trajectories it was learned from (a note: its ``sources``; a raw trajectory:
-   itself), are replaced by ``<arg>``; consecutive ``<arg>`` fold into one.
+   In the recalled text, the arguments of the trajectories it was learned from (a
+   note: its ``sources``; a raw trajectory: itself) become ``<arg>``; consecutive
+   ``<arg>`` fold into one. The held-out action keeps its words, its arguments
+   marked.
 4. A held-out action is covered when some line of the recalled text contains a
-   window that matches it: its first token literally, then token by token, where
-   ``<arg>`` on either side stands for ``<arg>`` or one to four literal tokens of
-   the other side. Distinct actions = distinct masked token sequences.
+   window that matches it: the action's first token literally, then token by
+   token, where a ``<arg>`` of the recalled line stands for one to four tokens of
+   the action (its arguments: placeholders substituted by the new task's
+   arguments; or other words: the verb + argument-role skeleton matches). A
+   literal word matches only the same word, so a raw trajectory covers an action
+   on another object only where its own task's argument sat. Distinct actions =
+   distinct token sequences.
 
 Run from the repository root (the machine's load affects only the run time):
 
@@ -129,12 +134,16 @@ def task_arguments(task: str, actions: Iterable[str]) -> frozenset[str]:
     return frozenset(task_words & seen)
 
 
-def masked_action(action: str, arguments: frozenset[str]) -> tuple[str, ...]:
-    """The action's tokens with arguments as ``<arg>`` (the first token is kept)."""
-    toks = tokens(action)
+def masked_action(action: str, arguments: frozenset[str], *, mark: bool = False) -> tuple[str, ...]:
+    """The action's tokens with its arguments (never the first token) as ``<arg>``.
+
+    With ``mark`` the arguments keep their words, prefixed ``=`` (a gold action),
+    so only a placeholder or the same word matches them.
+    """
     out: list[str] = []
-    for i, tok in enumerate(toks):
-        tok = ARG if i > 0 and tok in arguments else tok
+    for i, tok in enumerate(tokens(action)):
+        if i > 0 and tok in arguments:
+            tok = f"={tok}" if mark else ARG
         if tok == ARG and out and out[-1] == ARG:
             continue
         out.append(tok)
@@ -142,7 +151,7 @@ def masked_action(action: str, arguments: frozenset[str]) -> tuple[str, ...]:
 
 
 def _match_prefix(gold: tuple[str, ...], step: tuple[str, ...]) -> bool:
-    """Whether ``gold`` matches a prefix of ``step`` (``<arg>`` wildcards both ways)."""
+    """Whether the gold action matches a prefix of ``step`` (its ``<arg>`` are wildcards)."""
 
     @cache
     def go(i: int, j: int) -> bool:
@@ -150,28 +159,15 @@ def _match_prefix(gold: tuple[str, ...], step: tuple[str, ...]) -> bool:
             return True
         if j == len(step):
             return False
-        g, s = gold[i], step[j]
-        if g == ARG and s == ARG:
-            return go(i + 1, j + 1)
-        if g == ARG:
-            return any(
-                go(i + 1, j + n)
-                for n in range(1, MAX_ARG_TOKENS + 1)
-                if j + n <= len(step) and ARG not in step[j : j + n]
-            )
-        if s == ARG:
-            return any(
-                go(i + n, j + 1)
-                for n in range(1, MAX_ARG_TOKENS + 1)
-                if i + n <= len(gold) and ARG not in gold[i : i + n]
-            )
-        return g == s and go(i + 1, j + 1)
+        if step[j] == ARG:
+            return any(go(i + n, j + 1) for n in range(1, min(MAX_ARG_TOKENS, len(gold) - i) + 1))
+        return gold[i].lstrip("=") == step[j] and go(i + 1, j + 1)
 
     return go(0, 0)
 
 
 def covers(gold: tuple[str, ...], lines: Sequence[tuple[str, ...]]) -> bool:
-    """Whether some line holds a window matching the masked gold action."""
+    """Whether some line holds a window matching the (marked) gold action."""
     if not gold:
         return False
     return any(
@@ -199,7 +195,7 @@ def coverage(
     """
     actions = [a for a in gold_actions if is_action(a)]
     gold_args = task_arguments(gold_task, actions)
-    wanted = {masked_action(a, gold_args) for a in actions} - {()}
+    wanted = {masked_action(a, gold_args, mark=True) for a in actions} - {()}
     if not wanted:
         return 0.0
     own_args: frozenset[str] = frozenset()
