@@ -463,10 +463,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         embedder = dense.embedder
     print(f"memory package: {memory.__file__}; embedder: {args.embedder}")
     runner = Runner(embedder, dense)
+    domains = [load_domain(d.strip()) for d in args.domains.split(",") if d.strip()]
     results = {}
-    for name in [d.strip() for d in args.domains.split(",") if d.strip()]:
-        results[name] = runner.run(load_domain(name))
-        print_table(results[name])
+    for domain in domains:
+        results[domain.name] = runner.run(domain)
+        print_table(results[domain.name])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
         print(f"\nwrote {args.json}")
