@@ -26,9 +26,9 @@ items shaped like the ALFWorld gold trajectories). For each domain, in one run:
 
 Action coverage, domain-neutral definition (see :func:`coverage`):
 
-1. Tokens: lowercase; runs of ``[a-z0-9]``; a placeholder written ``<...>``,
-   ``{...}`` or ``[...]`` is one token ``<arg>``; pure numbers are dropped
-   (instance numbering such as "drawer 1", line numbers).
+1. Tokens: lowercase runs of ``[a-z0-9]``; pure numbers are dropped (instance
+   numbering such as "drawer 1", line numbers). In recalled text a placeholder
+   written ``<name>`` or ``{name}`` is one token ``<arg>``.
 2. Actions starting with ``think:`` are reasoning, not actions, and are ignored.
 3. A trajectory's *arguments* are the words of its task sentence (minus English
    function words) that reappear in its actions at any position but the first
@@ -39,12 +39,12 @@ Action coverage, domain-neutral definition (see :func:`coverage`):
    marked.
 4. A held-out action is covered when some line of the recalled text contains a
    window that matches it: the action's first token literally, then token by
-   token, where a ``<arg>`` of the recalled line stands for one to four tokens of
-   the action (its arguments: placeholders substituted by the new task's
-   arguments; or other words: the verb + argument-role skeleton matches). A
-   literal word matches only the same word, so a raw trajectory covers an action
-   on another object only where its own task's argument sat. Distinct actions =
-   distinct token sequences.
+   token, where a ``<arg>`` of the recalled line stands for the whole run of the
+   action's argument words at that point (placeholders substituted by the new
+   task's arguments) or for any one to four of its tokens (the verb +
+   argument-role skeleton matches). A literal word matches only the same word, so
+   a raw trajectory covers an action on other objects only where its own task's
+   arguments sat. Distinct actions = distinct token sequences.
 
 Run from the repository root (the machine's load affects only the run time):
 
@@ -101,7 +101,8 @@ FUNCTION_WORDS = frozenset(
     "do does did done have has had will would should can could must may might please make "
     "sure get got".split()
 )
-_TOKEN = re.compile(r"<[^<>]*>|\{[^{}]*\}|\[[^\[\]]*\]|[a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_WORD_OR_SLOT = re.compile(r"<[a-z_][a-z0-9_ -]{0,30}>|\{[a-z_][a-z0-9_ -]{0,30}\}|[a-z0-9]+")
 
 Item = dict[str, Any]
 
@@ -109,11 +110,13 @@ Item = dict[str, Any]
 # ---- the coverage metric --------------------------------------------------------------------
 
 
-def tokens(text: str) -> list[str]:
-    """Lowercase alphanumeric tokens; placeholders -> ``<arg>``; numbers dropped."""
+def tokens(text: str, *, slots: bool = True) -> list[str]:
+    """Lowercase alphanumeric tokens, numbers dropped; with ``slots``, ``<name>`` and
+    ``{name}`` placeholders become ``<arg>`` (recalled text only: a held-out action's
+    braces are literal text such as ``%{http_code}``)."""
     out: list[str] = []
-    for token in _TOKEN.findall(text.lower()):
-        if token[0] in "<{[":
+    for token in (_WORD_OR_SLOT if slots else _WORD).findall(text.lower()):
+        if token[0] in "<{":
             out.append(ARG)
         elif not token.isdigit():
             out.append(token)
@@ -127,10 +130,10 @@ def is_action(action: str) -> bool:
 
 def task_arguments(task: str, actions: Iterable[str]) -> frozenset[str]:
     """Words of the task that reappear in the actions after their first word."""
-    task_words = {t for t in tokens(task) if t != ARG and t not in FUNCTION_WORDS}
+    task_words = {t for t in tokens(task, slots=False) if t not in FUNCTION_WORDS}
     seen: set[str] = set()
     for action in actions:
-        seen.update(tokens(action)[1:])
+        seen.update(tokens(action, slots=False)[1:])
     return frozenset(task_words & seen)
 
 
@@ -141,7 +144,7 @@ def masked_action(action: str, arguments: frozenset[str], *, mark: bool = False)
     so only a placeholder or the same word matches them.
     """
     out: list[str] = []
-    for i, tok in enumerate(tokens(action)):
+    for i, tok in enumerate(tokens(action, slots=not mark)):
         if i > 0 and tok in arguments:
             tok = f"={tok}" if mark else ARG
         if tok == ARG and out and out[-1] == ARG:
@@ -160,7 +163,11 @@ def _match_prefix(gold: tuple[str, ...], step: tuple[str, ...]) -> bool:
         if j == len(step):
             return False
         if step[j] == ARG:
-            return any(go(i + n, j + 1) for n in range(1, min(MAX_ARG_TOKENS, len(gold) - i) + 1))
+            args = 0  # the run of argument words starting at i: a placeholder takes it whole
+            while i + args < len(gold) and gold[i + args].startswith("="):
+                args += 1
+            spans = set(range(1, min(MAX_ARG_TOKENS, len(gold) - i) + 1)) | ({args} - {0})
+            return any(go(i + n, j + 1) for n in sorted(spans))
         return gold[i].lstrip("=") == step[j] and go(i + 1, j + 1)
 
     return go(0, 0)
