@@ -45,6 +45,9 @@ Action coverage, domain-neutral definition (see :func:`coverage`):
    argument-role skeleton matches). A literal word matches only the same word, so
    a raw trajectory covers an action on other objects only where its own task's
    arguments sat. Distinct actions = distinct token sequences.
+5. ``strict`` coverage drops the skeleton allowance: a placeholder stands only
+   for the new task's arguments, so a note that abstracts everything ("click
+   <x>") gains nothing from it.
 
 Run from the repository root (the machine's load affects only the run time):
 
@@ -153,8 +156,9 @@ def masked_action(action: str, arguments: frozenset[str], *, mark: bool = False)
     return tuple(out)
 
 
-def _match_prefix(gold: tuple[str, ...], step: tuple[str, ...]) -> bool:
+def _match_prefix(gold: tuple[str, ...], step: tuple[str, ...], skeleton: bool) -> bool:
     """Whether the gold action matches a prefix of ``step`` (its ``<arg>`` are wildcards)."""
+    most = MAX_ARG_TOKENS if skeleton else 0
 
     @cache
     def go(i: int, j: int) -> bool:
@@ -166,19 +170,21 @@ def _match_prefix(gold: tuple[str, ...], step: tuple[str, ...]) -> bool:
             args = 0  # the run of argument words starting at i: a placeholder takes it whole
             while i + args < len(gold) and gold[i + args].startswith("="):
                 args += 1
-            spans = set(range(1, min(MAX_ARG_TOKENS, len(gold) - i) + 1)) | ({args} - {0})
+            spans = set(range(1, min(most, len(gold) - i) + 1)) | ({args} - {0})
             return any(go(i + n, j + 1) for n in sorted(spans))
         return gold[i].lstrip("=") == step[j] and go(i + 1, j + 1)
 
     return go(0, 0)
 
 
-def covers(gold: tuple[str, ...], lines: Sequence[tuple[str, ...]]) -> bool:
+def covers(
+    gold: tuple[str, ...], lines: Sequence[tuple[str, ...]], *, skeleton: bool = True
+) -> bool:
     """Whether some line holds a window matching the (marked) gold action."""
     if not gold:
         return False
     return any(
-        _match_prefix(gold, line[j:])
+        _match_prefix(gold, line[j:], skeleton)
         for line in lines
         for j, tok in enumerate(line)
         if tok == gold[0]
@@ -190,6 +196,8 @@ def coverage(
     gold_actions: Sequence[str],
     recalled_text: str,
     recalled_from: Sequence[tuple[str, Sequence[str]]],
+    *,
+    skeleton: bool = True,
 ) -> float:
     """Share of the gold trajectory's distinct actions found in the recalled text.
 
@@ -199,6 +207,8 @@ def coverage(
         recalled_text: a note's content or a rendered raw trajectory.
         recalled_from: ``(task, actions)`` of the trajectories the recalled text
             was learned from; their arguments are masked in it.
+        skeleton: a placeholder may also stand for one to four words that are not
+            the new task's arguments (False: the *strict* coverage).
     """
     actions = [a for a in gold_actions if is_action(a)]
     gold_args = task_arguments(gold_task, actions)
@@ -209,7 +219,17 @@ def coverage(
     for task, acts in recalled_from:
         own_args |= task_arguments(task, [a for a in acts if is_action(a)])
     lines = [masked_action(line, own_args) for line in recalled_text.splitlines()]
-    return sum(covers(g, lines) for g in wanted) / len(wanted)
+    return sum(covers(g, lines, skeleton=skeleton) for g in wanted) / len(wanted)
+
+
+def _record_coverage(row: Row, held: Item, text: str, sources: Sequence[Item]) -> None:
+    """Both coverages of ``text`` (recalled from ``sources``) for the held-out item."""
+    gold = [s["action"] for s in held["steps"]]
+    learned_from = [(t["task"], [s["action"] for s in t["steps"]]) for t in sources]
+    for name, skeleton in (("coverage", True), ("strict", False)):
+        row.setdefault(name, []).append(
+            coverage(held["task"], gold, text, learned_from, skeleton=skeleton)
+        )
 
 
 def render_raw(item: Item) -> str:
@@ -339,7 +359,6 @@ class Runner:
             mem = self.memory(learned)
             try:
                 for held in heldout:
-                    gold = [s["action"] for s in held["steps"]]
                     for qname, bare in (("obs", False), ("task", True)):
                         query = domain.query(held, bare)
                         notes = _procedures(mem.recall(query, k=RECALL_K))
@@ -349,20 +368,13 @@ class Runner:
                         row.setdefault("top3", []).append(float(any(hit[:3])))
                         top = notes[0] if notes else None
                         sources = [by_id[s] for s in (top.sources if top else []) if s in by_id]
-                        row.setdefault("coverage", []).append(
-                            coverage(
-                                held["task"],
-                                gold,
-                                top.content if top else "",
-                                [(t["task"], [s["action"] for s in t["steps"]]) for t in sources],
-                            )
-                        )
+                        _record_coverage(row, held, top.content if top else "", sources)
                         row.setdefault("chars", []).append(float(len(top.content) if top else 0))
                         if qname == "obs":
                             per_kind.setdefault(held["type"], []).append(
                                 float(bool(hit) and hit[0])
                             )
-                        self._baselines(rows, qname, query, held, gold, wins)
+                        self._baselines(rows, qname, query, held, wins)
             finally:
                 mem.close()
         return {
@@ -385,7 +397,6 @@ class Runner:
         qname: str,
         query: str,
         held: Item,
-        gold: list[str],
         wins: list[Item],
     ) -> None:
         rankers: dict[str, Callable[[Sequence[str], str], list[int]]] = {
@@ -401,14 +412,7 @@ class Runner:
                 float(any(t["type"] == held["type"] for t in ranked[:3]))
             )
             best = ranked[0]
-            row.setdefault("coverage", []).append(
-                coverage(
-                    held["task"],
-                    gold,
-                    render_raw(best),
-                    [(best["task"], [s["action"] for s in best["steps"]])],
-                )
-            )
+            _record_coverage(row, held, render_raw(best), [best])
             row.setdefault("chars", []).append(float(len(render_raw(best))))
 
 
@@ -417,14 +421,17 @@ def print_table(result: dict[str, Any]) -> None:
         f"\n== {result['domain']}: {result['kinds']} kinds, {result['learned']} learned, "
         f"{result['heldout']} held-out queries, {result['folds']} fold(s), {result['seconds']}s"
     )
-    header = f"{'method':<42} {'query':<5} {'top1':>6} {'top3':>6} {'coverage':>9} {'chars':>7}"
+    header = (
+        f"{'method':<42} {'query':<5} {'top1':>6} {'top3':>6} {'coverage':>9} {'strict':>7} "
+        f"{'chars':>7}"
+    )
     print(header)
     print("-" * len(header))
     for method, queries in result["rows"].items():
         for qname, m in queries.items():
             print(
                 f"{method:<42} {qname:<5} {m['top1']:>6.3f} {m['top3']:>6.3f} "
-                f"{m['coverage']:>9.3f} {m['chars']:>7.0f}"
+                f"{m['coverage']:>9.3f} {m['strict']:>7.3f} {m['chars']:>7.0f}"
             )
     print(
         "zettelmem top-1 per kind (obs): "
