@@ -160,7 +160,16 @@ def delete_merged_branches(rng: random.Random, fail: bool, pick: Pick) -> Built:
     steps: list[tuple[str, str]] = []
     if rng.random() < 0.6:
         steps.append(("git status", f"On branch {base}\nnothing to commit, working tree clean"))
-    steps.append(("git fetch --prune", "From github.com:team/repo\n - [deleted] (none)"))
+    steps.append(
+        (
+            "git fetch --prune",
+            "remote: Enumerating objects: 14, done.\n"
+            "remote: Counting objects: 100% (14/14), done.\n"
+            "Unpacking objects: 100% (8/8), 2.10 KiB | 215.00 KiB/s, done.\n"
+            "From github.com:team/repo\n - [deleted]         (none)     -> origin/old-spike\n"
+            f"   {rng.randrange(16**7):07x}..{rng.randrange(16**7):07x}  {base} -> origin/{base}",
+        )
+    )
     listing = "\n".join([f"* {base}"] + [f"  {b}" for b in merged])
     steps.append((f"git branch --merged {base}", listing))
     if fail:
@@ -263,7 +272,18 @@ def add_dependency(rng: random.Random, fail: bool, pick: Pick) -> Built:
         )
     )
     steps.append((f'edit pyproject.toml: add "{dist}>={version}" to dependencies', "File written."))
-    steps.append(("pip install -e .", "Successfully installed app-0.1.0"))
+    steps.append(
+        (
+            "pip install -e .",
+            "Obtaining file:///home/dev/app\n  Installing build dependencies ... done\n"
+            "  Checking if build backend supports build_editable ... done\n"
+            "  Getting requirements to build editable ... done\n"
+            f"Requirement already satisfied: {dist}>={version} in "
+            "./.venv/lib/python3.11/site-packages\n"
+            "Building wheels for collected packages: app\nSuccessfully built app\n"
+            "Installing collected packages: app\nSuccessfully installed app-0.1.0",
+        )
+    )
     return task, steps, True
 
 
@@ -350,6 +370,8 @@ def db_add_column(rng: random.Random, fail: bool, pick: Pick) -> Built:
     steps.append(
         (
             "alembic upgrade head",
+            "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\n"
+            "INFO  [alembic.runtime.migration] Will assume transactional DDL.\n"
             f"INFO  [alembic.runtime.migration] Running upgrade -> {rev}, add {column} to {table}",
         )
     )
@@ -490,7 +512,14 @@ def tag_release(rng: random.Random, fail: bool, pick: Pick) -> Built:
         )
         return task, steps, False
     steps.append((f'git tag -a {version} -m "Release {version}"', ""))
-    steps.append((f"git push origin {version}", f" * [new tag]         {version} -> {version}"))
+    steps.append(
+        (
+            f"git push origin {version}",
+            "Enumerating objects: 1, done.\nCounting objects: 100% (1/1), done.\n"
+            "Writing objects: 100% (1/1), 171 bytes | 171.00 KiB/s, done.\n"
+            f"To github.com:team/repo.git\n * [new tag]         {version} -> {version}",
+        )
+    )
     if rng.random() < 0.6:
         steps.append(
             (
@@ -531,11 +560,22 @@ def set_config_restart(rng: random.Random, fail: bool, pick: Pick) -> Built:
     steps.append(
         (
             f"systemctl status {service} --no-pager",
-            f"{service}.service - {service}\n   Active: active (running) since just now",
+            f"● {service}.service - {service} daemon\n"
+            f"     Loaded: loaded (/etc/systemd/system/{service}.service; enabled)\n"
+            "     Active: active (running) since Tue 2026-12-01 10:02:11 UTC; 2s ago\n"
+            f"   Main PID: {rng.randint(1000, 60000)} (python)\n      Tasks: 9 (limit: 4915)\n"
+            f"     Memory: {rng.randint(40, 400)}.0M\n        CPU: 1.2s",
         )
     )
     if rng.random() < 0.5:
-        steps.append((f"journalctl -u {service} -n 5 --no-pager", f"started with {key}={value}"))
+        steps.append(
+            (
+                f"journalctl -u {service} -n 5 --no-pager",
+                f"systemd[1]: Stopping {service}.service...\nsystemd[1]: Stopped {service}.service."
+                f"\nsystemd[1]: Started {service}.service.\n{service}[812]: config loaded "
+                f"({key}={value})\n{service}[812]: listening on :8080",
+            )
+        )
     return task, steps, True
 
 
