@@ -192,7 +192,8 @@ class World:
         self.exits: list[tuple[str, str]] = []
         self.paths = []
         for a, b in zip(self.rooms, self.rooms[1:], strict=False):
-            there, back = rng.choice(DIRECTIONS)
+            taken = self.exits[-1][1] if self.exits else None  # a's exit back to its predecessor
+            there, back = rng.choice([d for d in DIRECTIONS if d[0] != taken])
             self.paths.append(self.maker.connect(getattr(a, there), getattr(b, back)))
             self.exits.append((there, back))
         self.maker.set_player(self.rooms[0])
@@ -341,8 +342,14 @@ def _item(kind: str, split: str, index: int, played: dict[str, Any], task: str) 
     }
 
 
-def build(seed: int = 12, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Generate, play and record every game of the domain."""
+def build(
+    seed: int = 12, log: Callable[[str], None] = print, cache: Path | None = None
+) -> dict[str, Any]:
+    """Generate, play and record every game of the domain.
+
+    ``cache``: a folder keeping each generator game's recording by its ``tw-make``
+    arguments (the slow part), so a rerun after a failure resumes.
+    """
     rng = random.Random(seed)
     learn: list[dict[str, Any]] = []
     heldout: list[dict[str, Any]] = []
@@ -351,10 +358,15 @@ def build(seed: int = 12, log: Callable[[str], None] = print) -> dict[str, Any]:
         for kind, make_args in CHALLENGES.items():
             for n in range(LEARN_PER_KIND + HELDOUT_PER_KIND):
                 game_seed = rng.randrange(1_000_000)
-                path = _tw_make(
-                    make_args(rng) + ["--seed", str(game_seed)], folder / f"{kind}{n}.z8"
-                )
-                played = play(path)
+                make = make_args(rng) + ["--seed", str(game_seed)]
+                saved = cache / ("_".join(make).replace("-", "") + ".json") if cache else None
+                if saved and saved.exists():
+                    played = json.loads(saved.read_text())
+                else:
+                    played = play(_tw_make(make, folder / f"{kind}{n}.z8"))
+                    if saved:
+                        saved.parent.mkdir(parents=True, exist_ok=True)
+                        saved.write_text(json.dumps(played))
                 split, index = (
                     ("learn", n) if n < LEARN_PER_KIND else ("heldout", n - LEARN_PER_KIND)
                 )
@@ -365,8 +377,18 @@ def build(seed: int = 12, log: Callable[[str], None] = print) -> dict[str, Any]:
         for kind in CUSTOM_KINDS:
             used: set[int] = set()
             for n in range(LEARN_PER_KIND + 1 + HELDOUT_PER_KIND):
-                arguments, walkthrough, path = custom_game(rng, kind, folder / f"{kind}{n}.z8")
                 learned = n <= LEARN_PER_KIND
+                failing = n == LEARN_PER_KIND  # the failed attempt: one walkthrough step left out
+                for _attempt in range(3):  # a quest whose walkthrough does not win is redrawn
+                    arguments, walkthrough, path = custom_game(rng, kind, folder / f"{kind}{n}.z8")
+                    commands = None
+                    if failing:
+                        drop = rng.randrange(len(walkthrough) - 1)
+                        commands = walkthrough[:drop] + walkthrough[drop + 1 :]
+                    played = play(path, commands)
+                    if failing or played["won"]:
+                        break
+                    log(f"{kind} {n}: walkthrough did not win, drawing another quest")
                 options = PHRASINGS[kind]
                 if learned:
                     choice = rng.randrange(len(options))
@@ -375,11 +397,6 @@ def build(seed: int = 12, log: Callable[[str], None] = print) -> dict[str, Any]:
                     fresh = [i for i in range(len(options)) if i not in used]
                     choice = rng.choice(fresh or list(range(len(options))))
                 task = options[choice].format(**arguments)
-                commands = None
-                if n == LEARN_PER_KIND:  # the failed attempt: one step of the walkthrough left out
-                    drop = rng.randrange(len(walkthrough) - 1)
-                    commands = walkthrough[:drop] + walkthrough[drop + 1 :]
-                played = play(path, commands)
                 split, index = ("learn", n) if learned else ("heldout", n - LEARN_PER_KIND - 1)
                 (learn if learned else heldout).append(_item(kind, split, index, played, task))
                 log(f"{kind} {split} {index}: {len(played['steps'])} steps, won={played['won']}")
@@ -397,8 +414,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--cache", type=Path, help="keep generator games' recordings here")
     args = parser.parse_args()
-    data = build(args.seed)
+    data = build(args.seed, cache=args.cache)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1) + "\n")
     kinds = len({t["type"] for t in data["learn"]})
