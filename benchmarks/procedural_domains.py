@@ -336,6 +336,7 @@ class Runner:
     def __init__(self, embedder: Any, dense: Dense) -> None:
         self.embedder = embedder
         self.dense = dense
+        self.per_kind: dict[str, dict[str, dict[str, list[float]]]] = {}
 
     def memory(self, learned: Sequence[Item]) -> Any:
         from memory import AgenticMemory
@@ -347,7 +348,7 @@ class Runner:
 
     def run(self, domain: Domain) -> dict[str, Any]:
         rows: dict[str, dict[str, Row]] = {}
-        per_kind: dict[str, list[float]] = {}
+        self.per_kind = {}
         n_learn = n_held = 0
         started = time.perf_counter()
         for learned, heldout in domain.folds:
@@ -370,10 +371,7 @@ class Runner:
                         sources = [by_id[s] for s in (top.sources if top else []) if s in by_id]
                         _record_coverage(row, held, top.content if top else "", sources)
                         row.setdefault("chars", []).append(float(len(top.content) if top else 0))
-                        if qname == "obs":
-                            per_kind.setdefault(held["type"], []).append(
-                                float(bool(hit) and hit[0])
-                            )
+                        self._per_kind("zettelmem procedure", qname, held, row)
                         self._baselines(rows, qname, query, held, wins)
             finally:
                 mem.close()
@@ -388,8 +386,18 @@ class Runner:
                 method: {q: {m: float(np.mean(v)) for m, v in r.items()} for q, r in qs.items()}
                 for method, qs in rows.items()
             },
-            "per_kind_top1_obs": {k: float(np.mean(v)) for k, v in sorted(per_kind.items())},
+            "per_kind_top1": {
+                method: {
+                    q: {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
+                    for q, by_kind in qs.items()
+                }
+                for method, qs in self.per_kind.items()
+            },
         }
+
+    def _per_kind(self, method: str, qname: str, held: Item, row: Row) -> None:
+        by_kind = self.per_kind.setdefault(method, {}).setdefault(qname, {})
+        by_kind.setdefault(held["type"], []).append(row["top1"][-1])
 
     def _baselines(
         self,
@@ -411,6 +419,7 @@ class Runner:
             row.setdefault("top3", []).append(
                 float(any(t["type"] == held["type"] for t in ranked[:3]))
             )
+            self._per_kind(name, qname, held, row)
             best = ranked[0]
             _record_coverage(row, held, render_raw(best), [best])
             row.setdefault("chars", []).append(float(len(render_raw(best))))
@@ -433,10 +442,12 @@ def print_table(result: dict[str, Any]) -> None:
                 f"{method:<42} {qname:<5} {m['top1']:>6.3f} {m['top3']:>6.3f} "
                 f"{m['coverage']:>9.3f} {m['strict']:>7.3f} {m['chars']:>7.0f}"
             )
-    print(
-        "zettelmem top-1 per kind (obs): "
-        + ", ".join(f"{k} {v:.2f}" for k, v in result["per_kind_top1_obs"].items())
-    )
+    for method in ("zettelmem procedure", "BM25 raw task -> raw trajectory"):
+        per_kind = result["per_kind_top1"][method]["obs"]
+        print(
+            f"{method.split(' ')[0]} top-1 per kind (obs): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in per_kind.items())
+        )
     z = result["rows"]["zettelmem procedure"]["obs"]
     raw = {m: q["obs"] for m, q in result["rows"].items() if m != "zettelmem procedure"}
     best_raw = max(r["top1"] for r in raw.values())
