@@ -52,6 +52,7 @@ Action coverage, domain-neutral definition (see :func:`coverage`):
 Run from the repository root (the machine's load affects only the run time):
 
     python benchmarks/procedural_domains.py [--domains tooluse,alfworld] [--json out.json]
+        [--markdown] [--embedder hashing]
 """
 
 from __future__ import annotations
@@ -462,6 +463,22 @@ def print_table(result: dict[str, Any]) -> None:
     )
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The results as one Markdown table (for the README and the notes)."""
+    lines = [
+        "| domain | method | query | top-1 | top-3 | coverage | strict | chars |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        for method, queries in result["rows"].items():
+            for qname, m in queries.items():
+                lines.append(
+                    f"| {name} | {method} | {qname} | {m['top1']:.3f} | {m['top3']:.3f} | "
+                    f"{m['coverage']:.3f} | {m['strict']:.3f} | {m['chars']:.0f} |"
+                )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -476,6 +493,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         help="AgenticMemory's embedder (default MiniLM; the dense baseline always uses MiniLM)",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--markdown", action="store_true", help="also print one Markdown table")
     args = parser.parse_args(argv)
     import memory
 
@@ -493,6 +511,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for domain in domains:
         results[domain.name] = runner.run(domain)
         print_table(results[domain.name])
+    if args.markdown:
+        print("\n" + markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
         print(f"\nwrote {args.json}")

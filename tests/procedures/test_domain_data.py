@@ -170,3 +170,11 @@ def test_strict_coverage_lets_placeholders_stand_only_for_task_arguments(
     task = "Reset the password of kim@mail.com"
     assert bench.coverage(task, gold, note, []) == 1.0
     assert bench.coverage(task, gold, note, [], skeleton=False) == pytest.approx(1 / 3)
+
+
+def test_markdown_table_has_a_row_per_method_and_query(bench: ModuleType) -> None:
+    m = {"top1": 1.0, "top3": 1.0, "coverage": 0.5, "strict": 0.25, "chars": 12.0}
+    results = {"d": {"rows": {"x": {"obs": m, "task": m}, "y": {"obs": m}}}}
+    table = bench.markdown(results).splitlines()
+    assert len(table) == 2 + 3
+    assert table[2] == "| d | x | obs | 1.000 | 1.000 | 0.500 | 0.250 | 12 |"
