@@ -10,6 +10,8 @@ items shaped like the ALFWorld gold trajectories). For each domain, in one run:
   ``--embedder hashing``); each held-out task is recalled twice: as the agent sees
   it (``obs``: its first observation ``setting``, then the task; ALFWorld keeps its
   native "Your task is to: ..." line) and as the bare task sentence (``task``);
+  ALFWorld adds ``para``: the observation with the unseen hand-written paraphrase
+  of the task from ``procedural_recall.py``;
 * **top-1 / top-3 same kind**: the first (first three) recalled notes of kind
   ``procedure`` without the ``avoid`` tag; a note counts as the held-out task's
   kind when a strict majority of the learned trajectories in its ``sources`` are of
@@ -58,6 +60,7 @@ Run from the repository root (the machine's load affects only the run time):
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -242,19 +245,50 @@ def render_raw(item: Item) -> str:
 
 
 class Domain:
-    """A domain's folds: ``(learned items, held-out items)``; ALFWorld has one per item."""
+    """A domain's folds: ``(learned items, held-out items)``; ALFWorld has one per item.
 
-    def __init__(self, name: str, folds: list[tuple[list[Item], list[Item]]], native: bool):
+    ``paraphrases`` (ALFWorld: the unseen task phrasings of ``procedural_recall.py``)
+    add a ``para`` query: the first observation with the paraphrased task.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        folds: list[tuple[list[Item], list[Item]]],
+        native: bool,
+        paraphrases: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.folds = folds
         self.native_task_line = native
+        self.paraphrases = paraphrases or {}
 
-    def query(self, item: Item, bare: bool) -> str:
-        if bare:
-            return str(item["task"])
+    def observation(self, item: Item, task: str) -> str:
         if self.native_task_line:
-            return f"{item['setting']}\nYour task is to: {item['task']}"
-        return f"{item['setting']}\n{item['task']}"
+            return f"{item['setting']}\nYour task is to: {task}"
+        return f"{item['setting']}\n{task}"
+
+    def queries(self, item: Item) -> list[tuple[str, str]]:
+        """``(name, query)``: as the agent sees it, the bare task, and any paraphrase."""
+        out = [("obs", self.observation(item, item["task"])), ("task", str(item["task"]))]
+        if item["id"] in self.paraphrases:
+            out.append(("para", self.observation(item, self.paraphrases[item["id"]])))
+        return out
+
+
+def alfworld_paraphrases() -> dict[str, str]:
+    """The hand-written ALFWorld paraphrases, read (not imported) from procedural_recall.py."""
+    source = (Path(__file__).resolve().parent / "procedural_recall.py").read_text()
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.AnnAssign | ast.Assign)
+            and "PARAPHRASES"
+            in ast.unparse(node.target if isinstance(node, ast.AnnAssign) else node.targets[0])
+            and node.value is not None
+        ):
+            value = ast.literal_eval(node.value)
+            return {str(k): str(v) for k, v in value.items()}
+    return {}
 
 
 def available_domains() -> list[str]:
@@ -269,7 +303,7 @@ def load_domain(name: str) -> Domain:
             sys.exit(f"data not found: {ALFWORLD} (set ZETTELMEM_DATA to the shared data folder)")
         gold = json.loads(ALFWORLD.read_text())
         folds = [([t for t in gold if t["id"] != held["id"]], [held]) for held in gold]
-        return Domain(name, folds, native=True)
+        return Domain(name, folds, native=True, paraphrases=alfworld_paraphrases())
     path = DOMAIN_DIR / f"{name}.json"
     if not path.exists():
         sys.exit(f"unknown domain {name!r}: no {path} (have {available_domains()})")
@@ -361,8 +395,7 @@ class Runner:
             mem = self.memory(learned)
             try:
                 for held in heldout:
-                    for qname, bare in (("obs", False), ("task", True)):
-                        query = domain.query(held, bare)
+                    for qname, query in domain.queries(held):
                         notes = _procedures(mem.recall(query, k=RECALL_K))
                         row = rows.setdefault("zettelmem procedure", {}).setdefault(qname, {})
                         hit = [_kind_of(n.sources, kinds, held["type"]) for n in notes]

@@ -178,3 +178,16 @@ def test_markdown_table_has_a_row_per_method_and_query(bench: ModuleType) -> Non
     table = bench.markdown(results).splitlines()
     assert len(table) == 2 + 3
     assert table[2] == "| d | x | obs | 1.000 | 1.000 | 0.500 | 0.250 | 12 |"
+
+
+def test_alfworld_queries_include_the_paraphrase(bench: ModuleType) -> None:
+    paraphrases = bench.alfworld_paraphrases()
+    assert len(paraphrases) == 18 and all(v.strip() for v in paraphrases.values())
+    item = {"id": "react_put_0", "task": "put some spraybottle on toilet.", "setting": "A room."}
+    domain = bench.Domain("alfworld", [], native=True, paraphrases=paraphrases)
+    queries = dict(domain.queries(item))
+    assert queries["obs"] == "A room.\nYour task is to: put some spraybottle on toilet."
+    assert queries["task"] == "put some spraybottle on toilet."
+    assert queries["para"] == f"A room.\nYour task is to: {paraphrases['react_put_0']}"
+    plain = bench.Domain("x", [], native=False)
+    assert [name for name, _ in plain.queries(item)] == ["obs", "task"]
