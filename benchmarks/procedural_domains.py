@@ -12,6 +12,9 @@ items shaped like the ALFWorld gold trajectories). For each domain, in one run:
   native "Your task is to: ..." line) and as the bare task sentence (``task``);
   ALFWorld adds ``para``: the observation with the unseen hand-written paraphrase
   of the task from ``procedural_recall.py``;
+* ``--domains mixed`` learns every committed domain into one memory (an agent
+  whose memory spans several kinds of work; ~27 kinds) and recalls all their
+  held-out tasks;
 * **top-1 / top-3 same kind**: the first (first three) recalled notes of kind
   ``procedure`` without the ``avoid`` tag; a note counts as the held-out task's
   kind when a strict majority of the learned trajectories in its ``sources`` are of
@@ -99,6 +102,7 @@ DOMAIN_DIR = Path(__file__).resolve().parent / "data" / "procedures"
 ARG = "<arg>"
 MAX_ARG_TOKENS = 4
 RECALL_K = 10
+MIXED = "mixed"  # every committed domain learned into one memory (kinds prefixed by domain)
 
 # English function words: grammar, not any domain's vocabulary.
 FUNCTION_WORDS = frozenset(
@@ -304,9 +308,17 @@ def load_domain(name: str) -> Domain:
         gold = json.loads(ALFWORLD.read_text())
         folds = [([t for t in gold if t["id"] != held["id"]], [held]) for held in gold]
         return Domain(name, folds, native=True, paraphrases=alfworld_paraphrases())
+    if name == MIXED:
+        learn: list[Item] = []
+        heldout: list[Item] = []
+        for path in sorted(DOMAIN_DIR.glob("*.json")):
+            data = json.loads(path.read_text())
+            for items, into in ((data["learn"], learn), (data["heldout"], heldout)):
+                into.extend({**t, "type": f"{path.stem}:{t['type']}"} for t in items)
+        return Domain(name, [(learn, heldout)], native=False)
     path = DOMAIN_DIR / f"{name}.json"
     if not path.exists():
-        sys.exit(f"unknown domain {name!r}: no {path} (have {available_domains()})")
+        sys.exit(f"unknown domain {name!r}: no {path} (have {available_domains() + [MIXED]})")
     data = json.loads(path.read_text())
     return Domain(name, [(data["learn"], data["heldout"])], native=False)
 

@@ -191,3 +191,13 @@ def test_alfworld_queries_include_the_paraphrase(bench: ModuleType) -> None:
     assert queries["para"] == f"A room.\nYour task is to: {paraphrases['react_put_0']}"
     plain = bench.Domain("x", [], native=False)
     assert [name for name, _ in plain.queries(item)] == ["obs", "task"]
+
+
+def test_mixed_domain_pools_every_domain_with_prefixed_kinds(bench: ModuleType) -> None:
+    mixed = bench.load_domain("mixed")
+    [(learn, heldout)] = mixed.folds
+    assert len(learn) == sum(len(_load(n)["learn"]) for n in DOMAIN_NAMES)
+    assert len(heldout) == sum(len(_load(n)["heldout"]) for n in DOMAIN_NAMES)
+    kinds = {t["type"] for t in learn}
+    assert len(kinds) == sum(len({t["type"] for t in _load(n)["learn"]}) for n in DOMAIN_NAMES)
+    assert all(k.split(":")[0] in DOMAIN_NAMES for k in kinds)
