@@ -27,7 +27,7 @@ items shaped like the ALFWorld gold trajectories). For each domain, in one run:
   share of the held-out gold trajectory's distinct actions found in the recalled
   text's steps (defined below);
 * **length**: characters of the recalled note's content vs the raw trajectory
-  rendered as ``> action`` / observation lines.
+  rendered as its task line, then ``> action`` / observation lines.
 
 Action coverage, domain-neutral definition (see :func:`coverage`):
 
@@ -241,8 +241,12 @@ def _record_coverage(row: Row, held: Item, text: str, sources: Sequence[Item]) -
 
 
 def render_raw(item: Item) -> str:
-    """A raw trajectory as an agent prompt would carry it."""
-    return "\n".join(f"> {s['action']}\n{s['observation']}" for s in item["steps"])
+    """A raw trajectory as an agent prompt would carry it: its task, then its steps.
+
+    (The task line keeps the comparison fair: a note's content also names its task.)
+    """
+    steps = (f"> {s['action']}\n{s['observation']}" for s in item["steps"])
+    return "\n".join([f"Task: {item['task']}", *steps])
 
 
 # ---- data ----------------------------------------------------------------------------------
