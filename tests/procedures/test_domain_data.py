@@ -201,3 +201,8 @@ def test_mixed_domain_pools_every_domain_with_prefixed_kinds(bench: ModuleType) 
     kinds = {t["type"] for t in learn}
     assert len(kinds) == sum(len({t["type"] for t in _load(n)["learn"]}) for n in DOMAIN_NAMES)
     assert all(k.split(":")[0] in DOMAIN_NAMES for k in kinds)
+
+
+def test_raw_rendering_carries_the_task_and_every_step(bench: ModuleType) -> None:
+    item = {"task": "Do it.", "steps": [{"action": "a 1", "observation": "ok"}]}
+    assert bench.render_raw(item) == "Task: Do it.\n> a 1\nok"
