@@ -333,8 +333,9 @@ def rank_recalled(
     to the learned lexical ranking, while a query with no known word still needs
     the dense neighbours. Notes that share a *when to use* key share its best
     relevance, so utility orders notes of one kind of task and never lets a proven
-    recipe for another kind win. Concepts come after the procedures unless a
-    concept matches the query better than every procedure does (no procedure fits).
+    recipe for another kind win; an avoid note follows the procedure of its key.
+    Concepts come after the procedures unless a concept matches the query better
+    than every procedure does (no procedure fits).
 
     Args:
         text: The task or observation.
@@ -362,12 +363,16 @@ def rank_recalled(
         (lexical.get(i, 0.0) for i in found if not _is_concept(by_id[i])), default=0.0
     )
 
-    def order_key(note_id: str) -> tuple[bool, float, int, float, int]:
+    def order_key(note_id: str) -> tuple[bool, float, int, bool, float, int]:
         note = by_id[note_id]
         demoted = _is_concept(note) and lexical.get(note_id, 0.0) <= best_procedure
         key = note.when_to_use
         rank = dense_rank.get(note_id, len(dense_rank))
-        return (demoted, -best_key[key], best_dense[key], -utility_score(note), rank)
+        # An avoid note annotates the procedure of its key (where runs left its path):
+        # it follows that procedure, so a prompt budget never keeps the warning and
+        # drops the recipe it warns about.
+        warning = AVOID_TAG in note.tags
+        return (demoted, -best_key[key], best_dense[key], warning, -utility_score(note), rank)
 
     ranked = sorted(found, key=order_key)
     return [(by_id[i], best_key[by_id[i].when_to_use]) for i in ranked]

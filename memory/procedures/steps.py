@@ -105,11 +105,14 @@ def action_template(
         'take <arg1> from countertop'
     """
     text = _strip_instances(" ".join(action.split()), instances)
+    # The leading token names the operation (a verb, a command, a tool such as
+    # ``run_tests``): an argument is never taken from it, as in align_arguments.
+    lead, _, rest = text.partition(" ")
     # Longest literal first, so "paper towel" wins over "towel".
     for slot, literal in sorted(arguments.items(), key=lambda item: -len(item[1])):
         if words(literal):
-            text = argument_pattern(literal).sub(slot, text)
-    return text.lower()
+            rest = argument_pattern(literal).sub(slot, rest)
+    return f"{lead} {rest}".strip().lower()
 
 
 def step_lines(

@@ -40,20 +40,20 @@ def check(out: str, first_step: str) -> None:
 
 def test_langchain_agent_learning(tmp_path: Path) -> None:
     out = run_example("langchain_agent_learning", fast=True, cwd=tmp_path)
-    check(out, 'run_tests {"path": "tests/test_parser.py"}')
+    check(out, 'run_tests {"path": ')
 
 
 def test_llamaindex_agent_learning(tmp_path: Path) -> None:
     out = run_example("llamaindex_agent_learning", fast=True, cwd=tmp_path)
-    check(out, 'install_package {"name": "httpx"}')
+    check(out, 'install_package {"name": ')
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "first_step"),
     [
-        ("langchain_agent_learning", 'run_tests {"path": "tests/test_parser.py"}'),
-        ("llamaindex_agent_learning", 'install_package {"name": "httpx"}'),
+        ("langchain_agent_learning", 'run_tests {"path": '),
+        ("llamaindex_agent_learning", 'install_package {"name": '),
     ],
 )
 def test_learning_examples_with_minilm(name: str, first_step: str, tmp_path: Path) -> None:
