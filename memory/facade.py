@@ -75,6 +75,15 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             embedding.
         client: any ``chromadb`` client (e.g. ``chromadb.HttpClient``); overrides ``path``.
         mind: a custom :class:`~memory.mind.base.Mind` (overrides ``llm``).
+        llm_timeout: seconds to wait for one model call (queueing for the model
+            included), ``None`` for no limit, or ``"auto"``: none for a model that runs
+            in this process (llama.cpp, GPT4All, ...: its call cannot be stopped), 60 s
+            otherwise. A timed-out note is built by the heuristic mind, never lost.
+        llm_retries: retries after an unusable reply, an error or a timeout; ``None``:
+            1 for an in-process model, 2 otherwise.
+        llm_concurrency: model calls that may be under way at once on the ``llm``
+            object, timed-out calls that still run included (no retry or next request
+            starts on a full client); ``None``: 1 for an in-process model, 4 otherwise.
         collection_prefix: Chroma collection prefix, to keep several memories apart
             on one client.
         link_candidates: how many nearest notes the mind considers for linking.
@@ -114,6 +123,9 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         embedder: Any = None,
         client: Any = None,
         mind: Mind | None = None,
+        llm_timeout: float | None | str = "auto",
+        llm_retries: int | None = None,
+        llm_concurrency: int | None = None,
         collection_prefix: str | None = None,
         link_candidates: int = 8,
         link_threshold: float = 0.5,
@@ -138,7 +150,9 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         self._owns_collections = False
         self.embedder: Embedder = resolve_embedder(embedder)
         self._heuristic = HeuristicMind(self.embedder, link_threshold=link_threshold)
-        self.mind: Mind = mind or self._mind_for(llm)
+        self.mind: Mind = mind or self._mind_for(
+            llm, timeout=llm_timeout, max_retries=llm_retries, concurrency=llm_concurrency
+        )
         self._llm = llm
         self.link_candidates = link_candidates
         self.sequence_links = sequence_links
@@ -181,12 +195,12 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
 
     # ---- set-up --------------------------------------------------------------------------
 
-    def _mind_for(self, llm: Any) -> Mind:
+    def _mind_for(self, llm: Any, **call_options: Any) -> Mind:
         if llm is None:
             return self._heuristic
         from memory.mind.llm import LLMMind
 
-        return LLMMind(llm=llm, fallback=self._heuristic)
+        return LLMMind(llm=llm, fallback=self._heuristic, embedder=self.embedder, **call_options)
 
     def _open_client(self, path: str | Path | None, client: Any) -> Any:
         if client is not None:

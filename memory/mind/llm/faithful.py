@@ -20,7 +20,7 @@ Rules:
   none left rejects the field.
 - context: empty, a verbatim neighbour's context, or closer (embedding cosine, or word
   overlap without an embedder) to a shown neighbour's content than to the note's own
-  content is rejected.
+  content (by more than ``CONTEXT_MARGIN``) is rejected.
 - tags: ``tag_check`` decides which to keep (the default keeps short labels); none kept
   rejects the field. Scope vocabularies plug in here.
 """
@@ -40,6 +40,7 @@ import numpy as np
 from memory.mind.base import Candidate, MindDecision, NoteDraft, Usage
 
 __all__ = [
+    "CONTEXT_MARGIN",
     "FIELDS",
     "FaithfulnessCheck",
     "FieldReview",
@@ -58,6 +59,10 @@ MAX_TAG_WORDS = 3
 MAX_TAG_CHARS = 40
 _MIN_WORD = 3  # shorter words ("a", "of", "to") are not checked one by one
 _MIN_PREFIX = 4
+CONTEXT_MARGIN = 0.05
+"""A context is a neighbour's when it is closer to that neighbour's content than to the
+note's own by more than this (cosine): the margin absorbs embedding noise, so a context
+fitting a near-duplicate neighbour as well as the note is kept."""
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -223,7 +228,7 @@ class FaithfulnessCheck:
         texts = [draft.content, *(c.note.content for c in candidates)]
         own, *theirs = self._similarities(context, texts)
         best = max(range(len(theirs)), key=theirs.__getitem__)
-        if theirs[best] > own:
+        if theirs[best] > own + CONTEXT_MARGIN:
             return (
                 f"closer to neighbour n{best + 1}'s content ({theirs[best]:.2f}) "
                 f"than to the note's own ({own:.2f})"
