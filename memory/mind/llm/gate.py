@@ -404,7 +404,7 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-_GATES: dict[int, tuple[weakref.ref[Any] | None, ModelGate]] = {}
+_GATES: dict[int, tuple[Callable[[], Any], ModelGate]] = {}
 _GATES_LOCK = threading.Lock()
 
 
@@ -423,8 +423,8 @@ def gate_for(client: Any, slots: int) -> ModelGate:
     with _GATES_LOCK:
         entry = _GATES.get(key)
         if entry is not None:
-            ref, gate = entry
-            if ref is None or ref() is client:
+            known, gate = entry
+            if known() is client:
                 if gate.slots != slots:
                     logger.info(
                         "model client already has a gate with %d slot(s); keeping it (asked %d)",
@@ -433,16 +433,21 @@ def gate_for(client: Any, slots: int) -> ModelGate:
                     )
                 return gate
         gate = ModelGate(slots)
+        ref: Callable[[], Any]
         try:
             ref = weakref.ref(client, lambda _: _drop(key))
-        except TypeError:  # not weak-referenceable: kept for the process's life
-            ref = None
+        except TypeError:  # not weak-referenceable: kept alive, so its id is never reused
+            ref = _strong(client)
         _GATES[key] = (ref, gate)
         return gate
+
+
+def _strong(client: Any) -> Callable[[], Any]:
+    return lambda: client
 
 
 def _drop(key: int) -> None:
     with _GATES_LOCK:
         entry = _GATES.get(key)
-        if entry is not None and entry[0] is not None and entry[0]() is None:
+        if entry is not None and entry[0]() is None:
             del _GATES[key]
