@@ -24,13 +24,14 @@ from memory.embed import HashingEmbedder
 from memory.mind.base import Usage
 from memory.mind.heuristic import HeuristicMind
 from memory.mind.llm import LLMMind
+from memory.mind.llm.prompts import NEW_NOTE_END
 
 USER = "caroline-and-melanie"
 
 
 def plain_reply(prompt: str) -> str:
     """A valid reply with no links: keywords from the new note's first words."""
-    content = prompt.split("EXISTING NOTES:")[0].splitlines()[-1]
+    content = prompt.split(f"\n{NEW_NOTE_END}\nEXISTING NOTES:")[0].splitlines()[-1]
     words = [w for w in re.findall(r"[a-z]{4,}", content.lower())][:3]
     return json.dumps(
         {
