@@ -194,7 +194,9 @@ def test_gate_blocks_a_new_call_while_an_abandoned_one_runs() -> None:
     assert gate.busy == 1 and gate.abandoned == 1
     with pytest.raises(ClientBusy, match="abandoned"):
         gate.run(lambda: "never runs", timeout=0.05)
+    assert not gate.wait_idle(timeout=0.01)
     release.set()
+    assert gate.wait_idle(timeout=5)
     assert gate.run(lambda: "ran", timeout=5) == "ran"
     assert gate.busy == 0 and gate.abandoned == 0 and gate.peak == 1
 

@@ -195,6 +195,15 @@ class ModelGate:
         with self._lock:
             return self._abandoned
 
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no call is under way (e.g. before freeing an in-process model).
+
+        Returns:
+            ``False`` when calls were still running after ``timeout`` seconds.
+        """
+        with self._freed:
+            return self._freed.wait_for(lambda: self._busy == 0, timeout)
+
     def _take(self) -> bool:
         if self._busy >= self.slots:
             return False

@@ -70,9 +70,7 @@ class NoteReply(_Reply):
     tags: list[str] = Field(default_factory=list, description="1-3 broad lowercase labels")
     context: str = Field(default="", description="one line on the new note: who, what")
     links: list[LinkReply] = Field(default_factory=list, description="related notes only")
-    updates: list[UpdateReply] = Field(
-        default_factory=list, description="existing notes to update"
-    )
+    updates: list[UpdateReply] = Field(default_factory=list, description="existing notes to update")
 
     @field_validator("keywords", "tags", mode="before")
     @classmethod
