@@ -142,7 +142,15 @@ def _add_all(
                 context=note.context,
             )
         )
-        logging.info("added in %.1fs by %s: %s", seconds, create.actor, records[-1].usage)
+        logging.info(
+            "added in %.1fs by %s: %s; keywords=%s tags=%s context=%r",
+            seconds,
+            create.actor,
+            records[-1].usage,
+            note.keywords,
+            note.tags,
+            note.context,
+        )
     return records
 
 
@@ -170,13 +178,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     load_seconds = time.perf_counter() - started
     deadline = time.monotonic() + args.budget_minutes * 60
-    with AgenticMemory(llm=model, embedder=embedder) as mem:
+    options: dict[str, Any] = {"llm": model}
+    if args.text_json:  # the same defaults, without the framework's structured output
+        from memory.mind.heuristic import HeuristicMind
+        from memory.mind.llm import LLMMind
+
+        options = {
+            "mind": LLMMind(
+                llm=model,
+                fallback=HeuristicMind(embedder),
+                embedder=embedder,
+                use_native_structured_output=False,
+            )
+        }
+    with AgenticMemory(embedder=embedder, **options) as mem:
         policy = mem.mind.caller.policy  # type: ignore[attr-defined]
         records = _add_all(mem, items, deadline)
         total = mem.usage
     return {
         "model": Path(args.gguf).name,
-        "framework": args.framework,
+        "framework": args.framework + (" (JSON in text)" if args.text_json else ""),
         "policy": asdict(policy),
         "load_seconds": load_seconds,
         "baseline": [asdict(r) for r in baseline],
@@ -240,6 +261,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n-ctx", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--budget-minutes", type=float, default=25.0)
+    parser.add_argument(
+        "--text-json",
+        action="store_true",
+        help="ask for JSON in the text instead of trying the framework's structured output "
+        "(for ChatLlamaCpp: a grammar over the whole vocabulary at every token)",
+    )
     parser.add_argument("--out", help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     if not args.gguf:
