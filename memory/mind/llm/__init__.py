@@ -2,6 +2,9 @@
 
     LLMMind               the Mind: one structured call per note, heuristic fallback
     StructuredCaller      reusable "ask for this pydantic object" with retries and usage
+    CallPolicy            timeout / retries / concurrency of one client (hosted or in-process)
+    ModelGate             a client's slots: no call starts while an abandoned one still runs
+    FaithfulnessCheck     keywords / tags / context must be about the new note
     ChatBackend           the small chat protocol both frameworks are adapted to
      ├── LangChainBackend
      └── LlamaIndexBackend
@@ -9,9 +12,10 @@
     MalformedReply        an unusable reply (an ``LLMError``; handled inside, never raised
                           out of ``LLMMind``)
 
-Modules: ``mind`` (LLMMind), ``caller`` (retries, timeouts, usage), ``adapters``
-(frameworks), ``prompts`` (every prompt), ``schema`` (reply models), ``parsing``
-(text -> JSON -> pydantic), ``tokens`` (token counts). Neither LangChain nor
+Modules: ``mind`` (LLMMind), ``caller`` (retries, timeouts, usage), ``gate`` (call
+policy, per-client slots), ``faithful`` (field checks), ``adapters`` (frameworks),
+``prompts`` (every prompt), ``schema`` (reply models), ``parsing`` (text -> JSON ->
+pydantic), ``tokens`` (token counts). Neither LangChain nor
 LlamaIndex is imported until a model of theirs is used.
 
 Example:
@@ -33,17 +37,22 @@ from memory.mind.llm.adapters import (
     as_chat_backend,
 )
 from memory.mind.llm.caller import StructuredCaller
+from memory.mind.llm.faithful import FaithfulnessCheck
+from memory.mind.llm.gate import CallPolicy, ModelGate
 from memory.mind.llm.mind import LLMMind
 from memory.mind.llm.parsing import MalformedReply
 
 __all__ = [
+    "CallPolicy",
     "ChatBackend",
     "ChatReply",
     "ChatTurn",
+    "FaithfulnessCheck",
     "LLMMind",
     "LangChainBackend",
     "LlamaIndexBackend",
     "MalformedReply",
+    "ModelGate",
     "StructuredCaller",
     "as_chat_backend",
 ]
