@@ -74,7 +74,10 @@ REWRITE_SYSTEM = """\
 Rewrite the question as a search query for a personal memory store: keep names, dates and \
 key terms, add close synonyms, drop filler words. At most 25 words."""
 
-_JSON_INSTRUCTIONS = "Answer with one JSON object and nothing else, shaped like this:\n"
+_JSON_INSTRUCTIONS = (
+    "Answer with one JSON object and nothing else, keys and strings in double quotes, "
+    "shaped like this:\n"
+)
 _RETRY = "That answer was not usable: {error}\nAnswer again with only the JSON object."
 
 
