@@ -249,8 +249,10 @@ class ModelGate:
             waiters, self._async_waiters = self._async_waiters, []
             self._freed.notify_all()
         for loop, waiter in waiters:  # every waiter retries; the losers wait again
-            if not loop.is_closed():
+            try:
                 loop.call_soon_threadsafe(_wake, waiter)
+            except RuntimeError:  # that event loop is closed: nobody waits there any more
+                continue
 
     def _abandon(self) -> None:
         with self._lock:
@@ -384,7 +386,8 @@ class _ThreadCall:
                 deliver(value, error)
             except RuntimeError:  # the caller's event loop closed meanwhile
                 logger.debug("an abandoned call's result had nowhere to go")
-            self._gate.release(abandoned=abandoned)
+            finally:  # whatever happened, the model is free again
+                self._gate.release(abandoned=abandoned)
             if abandoned:
                 logger.info("an abandoned model call ended; its client slot is free again")
 
