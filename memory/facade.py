@@ -77,6 +77,15 @@ class AgenticMemory(AsyncApi):
         store: any :class:`~memory.store.NoteStore`, e.g. ``InMemoryNoteStore()`` for
             fast tests; overrides ``path`` and ``client``.
         mind: a custom :class:`~memory.mind.base.Mind` (overrides ``llm``).
+        llm_timeout: seconds to wait for one model call (queueing for the model
+            included), ``None`` for no limit, or ``"auto"``: none for a model that runs
+            in this process (llama.cpp, GPT4All, ...: its call cannot be stopped), 60 s
+            otherwise. A timed-out note is built by the heuristic mind, never lost.
+        llm_retries: retries after an unusable reply, an error or a timeout; ``None``:
+            1 for an in-process model, 2 otherwise.
+        llm_concurrency: model calls that may be under way at once on the ``llm``
+            object, timed-out calls that still run included (no retry or next request
+            starts on a full client); ``None``: 1 for an in-process model, 4 otherwise.
         collection_prefix: Chroma collection prefix, to keep several memories apart
             on one client.
         link_candidates: how many nearest notes the mind considers for linking.
@@ -139,6 +148,9 @@ class AgenticMemory(AsyncApi):
         client: Any = None,
         store: NoteStore | None = None,
         mind: Mind | None = None,
+        llm_timeout: float | None | str = "auto",
+        llm_retries: int | None = None,
+        llm_concurrency: int | None = None,
         collection_prefix: str | None = None,
         link_candidates: int = 8,
         link_threshold: float = 0.5,
@@ -168,7 +180,14 @@ class AgenticMemory(AsyncApi):
         if mind is None and llm is not None:
             from memory.mind.llm import LLMMind
 
-            mind = LLMMind(llm=llm, fallback=heuristic)
+            mind = LLMMind(
+                llm=llm,
+                fallback=heuristic,
+                embedder=self.embedder,
+                timeout=llm_timeout,
+                max_retries=llm_retries,
+                concurrency=llm_concurrency,
+            )
         self.batch_size = max(1, batch_size)
         self.max_content_chars = max_content_chars
         self.rewrite_queries = rewrite_queries

@@ -16,8 +16,6 @@ failure; only invalid arguments raise.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -28,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from memory.errors import InvalidInput
 from memory.llm.adapters import ChatBackend, ChatReply, ChatTurn, as_chat_backend
+from memory.llm.gate import CallPolicy, ClientBusy, ModelGate, gate_for
 from memory.llm.parsing import MalformedReply, describe_error, parse_reply
 from memory.llm.tokens import estimate_prompt_tokens, estimate_tokens
 from memory.mind.base import Usage
@@ -38,40 +37,11 @@ __all__ = ["NATIVE_STRIKES", "StructuredCaller"]
 logger = logging.getLogger(__name__)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-ResultT = TypeVar("ResultT")
 
 _ECHO_CHARS = 1000  # how much of a bad reply is echoed back on retry
 NATIVE_STRIKES = 3
 """After this many requests in a row rescued by text JSON, a caller stops trying native output
 (a model that rejects the tool schema would otherwise cost two calls per request)."""
-
-
-def _call_with_timeout(fn: Callable[[], ResultT], timeout: float | None) -> ResultT:
-    """Run ``fn`` in a daemon thread and give up after ``timeout`` seconds.
-
-    A blocking client cannot be interrupted; on timeout its thread is abandoned
-    (daemon, so it never holds up interpreter exit) and ``TimeoutError`` is raised.
-    """
-    if timeout is None:
-        return fn()
-    box: dict[str, Any] = {}
-    done = threading.Event()
-    context = contextvars.copy_context()  # keeps tracing/callback context vars
-
-    def run() -> None:
-        try:
-            box["value"] = context.run(fn)
-        except BaseException as exc:  # re-raised in the calling thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="zettelmem-llm-call", daemon=True).start()
-    if not done.wait(timeout):
-        raise TimeoutError(f"the model did not answer within {timeout:g}s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 class _Exchange(Generic[ModelT]):
@@ -115,6 +85,11 @@ class _Exchange(Generic[ModelT]):
         logger.info("native structured output unsupported; using JSON in text")
         self.native = False
         self.native_refused = True
+
+    def give_up(self, why: str) -> None:
+        """Stop trying: a new call would start while an abandoned one still runs."""
+        logger.warning("no further LLM attempt (%s)", why)
+        self._left = 0
 
     def failed(self, exc: Exception) -> None:
         """The call raised (or timed out)."""
@@ -174,15 +149,25 @@ class _Exchange(Generic[ModelT]):
 class StructuredCaller:
     """Ask a chat model for a pydantic object, with retries, timeouts and usage counts.
 
+    Every call goes through the client's ``ModelGate`` (``memory.llm.gate``): a call
+    that timed out keeps its slot until it really ends, and no retry or next request
+    starts on a client whose slots are all taken -- after a timeout on a one-slot client
+    the request gives up at once (the LLM mind then falls back), and a later request
+    waits for the slot at most ``timeout`` seconds before giving up the same way.
+
     Args:
         llm: A LangChain chat model, a LlamaIndex LLM, or a ``ChatBackend``.
-        max_retries: Retries after the first attempt (parse errors, exceptions, timeouts).
-        timeout: Seconds to wait for each call; ``None`` waits forever.
+        max_retries: Retries after the first attempt (parse errors, exceptions,
+            timeouts); ``None`` for the model's default (``CallPolicy.for_model``).
+        timeout: Seconds to wait for each call, queueing for the client included;
+            ``None`` waits forever; ``"auto"``: none for in-process models, else 60 s.
+        concurrency: Calls that may be under way on this client at once, abandoned ones
+            included; ``None``: 1 for in-process models, else 4.
         use_native_structured_output: Try the framework's structured output first.
 
     Raises:
-        InvalidInput: A negative ``max_retries``, a non-positive ``timeout``, or an
-            ``llm`` of no known kind.
+        InvalidInput: A negative ``max_retries``, a non-positive ``timeout`` or
+            ``concurrency``, or an ``llm`` of no known kind.
 
     Example:
         ```python
@@ -197,21 +182,30 @@ class StructuredCaller:
         self,
         *,
         llm: Any,
-        max_retries: int = 2,
-        timeout: float | None = 60.0,
+        max_retries: int | None = None,
+        timeout: float | None | str = "auto",
+        concurrency: int | None = None,
         use_native_structured_output: bool = True,
     ) -> None:
-        if max_retries < 0:
-            raise InvalidInput(f"max_retries must be >= 0, got {max_retries}")
-        if timeout is not None and timeout <= 0:
-            raise InvalidInput(f"timeout must be positive or None, got {timeout}")
+        self.policy = CallPolicy.for_model(
+            llm, timeout=timeout, max_retries=max_retries, concurrency=concurrency
+        )
         self.backend: ChatBackend = as_chat_backend(llm)
-        self.max_retries = max_retries
-        self.timeout = timeout
+        self.gate: ModelGate = gate_for(llm, self.policy.concurrency)
         self._native = use_native_structured_output and self.backend.supports_native
         self._native_strikes = 0
         self._lock = threading.Lock()
         self._usage = Usage()
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt of each request."""
+        return self.policy.max_retries
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds to wait for each call (``None``: no limit)."""
+        return self.policy.timeout
 
     @property
     def usage(self) -> Usage:
@@ -253,6 +247,14 @@ class StructuredCaller:
             self._usage = self._usage + exchange.usage
         return exchange.result, exchange.usage
 
+    def _after_failure(self, exchange: _Exchange[ModelT], exc: Exception) -> None:
+        if isinstance(exc, ClientBusy):  # nothing was sent: no call to count
+            exchange.give_up(str(exc))
+            return
+        exchange.failed(exc)
+        if isinstance(exc, TimeoutError) and exchange.pending and self.gate.busy >= self.gate.slots:
+            exchange.give_up("the timed-out call still holds the model client")
+
     def call(
         self,
         system: str,
@@ -282,7 +284,7 @@ class StructuredCaller:
                     if native
                     else partial(self.backend.send, messages)
                 )
-                reply = _call_with_timeout(send, self.timeout)
+                reply = self.gate.run(send, self.timeout)
             except NotImplementedError:
                 if not native:
                     exchange.failed(NotImplementedError("the model cannot chat"))
@@ -290,10 +292,26 @@ class StructuredCaller:
                 exchange.unsupported()
                 continue
             except Exception as exc:  # a model failure of any kind is retried, never raised
-                exchange.failed(exc)
+                self._after_failure(exchange, exc)
                 continue
             exchange.replied(reply, messages, native)
         return self._finish(exchange)
+
+    async def _asend(self, native: bool, messages: list[ChatTurn], schema: type[BaseModel]) -> Any:
+        if self.gate.slots == 1:
+            # Not safe for concurrent calls: the blocking API in a thread the gate tracks
+            # (cancelling an awaitable would not stop a framework's executor thread).
+            send: Callable[[], ChatReply] = (
+                partial(self.backend.send_structured, messages, schema)
+                if native
+                else partial(self.backend.send, messages)
+            )
+            return await self.gate.arun_blocking(send, self.timeout)
+        if native:
+            return await self.gate.arun(
+                lambda: self.backend.asend_structured(messages, schema), self.timeout
+            )
+        return await self.gate.arun(lambda: self.backend.asend(messages), self.timeout)
 
     async def acall(
         self,
@@ -303,16 +321,16 @@ class StructuredCaller:
         *,
         max_retries: int | None = None,
     ) -> tuple[ModelT | None, Usage]:
-        """Async twin of ``call`` (``ainvoke`` / ``achat`` / ``astructured_predict``)."""
+        """Async twin of ``call`` (``ainvoke`` / ``achat`` / ``astructured_predict``).
+
+        A timed-out call is cancelled; on a one-slot client the blocking API runs in a
+        tracked thread instead, which keeps the slot until it really returns.
+        """
         exchange = self._start(system, user, schema, max_retries)
         while exchange.pending:
             native, messages = exchange.native, exchange.messages()
             try:
-                if native:
-                    coro = self.backend.asend_structured(messages, schema)
-                else:
-                    coro = self.backend.asend(messages)
-                reply = await asyncio.wait_for(coro, self.timeout)
+                reply = await self._asend(native, messages, schema)
             except NotImplementedError:
                 if not native:
                     exchange.failed(NotImplementedError("the model cannot chat"))
@@ -320,7 +338,7 @@ class StructuredCaller:
                 exchange.unsupported()
                 continue
             except Exception as exc:  # a model failure of any kind is retried, never raised
-                exchange.failed(exc)
+                self._after_failure(exchange, exc)
                 continue
             exchange.replied(reply, messages, native)
         return self._finish(exchange)

@@ -3,12 +3,14 @@
     MalformedReply (LLMError)    the reply could not be parsed or validated
     strip_code_fences()          remove Markdown ``` fences
     extract_json_object()        the outermost JSON object inside surrounding prose
+    repair_json()                quote bare keys, drop trailing commas (small models' slips)
     parse_reply()                text -> validated model, or MalformedReply
     describe_error()             a short, model-readable account of what was wrong
 
-Models wrap JSON in fences, add a sentence before or after it, or answer with
-nothing at all. The first two are tolerated; everything else becomes a
-``MalformedReply`` whose message is fed back to the model on retry.
+Models wrap JSON in fences, add a sentence before or after it, write bare keys or
+trailing commas, or answer with nothing at all. The first four are tolerated;
+everything else becomes a ``MalformedReply`` whose message is fed back to the model on
+retry.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "describe_error",
     "extract_json_object",
     "parse_reply",
+    "repair_json",
     "strip_code_fences",
 ]
 
@@ -122,6 +125,52 @@ def extract_json_object(text: str) -> str:
     return first
 
 
+_BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*:)")
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _outside_strings(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut into (is a JSON string literal, piece) runs."""
+    pieces: list[tuple[bool, str]] = []
+    start, in_string, escaped = 0, False, False
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                pieces.append((True, text[start : index + 1]))
+                start, in_string = index + 1, False
+        elif char == '"':
+            pieces.append((False, text[start:index]))
+            start, in_string = index, True
+    pieces.append((in_string, text[start:]))
+    return pieces
+
+
+def repair_json(text: str) -> str:
+    """Fix the two slips small models make most: bare keys and trailing commas.
+
+    ``{keywords: ["a",], tags: []}`` becomes ``{"keywords": ["a"], "tags": []}`` -- a
+    model shown a TypeScript-like outline of the schema often answers in its style.
+    String literals are left untouched.
+
+    Args:
+        text: A JSON-like object text.
+
+    Returns:
+        The repaired text (unchanged when there was nothing to repair).
+    """
+    out = []
+    for literal, piece in _outside_strings(text):
+        if not literal:
+            piece = _BARE_KEY.sub(r'\1"\2"\3', piece)
+            piece = _TRAILING_COMMA.sub(r"\1", piece)
+        out.append(piece)
+    return "".join(out)
+
+
 def describe_error(error: BaseException) -> str:
     """A short description of a parse or validation error, fit to show the model."""
     if isinstance(error, ValidationError):
@@ -161,7 +210,10 @@ def parse_reply(text: str | None, schema: type[ModelT]) -> ModelT:
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise MalformedReply(describe_error(exc)) from exc
+        try:
+            data = json.loads(repair_json(body))
+        except json.JSONDecodeError:
+            raise MalformedReply(describe_error(exc)) from exc
     try:
         return schema.model_validate(data)
     except ValidationError as exc:

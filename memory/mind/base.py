@@ -75,21 +75,28 @@ class NeighbourChange(BaseModel):
 
 
 class Usage(BaseModel):
-    """LLM cost of one operation (all zero for the heuristic mind)."""
+    """LLM cost of one operation (all zero for the heuristic mind).
+
+    ``<field>_accepted`` / ``<field>_replaced`` count, for the new note's keywords, tags
+    and context, the model's answers that were kept and those that failed the
+    faithfulness checks (or were empty) and were replaced by the offline mind's.
+    """
 
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     retries: int = 0
     fallbacks: int = 0
+    keywords_accepted: int = 0
+    keywords_replaced: int = 0
+    tags_accepted: int = 0
+    tags_replaced: int = 0
+    context_accepted: int = 0
+    context_replaced: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
-            calls=self.calls + other.calls,
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            retries=self.retries + other.retries,
-            fallbacks=self.fallbacks + other.fallbacks,
+            **{name: getattr(self, name) + getattr(other, name) for name in type(self).model_fields}
         )
 
     def as_event_usage(self) -> dict[str, int]:

@@ -24,13 +24,14 @@ from memory.embed import HashingEmbedder
 from memory.mind.base import Usage
 from memory.mind.heuristic import HeuristicMind
 from memory.mind.llm import LLMMind
+from memory.mind.llm.prompts import NEW_NOTE_END
 
 USER = "caroline-and-melanie"
 
 
 def plain_reply(prompt: str) -> str:
     """A valid reply with no links: keywords from the new note's first words."""
-    content = prompt.split("EXISTING NOTES:")[0].splitlines()[-1]
+    content = prompt.split(f"\n{NEW_NOTE_END}\nEXISTING NOTES:")[0].splitlines()[-1]
     words = [w for w in re.findall(r"[a-z]{4,}", content.lower())][:3]
     return json.dumps(
         {
@@ -113,14 +114,20 @@ def filled(note: Note) -> bool:
     return bool(note.keywords and note.tags and note.context)
 
 
-def usage_of(*, calls: int, replies: int, retries: int = 0, fallbacks: int = 0) -> Usage:
-    """What ``calls`` calls cost when ``replies`` of them returned (exceptions cost no tokens)."""
+def usage_of(
+    *, calls: int, replies: int, retries: int = 0, fallbacks: int = 0, described: int = 0
+) -> Usage:
+    """What ``calls`` calls cost when ``replies`` of them returned (exceptions cost no tokens),
+    for ``described`` notes whose keywords, tags and context the model gave and kept."""
     return Usage(
         calls=calls,
         prompt_tokens=replies * PROMPT_TOKENS,
         completion_tokens=replies * COMPLETION_TOKENS,
         retries=retries,
         fallbacks=fallbacks,
+        keywords_accepted=described,
+        tags_accepted=described,
+        context_accepted=described,
     )
 
 
@@ -177,8 +184,11 @@ def test_history_create_event_carries_usage_and_actor(mem: AgenticMemory, script
         "calls": 1,
         "prompt_tokens": PROMPT_TOKENS,
         "completion_tokens": COMPLETION_TOKENS,
+        "keywords_accepted": 1,
+        "tags_accepted": 1,
+        "context_accepted": 1,
     }
-    assert mem.usage == usage_of(calls=1, replies=1)
+    assert mem.usage == usage_of(calls=1, replies=1, described=1)
     assert script.calls == 1
 
 
@@ -197,7 +207,7 @@ def test_prose_or_fences_around_json_cost_one_call(
     note = mem.add(NEW, user_id=USER)
     assert note.keywords == ["pottery bowl", "Melanie"]
     assert create_event(mem, note).actor == "llm"
-    assert mem.usage == usage_of(calls=1, replies=1)
+    assert mem.usage == usage_of(calls=1, replies=1, described=1)
 
 
 def test_empty_fields_are_filled_without_another_call(mem: AgenticMemory, script: Script) -> None:
@@ -205,7 +215,9 @@ def test_empty_fields_are_filled_without_another_call(mem: AgenticMemory, script
     note = mem.add(NEW, user_id=USER)
     assert filled(note)
     assert create_event(mem, note).actor == "llm"
-    assert mem.usage == usage_of(calls=1, replies=1)
+    emptied = Usage(keywords_replaced=1, tags_replaced=1, context_replaced=1)
+    assert mem.usage == usage_of(calls=1, replies=1) + emptied
+    assert create_event(mem, note).usage == mem.usage.as_event_usage()
 
 
 def test_add_many_with_an_llm_makes_one_call_per_note(mem: AgenticMemory, script: Script) -> None:
@@ -213,7 +225,7 @@ def test_add_many_with_an_llm_makes_one_call_per_note(mem: AgenticMemory, script
     assert len(notes) == mem.count(user_id=USER) == 5
     assert all(create_event(mem, note).actor == "llm" for note in notes)
     assert script.calls == 5
-    assert mem.usage == usage_of(calls=5, replies=5)
+    assert mem.usage == usage_of(calls=5, replies=5, described=5)
 
 
 # --- faults -------------------------------------------------------------------------
@@ -244,7 +256,7 @@ def test_persistent_fault_stores_the_note_through_the_fallback(
     replies = 0 if isinstance(fault(), BaseException) else 3
     spent = usage_of(calls=3, replies=replies, retries=2, fallbacks=1)
     assert event.usage == spent.as_event_usage()
-    assert mem.usage == usage_of(calls=1, replies=1) + spent
+    assert mem.usage == usage_of(calls=1, replies=1, described=1) + spent
     assert mem.get(seed.id, user_id=USER).content == SEED
 
 
@@ -267,7 +279,7 @@ def test_fault_then_valid_reply_recovers_on_retry(
     event = create_event(mem, note)
     assert event.actor == "llm"
     replies = 1 if isinstance(fault(), BaseException) else 2
-    assert mem.usage == usage_of(calls=2, replies=replies, retries=1)
+    assert mem.usage == usage_of(calls=2, replies=replies, retries=1, described=1)
     assert event.usage == mem.usage.as_event_usage()
 
 
@@ -283,7 +295,11 @@ def test_timeout(make_model: ModelFactory, recovers: bool) -> None:
         assert event.actor == ("llm" if recovers else "heuristic-fallback")
         # a timed-out call returns nothing, so it costs no counted tokens
         expected = usage_of(
-            calls=2, replies=1 if recovers else 0, retries=1, fallbacks=0 if recovers else 1
+            calls=2,
+            replies=1 if recovers else 0,
+            retries=1,
+            fallbacks=0 if recovers else 1,
+            described=1 if recovers else 0,
         )
         assert mem.usage == expected
         assert event.usage == expected.as_event_usage()
@@ -374,8 +390,8 @@ def test_usage_totals_add_up_to_the_history(mem: AgenticMemory, script: Script) 
 
     per_note = [Usage(**create_event(mem, n).usage) for n in (clean, recovered, fell_back)]
     assert per_note == [
-        usage_of(calls=1, replies=1),
-        usage_of(calls=2, replies=2, retries=1),
+        usage_of(calls=1, replies=1, described=1),
+        usage_of(calls=2, replies=2, retries=1, described=1),
         usage_of(calls=3, replies=2, retries=2, fallbacks=1),
     ]
     assert mem.usage == sum(per_note, Usage())
@@ -431,7 +447,7 @@ def test_add_many_with_an_llm_respects_max_concurrency(make_model: ModelFactory)
         notes = mem.add_many([{"content": f"{SEED} ({i})", "user_id": USER} for i in range(8)])
         assert mem.count(user_id=USER) == 8
         assert all(create_event(mem, note).actor == "llm" for note in notes)
-        assert mem.usage == usage_of(calls=8, replies=8)
+        assert mem.usage == usage_of(calls=8, replies=8, described=8)
     assert script.peak == 2  # concurrent, and never more than the limit
 
 
@@ -443,7 +459,7 @@ async def test_aadd_stores_through_the_async_model(make_model: ModelFactory) -> 
         note = await mem.aadd(NEW, user_id=USER)  # type: ignore[attr-defined]
         assert mem.get(note.id, user_id=USER).keywords == ["pottery bowl", "Melanie"]
         assert create_event(mem, note).actor == "llm"
-        assert mem.usage == usage_of(calls=1, replies=1)
+        assert mem.usage == usage_of(calls=1, replies=1, described=1)
         if hasattr(mem, "asearch"):
             results = await mem.asearch("pottery bowl", user_id=USER)
             assert results[0].note.id == note.id

@@ -15,13 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_package_exports_exactly() -> None:
     assert sorted(llm_package.__all__) == [
+        "CallPolicy",
         "ChatBackend",
         "ChatReply",
         "ChatTurn",
+        "FaithfulnessCheck",
         "LLMMind",
         "LangChainBackend",
         "LlamaIndexBackend",
         "MalformedReply",
+        "ModelGate",
         "StructuredCaller",
         "as_chat_backend",
     ]

@@ -13,6 +13,7 @@ from memory.llm.parsing import (
     describe_error,
     extract_json_object,
     parse_reply,
+    repair_json,
     strip_code_fences,
 )
 from memory.mind.llm.schema import NoteReply, RewrittenQuery
@@ -112,3 +113,21 @@ def test_schema_is_strict_where_guessing_would_be_wrong() -> None:
 def test_numeric_strings_are_accepted_for_strength() -> None:
     reply = parse_reply('{"links": [{"to": "n2", "strength": "0.75"}]}', NoteReply)
     assert reply.links[0].strength == 0.75
+
+
+def test_bare_keys_and_trailing_commas_are_repaired() -> None:
+    # a small model answering in the style of the schema outline (seen with a 1.5B model)
+    text = (
+        '{\n  keywords: ["pottery: class", "a,}"],\n  tags: ["hobby",],\n  context: "x {k: v}",\n}'
+    )
+    assert repair_json(text) == (
+        '{\n  "keywords": ["pottery: class", "a,}"],\n  "tags": ["hobby"],\n'
+        '  "context": "x {k: v}"\n}'
+    )
+    reply = parse_reply(text, NoteReply)
+    assert reply.keywords == ["pottery: class", "a,}"] and reply.context == "x {k: v}"
+
+
+def test_repair_leaves_valid_json_alone() -> None:
+    valid = '{"keywords": ["a"], "tags": [], "context": "b, }"}'
+    assert repair_json(valid) == valid

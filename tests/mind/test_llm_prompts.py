@@ -9,6 +9,7 @@ from memory.mind.base import Candidate, NoteDraft
 from memory.mind.llm.prompts import (
     CANDIDATE_CHARS,
     MAX_CANDIDATES,
+    NEW_NOTE_END,
     build_note_request,
     clip,
     json_instructions,
@@ -76,7 +77,26 @@ def test_new_note_shows_time_and_scalar_metadata_only() -> None:
         content="hello", timestamp=WHEN, metadata={"speaker": "Jon", "nested": {"a": 1}}
     )
     header = build_note_request(draft, []).user.splitlines()[0]
-    assert header == "NEW NOTE (episodic, 2023-05-08 13:56; speaker=Jon):"
+    assert header == "NEW NOTE (episodic, 2023-05-08 13:56; speaker=Jon) - describe this note:"
+
+
+def test_new_note_comes_first_and_is_closed_before_the_candidates() -> None:
+    request = build_note_request(_draft("Melanie: my pottery bowl!"), [_candidate(TURNS[0])])
+    lines = request.user.splitlines()
+    assert lines[1] == "Melanie: my pottery bowl!"
+    assert lines[2:4] == [NEW_NOTE_END, "EXISTING NOTES:"]
+    assert lines[4].startswith("n1: Caroline: I went")
+    assert "NEW NOTE" in request.system and "never copy" in request.system
+
+
+def test_candidates_show_no_context_and_few_keywords() -> None:
+    request = build_note_request(_draft("new"), [_candidate(TURNS[0])])
+    assert "support group and plans" not in request.user  # the candidate's context line
+    facts = request.user.splitlines()[-1]
+    assert (
+        facts == "  (2023-05-08; keywords: support group, transgender stories, Caroline; "
+        "tags: community, identity)"
+    )
 
 
 def test_clip() -> None:
@@ -107,4 +127,4 @@ def test_short_chat_turn_with_five_candidates_fits_the_budget() -> None:
     ]
     tokens = estimate_prompt_tokens(text_mode)
     print(f"prompt tokens (text mode, 5 candidates): {tokens}")
-    assert tokens <= 900
+    assert tokens <= 700

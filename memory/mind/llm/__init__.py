@@ -1,8 +1,10 @@
 """The LLM mind: any LangChain chat model or LlamaIndex LLM builds, links and evolves notes.
 
     LLMMind               the Mind: one structured call per note, heuristic fallback
+    FaithfulnessCheck     keywords / tags / context must be about the new note
 
-Modules: ``mind`` (LLMMind), ``prompts`` (every prompt), ``schema`` (reply models).
+Modules: ``mind`` (LLMMind), ``faithful`` (field checks), ``prompts`` (every
+prompt), ``schema`` (reply models).
 The plumbing (StructuredCaller, ChatBackend and its adapters, MalformedReply) lives in
 ``memory.llm``, shared with the distiller; it is re-exported here for older imports.
 Names resolve lazily because ``memory.llm.caller`` itself uses this package's prompt
@@ -35,22 +37,32 @@ if TYPE_CHECKING:
         StructuredCaller,
         as_chat_backend,
     )
+    from memory.llm.gate import CallPolicy, ModelGate
+    from memory.mind.llm.faithful import FaithfulnessCheck
     from memory.mind.llm.mind import LLMMind
 
 __all__ = [
+    "CallPolicy",
     "ChatBackend",
     "ChatReply",
     "ChatTurn",
+    "FaithfulnessCheck",
     "LLMMind",
     "LangChainBackend",
     "LlamaIndexBackend",
     "MalformedReply",
+    "ModelGate",
     "StructuredCaller",
     "as_chat_backend",
 ]
 
-_HOMES = {name: "memory.llm" for name in __all__ if name != "LLMMind"}
-_HOMES["LLMMind"] = "memory.mind.llm.mind"
+_HOMES = {name: "memory.llm" for name in __all__}
+_HOMES.update(
+    LLMMind="memory.mind.llm.mind",
+    FaithfulnessCheck="memory.mind.llm.faithful",
+    CallPolicy="memory.llm.gate",
+    ModelGate="memory.llm.gate",
+)
 
 
 def __getattr__(name: str) -> Any:

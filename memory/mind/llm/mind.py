@@ -3,15 +3,17 @@
     Mind (protocol, memory.mind.base)
      └── LLMMind            one structured model call per note, heuristic fallback
     decision_from_reply()   model reply + alias map -> MindDecision (pure)
-    fill_missing()          borrow empty keywords / tags / context from another decision
+    replace_fields()        take some of keywords / tags / context from another decision
     as_fallback()           mark a fallback mind's decision as such, with the spent usage
 
 ``LLMMind`` never raises for a model's failure: every exception, timeout or unusable
 reply is retried by ``StructuredCaller``, and when the retries run out the fallback
-mind (the heuristic one) decides instead, so the note is always stored. The decision
-is a proposal: ``memory.mind.apply`` checks it against the real candidates. This
-module already drops links and updates naming aliases it never showed and clamps
-link strengths to (0, 1].
+mind (the heuristic one) decides instead, so the note is always stored. A reply that
+parses is checked field by field (``memory.mind.llm.faithful``): keywords, tags or a
+context that do not come from the new note are replaced by the fallback mind's, with no
+second model call, and counted in ``Usage``. The decision is a proposal:
+``memory.mind.apply`` checks it against the real candidates. This module already drops
+links and updates naming aliases it never showed and clamps link strengths to (0, 1].
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable
+from copy import copy
 from typing import Any
 
 from memory.errors import InvalidInput
@@ -34,10 +37,17 @@ from memory.mind.base import (
     NoteDraft,
     Usage,
 )
-from memory.mind.llm.prompts import REWRITE_SYSTEM, build_note_request, clip
+from memory.mind.llm.faithful import FaithfulnessCheck, FieldReview, TagCheck
+from memory.mind.llm.prompts import REWRITE_SYSTEM, NoteRequest, build_note_request, clip
 from memory.mind.llm.schema import NoteReply, RewrittenQuery
 
-__all__ = ["LLMMind", "MIN_LINK_STRENGTH", "as_fallback", "decision_from_reply", "fill_missing"]
+__all__ = [
+    "LLMMind",
+    "MIN_LINK_STRENGTH",
+    "as_fallback",
+    "decision_from_reply",
+    "replace_fields",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -132,28 +142,21 @@ def decision_from_reply(reply: NoteReply, aliases: dict[str, str], *, actor: str
     )
 
 
-def _is_incomplete(decision: MindDecision) -> bool:
-    return not (decision.keywords and decision.tags and decision.context)
-
-
-def fill_missing(decision: MindDecision, other: MindDecision) -> MindDecision:
-    """Fill empty keywords, tags or context of ``decision`` from ``other``.
+def replace_fields(
+    decision: MindDecision, other: MindDecision, names: Iterable[str]
+) -> MindDecision:
+    """Take the fields ``names`` (of keywords / tags / context) of ``decision`` from ``other``.
 
     Args:
         decision: The model's decision.
-        other: A complete decision (the fallback mind's).
+        other: The fallback mind's decision for the same note.
+        names: The fields to replace.
 
     Returns:
-        ``decision`` with its empty fields taken from ``other``; links, changes,
-        actor and usage unchanged.
+        ``decision`` with those fields from ``other``; links, changes, actor and usage
+        unchanged.
     """
-    return decision.model_copy(
-        update={
-            "keywords": decision.keywords or list(other.keywords),
-            "tags": decision.tags or list(other.tags),
-            "context": decision.context or other.context,
-        }
-    )
+    return decision.model_copy(update={name: copy(getattr(other, name)) for name in names})
 
 
 def as_fallback(decision: MindDecision, spent: Usage) -> MindDecision:
@@ -180,18 +183,26 @@ class LLMMind:
     Args:
         llm: A LangChain ``BaseChatModel``, a LlamaIndex ``LLM``, or a ``ChatBackend``.
         fallback: The mind that decides when the model fails (the heuristic mind); it
-            also fills keywords, tags or context the model left empty.
-        max_retries: Retries after the first attempt of each request.
-        timeout: Seconds to wait for each model call; ``None`` waits forever.
+            also supplies keywords, tags or context the model got wrong or left empty.
+        max_retries: Retries after the first attempt of each request; ``None``: 2 for a
+            hosted model, 1 for an in-process one (``memory.llm.gate.CallPolicy``).
+        timeout: Seconds to wait for each model call; ``None`` waits forever; ``"auto"``:
+            no timeout for an in-process model (llama.cpp, ...), 60 s otherwise.
+        concurrency: Calls that may be under way on the model client at once, timed-out
+            ones still running included; ``None``: 1 for an in-process model, else 4.
         use_native_structured_output: Prefer the framework's structured output
             (``with_structured_output`` / ``structured_predict``) over JSON in text.
+        embedder: Tells whether a context is about the new note or a neighbour
+            (``None``: word overlap).
+        tag_check: Which of the model's tags to keep (``faithful.TagCheck``; default:
+            short labels).
 
     Raises:
         InvalidInput: ``fallback`` is not a ``Mind``, or another argument is invalid.
 
     Example:
         ```python
-        mind = LLMMind(llm=ChatOpenAI(model="gpt-4o-mini"), fallback=HeuristicMind())
+        mind = LLMMind(llm=ChatOpenAI(model="gpt-4o-mini"), fallback=HeuristicMind(embedder))
         decision = mind.decide(draft, candidates)
         decision.usage.calls  # 1 in the common case
         ```
@@ -204,9 +215,12 @@ class LLMMind:
         *,
         llm: Any,
         fallback: Mind,
-        max_retries: int = 2,
-        timeout: float | None = 60.0,
+        max_retries: int | None = None,
+        timeout: float | None | str = "auto",
+        concurrency: int | None = None,
         use_native_structured_output: bool = True,
+        embedder: Any = None,
+        tag_check: TagCheck | None = None,
     ) -> None:
         if not isinstance(fallback, Mind):
             raise InvalidInput(f"fallback must be a Mind, not {type(fallback).__name__}")
@@ -215,8 +229,10 @@ class LLMMind:
             llm=llm,
             max_retries=max_retries,
             timeout=timeout,
+            concurrency=concurrency,
             use_native_structured_output=use_native_structured_output,
         )
+        self.faithfulness = FaithfulnessCheck(embedder, tag_check=tag_check)
         self._lock = threading.Lock()
         self._usage = Usage()
 
@@ -239,6 +255,29 @@ class LLMMind:
             logger.exception("could not turn the LLM reply into a decision")
             return None
 
+    def _review(
+        self,
+        decision: MindDecision,
+        draft: NoteDraft,
+        candidates: list[Candidate],
+        request: NoteRequest,
+    ) -> FieldReview:
+        by_id = {c.note.id: c for c in candidates}
+        shown = [by_id[note_id] for note_id in request.aliases.values() if note_id in by_id]
+        try:
+            return self.faithfulness.review(decision, draft, shown)
+        except Exception:  # a check that breaks must not cost the note the model's answer
+            logger.exception("the faithfulness check failed; keeping the model's fields")
+            return FieldReview(decision=decision)
+
+    @staticmethod
+    def _settled(review: FieldReview, fallback: MindDecision | None, spent: Usage) -> MindDecision:
+        decision = review.decision
+        if fallback is not None:
+            decision = replace_fields(decision, fallback, review.rejected)
+        decision.usage = spent + review.usage
+        return decision
+
     def decide(self, draft: NoteDraft, candidates: list[Candidate]) -> MindDecision:
         """Decide keywords, tags, context, links and neighbour changes for ``draft``.
 
@@ -247,9 +286,10 @@ class LLMMind:
             candidates: Possible neighbours in the same scope, best first.
 
         Returns:
-            The model's decision (``actor="llm"``), or the fallback mind's
-            (``actor="heuristic-fallback"``, ``usage.fallbacks == 1``) when the model
-            failed after every retry. Never raises for a model failure.
+            The model's decision (``actor="llm"``), its unfaithful or empty fields taken
+            from the fallback mind (``usage.<field>_replaced``); or the fallback mind's
+            decision (``actor="heuristic-fallback"``, ``usage.fallbacks == 1``) when the
+            model failed after every retry. Never raises for a model failure.
         """
         request = build_note_request(draft, candidates)
         try:
@@ -261,9 +301,9 @@ class LLMMind:
         if decision is None:
             decision = as_fallback(self.fallback.decide(draft, candidates), spent)
         else:
-            if _is_incomplete(decision):
-                decision = fill_missing(decision, self.fallback.decide(draft, candidates))
-            decision.usage = spent
+            review = self._review(decision, draft, candidates, request)
+            fallback = self.fallback.decide(draft, candidates) if review.rejected else None
+            decision = self._settled(review, fallback, spent)
         self._record(decision.usage)
         return decision
 
@@ -279,9 +319,9 @@ class LLMMind:
         if decision is None:
             decision = as_fallback(await self.fallback.adecide(draft, candidates), spent)
         else:
-            if _is_incomplete(decision):
-                decision = fill_missing(decision, await self.fallback.adecide(draft, candidates))
-            decision.usage = spent
+            review = self._review(decision, draft, candidates, request)
+            fallback = await self.fallback.adecide(draft, candidates) if review.rejected else None
+            decision = self._settled(review, fallback, spent)
         self._record(decision.usage)
         return decision
 

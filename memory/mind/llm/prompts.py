@@ -8,8 +8,10 @@
     compact_json_schema()        a model's JSON schema without titles, defaults or $refs
     REWRITE_SYSTEM               the query-rewriting instruction
 
-Prompts are short on purpose: the target is <= 900 prompt tokens for a chat turn with
-five candidates, schema included. Candidates are shown under aliases (``n1``, ``n2``,
+Prompts are short on purpose, so that a small local model follows them: the new note
+comes first, closed by ``NEW_NOTE_END``, then at most five short candidates without their
+context lines; the target is <= 700 prompt tokens per LoCoMo turn, schema included
+(``benchmarks/llm_cost.py``). Candidates are shown under aliases (``n1``, ``n2``,
 ...) rather than ids: aliases are short, cannot be confused with each other, and a
 reply naming anything else is detectably wrong.
 """
@@ -29,8 +31,11 @@ from memory.mind.base import Candidate, NoteDraft
 
 __all__ = [
     "CANDIDATE_CHARS",
+    "CANDIDATE_KEYWORDS",
+    "CANDIDATE_TAGS",
     "MAX_CANDIDATES",
     "NEW_NOTE_CHARS",
+    "NEW_NOTE_END",
     "NOTE_SYSTEM",
     "REWRITE_SYSTEM",
     "NoteRequest",
@@ -44,27 +49,35 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CANDIDATE_CHARS = 300
-"""A candidate's content is cut to this many characters."""
+CANDIDATE_CHARS = 160
+"""A candidate's content is cut to this many characters (a small model reads short
+candidates more reliably, and they keep a LoCoMo turn's prompt under 700 tokens)."""
+CANDIDATE_KEYWORDS = 3
+CANDIDATE_TAGS = 2
+NEW_NOTE_END = "---"
+"""The line closing the new note, so no model reads the candidates as part of it."""
 NEW_NOTE_CHARS = 2000
 """The new note's content is cut to this many characters (bounds the cost of long documents)."""
 MAX_CANDIDATES = 5
 """At most this many candidates are shown; the rest are dropped (the facade puts the
 previous turn first, then the nearest notes). Five keeps a short chat turn's prompt
-under ~900 tokens (benchmarks/llm_cost.py)."""
+under ~700 tokens (benchmarks/llm_cost.py)."""
 
 NOTE_SYSTEM = """\
-You keep an agent's long-term memory as a Zettelkasten. Given a NEW NOTE and EXISTING NOTES \
-(n1, n2, ...): describe the new note; link it to existing notes about the same person, \
-event, topic or cause, skipping weak matches; when it changes how an existing note should \
-be read, update that note by adding tags or keywords or giving a better context (never \
-remove anything). Name existing notes only by their aliases."""
+You keep an agent's memory as a Zettelkasten. Describe the NEW NOTE only: keywords are words \
+from its own text, the context one line about it; never copy existing notes' words into them. \
+Link it to EXISTING NOTES (n1, n2, ...) about the same person, event, topic or cause; skip \
+weak matches. Update an existing note (add tags, keywords or a better context) only when the \
+new note changes how it reads. Name existing notes by alias only."""
 
 REWRITE_SYSTEM = """\
 Rewrite the question as a search query for a personal memory store: keep names, dates and \
 key terms, add close synonyms, drop filler words. At most 25 words."""
 
-_JSON_INSTRUCTIONS = "Answer with one JSON object and nothing else, shaped like this:\n"
+_JSON_INSTRUCTIONS = (
+    "Answer with one JSON object and nothing else, keys and strings in double quotes, "
+    "shaped like this:\n"
+)
 _RETRY = "That answer was not usable: {error}\nAnswer again with only the JSON object."
 
 
@@ -118,14 +131,14 @@ def _metadata_line(metadata: Mapping[str, Any]) -> str:
 
 
 def _candidate_block(alias: str, candidate: Candidate) -> str:
+    """One existing note: short content, date, a few keywords and tags -- no context line,
+    which a small model would otherwise copy as the new note's."""
     note = candidate.note
     facts = [_when(note.timestamp, with_time=False)]
     if note.keywords:
-        facts.append("keywords: " + ", ".join(note.keywords[:8]))
+        facts.append("keywords: " + ", ".join(note.keywords[:CANDIDATE_KEYWORDS]))
     if note.tags:
-        facts.append("tags: " + ", ".join(note.tags[:4]))
-    if note.context:
-        facts.append("context: " + clip(note.context, 120))
+        facts.append("tags: " + ", ".join(note.tags[:CANDIDATE_TAGS]))
     return f"{alias}: {clip(note.content, CANDIDATE_CHARS)}\n  ({'; '.join(facts)})"
 
 
@@ -157,7 +170,12 @@ def build_note_request(draft: NoteDraft, candidates: Sequence[Candidate]) -> Not
     header = f"NEW NOTE ({draft.kind}, {_when(draft.timestamp, with_time=True)}"
     meta = _metadata_line(draft.metadata)
     header += f"; {meta})" if meta else ")"
-    parts = [f"{header}:\n{clip(draft.content, NEW_NOTE_CHARS)}", "EXISTING NOTES:"]
+    parts = [
+        f"{header} - describe this note:",
+        clip(draft.content, NEW_NOTE_CHARS),
+        NEW_NOTE_END,
+        "EXISTING NOTES:",
+    ]
     if shown:
         parts.extend(_candidate_block(alias, c) for alias, c in zip(aliases, shown, strict=True))
     else:

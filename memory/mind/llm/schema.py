@@ -65,14 +65,12 @@ class NoteReply(_Reply):
     """Structure for a new memory note, its links and the neighbours to update."""
 
     keywords: list[str] = Field(
-        default_factory=list, description="3-6 specific terms: names, things, actions"
+        default_factory=list, description="3-6 terms from the new note's own text"
     )
     tags: list[str] = Field(default_factory=list, description="1-3 broad lowercase labels")
-    context: str = Field(default="", description="one line: who, when, what about")
+    context: str = Field(default="", description="one line on the new note: who, what")
     links: list[LinkReply] = Field(default_factory=list, description="related notes only")
-    updates: list[UpdateReply] = Field(
-        default_factory=list, description="notes whose tags/keywords/context should change"
-    )
+    updates: list[UpdateReply] = Field(default_factory=list, description="existing notes to update")
 
     @field_validator("keywords", "tags", mode="before")
     @classmethod
