@@ -14,9 +14,11 @@ from typing import Any
 
 from memory.errors import InvalidInput, StoreError
 from memory.ingest.pipeline import IngestPipeline
-from memory.mind.base import query_rewriter
+from memory.mind.base import UsageMeter, query_rewriter
 from memory.model import Event, Note, SearchResult
 from memory.reading import NoteReader
+from memory.rederive import derive_from_content
+from memory.retrieve.indexed import index_text
 from memory.retrieve.search import HybridSearch
 from memory.validate import (
     items_input,
@@ -47,6 +49,7 @@ class NotesApi:
     _search: HybridSearch
     _reader: NoteReader
     _writer: NoteWriter
+    _meter: UsageMeter
     batch_size: int
     max_content_chars: int
     rewrite_queries: bool
@@ -269,7 +272,36 @@ class NotesApi:
     ) -> Note:
         """Change fields of a note; the change is recorded in its history.
 
-        A new ``content`` is re-embedded and re-indexed; links are kept.
+        A new ``content`` rebuilds everything that depends on it: the note is
+        re-embedded and re-indexed (dense and BM25), and its keywords, tags and
+        context line are derived again from the new text by the memory's mind
+        (an LLM mind that fails falls back to the heuristic one; the update is
+        never lost). Values you pass for ``keywords``, ``tags`` or ``context`` in
+        the same call win over the derived ones. The whole change is one
+        ``update`` event with the before and after of every changed field.
+
+        Links are kept as they are: a link records that two notes were related
+        when they were made (and the thread link, which note followed which), and
+        a rewritten note is still the same note in the same place. Neighbours are
+        not evolved again either. To have the note linked afresh, ``delete`` it
+        and ``add`` the new text.
+
+        Args:
+            note_id: the note to change.
+            content: new text.
+            metadata: new metadata (replaces the old dict).
+            keywords: new keywords.
+            tags: new tags.
+            context: new one-line context.
+            timestamp: new time of the experience (datetime, POSIX time or date
+                string).
+            pinned: ``True`` keeps the note from ever being pruned.
+            user_id: scope: the user the note must belong to.
+            agent_id: scope: the agent the note must belong to.
+            run_id: scope: the run the note must belong to.
+
+        Returns:
+            The note after the change (unchanged when nothing differs).
 
         Raises:
             NotFound: no such note in this scope.
@@ -288,11 +320,41 @@ class NotesApi:
         )
         with self._open():
             stored = self._reader.fetch_one(note_id, scope)
+        vectors: dict[str, Any] = {}
+        reason = "updated by the caller"
+        if "content" in changes and changes["content"] != stored.note.content:
+            # Outside the lock: an LLM mind may take seconds to describe the text.
+            changes, vectors, reason = self._with_derived_fields(stored.note, changes)
+        with self._open():
+            stored = self._reader.fetch_one(note_id, scope)
             if all(getattr(stored.note, key) == value for key, value in changes.items()):
                 return stored.note
             return self._writer.revise(
-                [(stored, changes)], action="update", reason="updated by the caller"
+                [(stored, changes)], action="update", reason=reason, vectors=vectors
             )[0]
+
+    def _with_derived_fields(
+        self, note: Note, changes: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], str]:
+        """``changes`` plus the fields the mind derives from the new content, the new
+        content's vector (when it is what the note is indexed by) and the reason."""
+        vector = self._ingest.embed([changes["content"]])[0]
+        derived = derive_from_content(
+            self._ingest.mind, self._ingest.heuristic, note, changes, vector
+        )
+        self._meter.add(derived.usage)
+        fields = {
+            key: value
+            for key, value in derived.fields.items()
+            if key not in changes and value != getattr(note, key)
+        }
+        merged = {**changes, **fields}
+        after = note.model_copy(update=merged)
+        vectors = {note.id: vector} if index_text(after) == changes["content"] else {}
+        reason = "updated by the caller"
+        if fields:
+            reason += f"; {', '.join(fields)} derived from the new content ({derived.actor})"
+        return merged, vectors, reason
 
     def delete(
         self,
