@@ -32,6 +32,7 @@ from memory.ingest.tails import Tails
 from memory.mind.base import Mind, UsageMeter
 from memory.mind.heuristic import HeuristicMind
 from memory.procedural import ProceduralMemory
+from memory.query_cache import DEFAULT_QUERY_CACHE_SIZE, QueryVectors
 from memory.reading import NoteReader
 from memory.repair import repair_store
 from memory.retrieve.lexical import LexicalIndex
@@ -97,6 +98,8 @@ class AgenticMemory(AsyncApi):
         link_expansion_weight: share of a hit's score its linked notes receive.
         read_cache_size: notes kept decoded in memory for fast reads (only when this
             instance owns its store: a path or in-memory, never a shared client).
+        query_cache_size: query embeddings kept, so that ``search`` and ``recall``
+            of the same text encode it once (``0``: no cache; never used for notes).
         prune_min_uses: ``prune()`` judges a note after this many feedback reports.
         prune_min_ratio: ``prune()`` removes judged notes below this success ratio.
         auto_prune_every: run ``prune()`` after every N ``feedback()`` calls.
@@ -148,6 +151,7 @@ class AgenticMemory(AsyncApi):
         thread_weights: tuple[float, float] = (0.4, 0.3),
         link_expansion_weight: float = 0.5,
         read_cache_size: int = 20_000,
+        query_cache_size: int = DEFAULT_QUERY_CACHE_SIZE,
         prune_min_uses: int = 5,
         prune_min_ratio: float = 0.5,
         auto_prune_every: int | None = None,
@@ -166,6 +170,7 @@ class AgenticMemory(AsyncApi):
         self.max_content_chars = max_content_chars
         self.rewrite_queries = rewrite_queries
         self._meter = UsageMeter()
+        self._queries = QueryVectors(query_cache_size)
         if store is None:
             store = open_chroma_store(
                 path,

@@ -16,6 +16,7 @@ from memory.errors import InvalidInput, StoreError
 from memory.ingest.pipeline import IngestPipeline
 from memory.mind.base import UsageMeter, query_rewriter
 from memory.model import Event, Note, SearchResult
+from memory.query_cache import QueryVectors
 from memory.reading import NoteReader
 from memory.rederive import derive_from_content
 from memory.retrieve.indexed import index_text
@@ -50,6 +51,7 @@ class NotesApi:
     _reader: NoteReader
     _writer: NoteWriter
     _meter: UsageMeter
+    _queries: QueryVectors
     batch_size: int
     max_content_chars: int
     rewrite_queries: bool
@@ -178,7 +180,7 @@ class NotesApi:
         rewriter = query_rewriter(self._ingest.mind)
         if (self.rewrite_queries if rewrite is None else rewrite) and rewriter is not None:
             query = rewriter.rewrite_query(query)
-        vector = self._ingest.embed([query])
+        vector = self._queries.embed(self._ingest.embedder, [query])
         with self._open():
             return self._search.rank(
                 query, vector, k, scope, kinds=kinds, filters=filters, expand_links=expand_links

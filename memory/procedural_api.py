@@ -15,6 +15,7 @@ from memory.ingest.pipeline import IngestPipeline
 from memory.model import Note, SearchResult, Trajectory
 from memory.procedural import LEARNED_KINDS, ProceduralMemory
 from memory.procedures import recall_key
+from memory.query_cache import QueryVectors
 from memory.utility_ledger import Removal, UtilityLedger
 from memory.validate import validate_content, validate_k, validate_note_ids, validate_scope
 
@@ -27,6 +28,7 @@ class ProceduralApi:
     _procedural: ProceduralMemory
     _utility: UtilityLedger
     _ingest: IngestPipeline
+    _queries: QueryVectors
     max_content_chars: int
 
     def learn(
@@ -83,7 +85,10 @@ class ProceduralApi:
         if not kinds or any(kind not in LEARNED_KINDS for kind in kinds):
             raise InvalidInput(f"recall kinds must be among {LEARNED_KINDS}")
         key = recall_key(task)
-        vector = self._ingest.embed([key])
+        # The raw task is encoded in the same batch: an agent that recalls for a
+        # request searches its notes for that request next, and finds it cached.
+        texts = [key] if key == task else [key, task]
+        vector = self._queries.embed(self._ingest.embedder, texts)[:1]
         return self._procedural.recall(key, vector, k, scope, kinds)
 
     def recall_text(
