@@ -83,6 +83,9 @@ class AgenticMemory(AsyncApi):
         link_threshold: heuristic link score threshold (similarity + keyword overlap).
         sequence_links: link each note to the previous one of its scope
             (Folgezettel) when they are at most ``sequence_gap`` apart.
+        sequence_gap: longest time between two notes of a scope that still makes
+            the later one follow the earlier.
+        sequence_strength: strength of that thread link.
         max_concurrency: concurrent LLM requests in ``add_many``.
         batch_size: notes ``add_many`` builds and writes per store write. Chroma
             writes 256 records at about 0.65x the per-record cost of 64 (measured

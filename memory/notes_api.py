@@ -41,6 +41,10 @@ long ones far less than a 64-text call would (measured here on LoCoMo
 turns: 64-text calls encode at about half the rate of 512-text calls)."""
 
 
+DELETE_ACTIONS = ("delete", "prune", "merge")
+"""The history actions a deletion may be recorded as."""
+
+
 class NotesApi:
     """add, add_many, search, get, neighbors, history, count, notes, update, delete."""
 
@@ -161,7 +165,9 @@ class NotesApi:
         Args:
             query: what to look for.
             k: how many results.
-            user_id: only notes of this user (likewise ``agent_id``, ``run_id``).
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
             kinds: only these kinds ("episodic", "concept", "procedure").
             filters: conditions on your metadata, e.g. ``{"dia_id": "D5:4"}`` or
                 ``{"turn": {"$gte": 3}}``.
@@ -196,6 +202,12 @@ class NotesApi:
     ) -> Note:
         """The note with this id, if it is visible in the given scope.
 
+        Args:
+            note_id: the note's id.
+            user_id: scope: the user the note must belong to.
+            agent_id: scope: the agent the note must belong to.
+            run_id: scope: the run the note must belong to.
+
         Raises:
             NotFound: no such note in this scope.
         """
@@ -211,7 +223,17 @@ class NotesApi:
         agent_id: str | None = None,
         run_id: str | None = None,
     ) -> list[Note]:
-        """The notes linked to ``note_id``, strongest link first."""
+        """The notes linked to ``note_id``, strongest link first.
+
+        Args:
+            note_id: the note whose neighbours to return.
+            user_id: scope: the user the note must belong to.
+            agent_id: scope: the agent the note must belong to.
+            run_id: scope: the run the note must belong to.
+
+        Raises:
+            NotFound: no such note in this scope.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
             return self._reader.neighbors(note_id, scope)
@@ -224,7 +246,17 @@ class NotesApi:
         agent_id: str | None = None,
         run_id: str | None = None,
     ) -> list[Event]:
-        """Every change of the note, oldest first (also after it was deleted)."""
+        """Every change of the note, oldest first (also after it was deleted).
+
+        Args:
+            note_id: the note's id.
+            user_id: scope: the user the note must belong to.
+            agent_id: scope: the agent the note must belong to.
+            run_id: scope: the run the note must belong to.
+
+        Raises:
+            NotFound: no such note (nor deleted note) in this scope.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
             return self._reader.history(note_id, scope)
@@ -236,7 +268,13 @@ class NotesApi:
         agent_id: str | None = None,
         run_id: str | None = None,
     ) -> int:
-        """How many notes are visible in the scope."""
+        """How many notes are visible in the scope.
+
+        Args:
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
             return self._reader.count(scope)
@@ -250,7 +288,15 @@ class NotesApi:
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
     ) -> list[Note]:
-        """Every note visible in the scope (optionally of ``kinds`` / matching ``filters``)."""
+        """Every note visible in the scope (optionally of ``kinds`` / matching ``filters``).
+
+        Args:
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
+            kinds: only these kinds ("episodic", "concept", "procedure").
+            filters: conditions on your metadata, as in :meth:`search`.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
             return self._reader.notes(scope, kinds=kinds, filters=filters)
@@ -370,13 +416,26 @@ class NotesApi:
     ) -> Note:
         """Delete a note and every link that points to it; its history stays readable.
 
+        Args:
+            note_id: the note to delete.
+            user_id: scope: the user the note must belong to.
+            agent_id: scope: the agent the note must belong to.
+            run_id: scope: the run the note must belong to.
+            reason: why, recorded in the note's last history event.
+            action: the history event's action: "delete", "prune" or "merge".
+
         Returns:
             The deleted note (its last state).
 
         Raises:
             NotFound: no such note in this scope.
+            InvalidInput: a bad ``action`` or ``reason`` (nothing deleted).
         """
         scope = validate_scope(user_id, agent_id, run_id)
+        if action not in DELETE_ACTIONS:
+            raise InvalidInput(f"action must be one of {DELETE_ACTIONS}, not {action!r}")
+        if not isinstance(reason, str):
+            raise InvalidInput("reason must be a str")
         with self._open():
             stored = self._reader.fetch_one(note_id, scope)
             return self._writer.delete(stored, reason=reason, action=action)  # type: ignore[arg-type]
@@ -392,8 +451,16 @@ class NotesApi:
 
         Links never cross scopes, so nothing outside the scope is touched.
 
+        Args:
+            user_id: delete the notes of this user.
+            agent_id: delete the notes of this agent.
+            run_id: delete the notes of this run.
+
         Returns:
             How many notes were deleted.
+
+        Raises:
+            InvalidInput: no scope id given (nothing deleted).
         """
         scope = validate_scope(user_id, agent_id, run_id)
         if scope.is_unscoped:

@@ -53,6 +53,13 @@ class ProceduralApi:
         it gives no usable reply, the offline rules distil instead. Its cost is added
         to ``usage``.
 
+        Args:
+            trajectory: a :class:`~memory.model.Trajectory` or its dict (task,
+                steps, outcome).
+            user_id: scope: the user the notes belong to.
+            agent_id: scope: the agent the notes belong to.
+            run_id: scope: the run the notes belong to.
+
         Returns:
             The notes distilled from this trajectory; each lists its id in ``sources``.
 
@@ -78,6 +85,20 @@ class ProceduralApi:
         is to: ...") is reduced to the same generalised *when to use* key the
         procedures are indexed on; hits are ordered by relevance weighted by their
         measured utility.
+
+        Args:
+            task: the new task, or the agent's whole observation.
+            k: how many results.
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
+            kinds: which learned kinds to return ("procedure", "concept").
+
+        Returns:
+            Up to ``k`` results, most useful first.
+
+        Raises:
+            InvalidInput: empty task, bad ``k``, scope or ``kinds``.
         """
         task = validate_content(task, max_chars=self.max_content_chars, what="task")
         k = validate_k(k)
@@ -101,7 +122,19 @@ class ProceduralApi:
         run_id: str | None = None,
         max_chars: int = 1_500,
     ) -> str:
-        """The recalled notes rendered for a prompt: short, most useful first."""
+        """The recalled notes rendered for a prompt: short, most useful first.
+
+        Args:
+            task: the new task, or the agent's whole observation.
+            k: how many notes.
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
+            max_chars: longest text returned.
+
+        Returns:
+            The text ("" when nothing was recalled).
+        """
         hits = self.recall(task, k, user_id=user_id, agent_id=agent_id, run_id=run_id)
         return ProceduralMemory.render(hits, max_chars)
 
@@ -118,6 +151,16 @@ class ProceduralApi:
 
         Pass the notes the agent actually used (crediting every recalled note lets
         misleading notes ride on good ones: see benchmarks/utility_simulation.py).
+
+        Args:
+            note_ids: the notes the agent used.
+            success: whether the task succeeded.
+            user_id: scope: the user the notes belong to.
+            agent_id: scope: the agent the notes belong to.
+            run_id: scope: the run the notes belong to.
+
+        Returns:
+            The notes with their updated utility.
 
         Raises:
             NotFound: an id is unknown in this scope (nothing recorded).
@@ -146,6 +189,16 @@ class ProceduralApi:
         of one scope are merged into the most useful one, which keeps the union
         of their sources and their summed statistics. Every removal is a history
         event.
+
+        Args:
+            min_uses: reports needed before a note is judged (default: the
+                memory's ``prune_min_uses``).
+            min_ratio: success ratio below which a judged note is removed
+                (default: the memory's ``prune_min_ratio``).
+            merge_duplicates: merge near-duplicate procedures / concepts.
+            user_id: only notes of this user.
+            agent_id: only notes of this agent.
+            run_id: only notes of this run.
 
         Returns:
             What was removed, with the reason.
