@@ -16,6 +16,7 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from memory.changes_api import ChangesApi
 from memory.mind.base import query_rewriter
 from memory.model import Event, Note, SearchResult, Trajectory
 from memory.notes_api import NotesApi
@@ -48,7 +49,7 @@ def _twin_of(sync: Callable[..., Any]) -> Callable[[Method], Method]:
     return document
 
 
-class AsyncApi(NotesApi, ProceduralApi):
+class AsyncApi(ChangesApi, ProceduralApi):
     """The whole public API, sync and async."""
 
     @_twin_of(NotesApi.add)
@@ -211,7 +212,7 @@ class AsyncApi(NotesApi, ProceduralApi):
             filters=filters,
         )
 
-    @_twin_of(NotesApi.update)
+    @_twin_of(ChangesApi.update)
     async def aupdate(
         self,
         note_id: str,
@@ -243,7 +244,7 @@ class AsyncApi(NotesApi, ProceduralApi):
             run_id=run_id,
         )
 
-    @_twin_of(NotesApi.delete)
+    @_twin_of(ChangesApi.delete)
     async def adelete(
         self,
         note_id: str,
@@ -265,7 +266,7 @@ class AsyncApi(NotesApi, ProceduralApi):
             action=action,
         )
 
-    @_twin_of(NotesApi.delete_all)
+    @_twin_of(ChangesApi.delete_all)
     async def adelete_all(
         self,
         *,

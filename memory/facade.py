@@ -3,8 +3,9 @@
 It builds the components below, each given its dependencies explicitly (none
 reaches back into the facade), and holds the lock that makes every operation
 atomic to other threads. Its public methods validate the caller's input and
-delegate: the notes API in :mod:`memory.notes_api`, learn / recall / feedback /
-prune in :mod:`memory.procedural_api`, the async twins in :mod:`memory.aio`.
+delegate: the notes API in :mod:`memory.notes_api` (reads, adds) and
+:mod:`memory.changes_api` (update, delete), learn / recall / feedback / prune in
+:mod:`memory.procedural_api`, the async twins in :mod:`memory.aio`.
 
     NoteStore          persistence (:mod:`memory.store`; Chroma by default)
     IngestPipeline     new notes: embed, candidates, mind, links, one write (:mod:`memory.ingest`)

@@ -4,7 +4,7 @@ A note's keywords, tags and context line are the mind's reading of its content.
 When the caller rewrites the content, that reading is stale, so it is made again
 by the memory's mind from the new text: the heuristic mind's ``describe`` (the
 same call ``add`` makes), or an LLM mind's ``decide`` shown no candidates (links
-are not reconsidered, see :meth:`~memory.notes_api.NotesApi.update`). An LLM that
+are not reconsidered, see :meth:`~memory.changes_api.ChangesApi.update`). An LLM that
 fails, raises or leaves a field empty is covered by the heuristic mind, so an
 update is never lost to the model.
 """
