@@ -321,6 +321,9 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
         systems: dict[str, list[str]] = {}
         for name, agent in variants.items():
             harness.model.prompts.clear()
+            # Each variant runs the same task in turn: start every run with no query
+            # vector cached, so each pays for its own encodes (a cold first call).
+            harness.memory._queries.clear()
             _, elapsed = harness.run(agent, task)
             background.flush()  # untimed: the writes must not spill into the next run
             systems[name] = harness.model.system_texts()

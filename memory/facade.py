@@ -3,8 +3,9 @@
 It builds the components below, each given its dependencies explicitly (none
 reaches back into the facade), and holds the lock that makes every operation
 atomic to other threads. Its public methods validate the caller's input and
-delegate: the notes API in :mod:`memory.notes_api`, learn / recall / feedback /
-prune in :mod:`memory.procedural_api`, the async twins in :mod:`memory.aio`.
+delegate: the notes API in :mod:`memory.notes_api` (reads, adds) and
+:mod:`memory.changes_api` (update, delete), learn / recall / feedback / prune in
+:mod:`memory.procedural_api`, the async twins in :mod:`memory.aio`.
 
     NoteStore          persistence (:mod:`memory.store`; Chroma by default)
     IngestPipeline     new notes: embed, candidates, mind, links, one write (:mod:`memory.ingest`)
@@ -33,6 +34,7 @@ from memory.mind.base import Mind, UsageMeter
 from memory.mind.heuristic import HeuristicMind
 from memory.procedural import ProceduralMemory
 from memory.procedures import NO_HINTS, Hints
+from memory.query_cache import DEFAULT_QUERY_CACHE_SIZE, QueryVectors
 from memory.reading import NoteReader
 from memory.repair import repair_store
 from memory.retrieve.lexical import LexicalIndex
@@ -92,6 +94,9 @@ class AgenticMemory(AsyncApi):
         link_threshold: heuristic link score threshold (similarity + keyword overlap).
         sequence_links: link each note to the previous one of its scope
             (Folgezettel) when they are at most ``sequence_gap`` apart.
+        sequence_gap: longest time between two notes of a scope that still makes
+            the later one follow the earlier.
+        sequence_strength: strength of that thread link.
         max_concurrency: concurrent LLM requests in ``add_many``.
         batch_size: notes ``add_many`` builds and writes per store write. Chroma
             writes 256 records at about 0.65x the per-record cost of 64 (measured
@@ -107,6 +112,8 @@ class AgenticMemory(AsyncApi):
         link_expansion_weight: share of a hit's score its linked notes receive.
         read_cache_size: notes kept decoded in memory for fast reads (only when this
             instance owns its store: a path or in-memory, never a shared client).
+        query_cache_size: query embeddings kept, so that ``search`` and ``recall``
+            of the same text encode it once (``0``: no cache; never used for notes).
         prune_min_uses: ``prune()`` judges a note after this many feedback reports.
         prune_min_ratio: ``prune()`` removes judged notes below this success ratio.
         auto_prune_every: run ``prune()`` after every N ``feedback()`` calls.
@@ -166,6 +173,7 @@ class AgenticMemory(AsyncApi):
         thread_weights: tuple[float, float] = (0.4, 0.3),
         link_expansion_weight: float = 0.5,
         read_cache_size: int = 20_000,
+        query_cache_size: int = DEFAULT_QUERY_CACHE_SIZE,
         prune_min_uses: int = 5,
         prune_min_ratio: float = 0.5,
         auto_prune_every: int | None = None,
@@ -192,6 +200,7 @@ class AgenticMemory(AsyncApi):
         self.max_content_chars = max_content_chars
         self.rewrite_queries = rewrite_queries
         self._meter = UsageMeter()
+        self._queries = QueryVectors(query_cache_size)
         if store is None:
             store = open_chroma_store(
                 path,

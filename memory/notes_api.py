@@ -2,7 +2,8 @@
 
 ``NotesApi`` validates the caller's input, takes the memory's lock and hands the
 work to the components it declares (and the facade builds): the ingest pipeline,
-hybrid search, the reader and the writer. It touches nothing else.
+hybrid search and the reader. Changes to stored notes (update, delete) are in
+:mod:`memory.changes_api`. It touches nothing else.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from memory.errors import InvalidInput, StoreError
+from memory.errors import StoreError
 from memory.ingest.pipeline import IngestPipeline
-from memory.mind.base import query_rewriter
+from memory.mind.base import UsageMeter, query_rewriter
 from memory.model import Event, Note, SearchResult
+from memory.query_cache import QueryVectors
 from memory.reading import NoteReader
 from memory.retrieve.search import HybridSearch
 from memory.validate import (
     items_input,
     note_input,
     validate_batch_size,
-    validate_changes,
     validate_content,
     validate_k,
     validate_scope,
@@ -39,7 +40,7 @@ turns: 64-text calls encode at about half the rate of 512-text calls)."""
 
 
 class NotesApi:
-    """add, add_many, search, get, neighbors, history, count, notes, update, delete."""
+    """add, add_many, search, get, neighbors, history, count, notes (changes: ChangesApi)."""
 
     _lock: threading.RLock
     _closed: bool
@@ -47,6 +48,8 @@ class NotesApi:
     _search: HybridSearch
     _reader: NoteReader
     _writer: NoteWriter
+    _meter: UsageMeter
+    _queries: QueryVectors
     batch_size: int
     max_content_chars: int
     rewrite_queries: bool
@@ -156,7 +159,9 @@ class NotesApi:
         Args:
             query: what to look for.
             k: how many results.
-            user_id: only notes of this user (likewise ``agent_id``, ``run_id``).
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
             kinds: only these kinds ("episodic", "concept", "procedure").
             filters: conditions on your metadata, e.g. ``{"dia_id": "D5:4"}`` or
                 ``{"turn": {"$gte": 3}}``.
@@ -175,7 +180,7 @@ class NotesApi:
         rewriter = query_rewriter(self._ingest.mind)
         if (self.rewrite_queries if rewrite is None else rewrite) and rewriter is not None:
             query = rewriter.rewrite_query(query)
-        vector = self._ingest.embed([query])
+        vector = self._queries.embed(self._ingest.embedder, [query])
         with self._open():
             return self._search.rank(
                 query, vector, k, scope, kinds=kinds, filters=filters, expand_links=expand_links
@@ -190,6 +195,12 @@ class NotesApi:
         run_id: str | None = None,
     ) -> Note:
         """The note with this id, if it is visible in the given scope.
+
+        Args:
+            note_id: the note's id.
+            user_id: scope: the user the note must belong to.
+            agent_id: scope: the agent the note must belong to.
+            run_id: scope: the run the note must belong to.
 
         Raises:
             NotFound: no such note in this scope.
@@ -206,7 +217,17 @@ class NotesApi:
         agent_id: str | None = None,
         run_id: str | None = None,
     ) -> list[Note]:
-        """The notes linked to ``note_id``, strongest link first."""
+        """The notes linked to ``note_id``, strongest link first.
+
+        Args:
+            note_id: the note whose neighbours to return.
+            user_id: scope: the user the note must belong to.
+            agent_id: scope: the agent the note must belong to.
+            run_id: scope: the run the note must belong to.
+
+        Raises:
+            NotFound: no such note in this scope.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
             return self._reader.neighbors(note_id, scope)
@@ -219,7 +240,17 @@ class NotesApi:
         agent_id: str | None = None,
         run_id: str | None = None,
     ) -> list[Event]:
-        """Every change of the note, oldest first (also after it was deleted)."""
+        """Every change of the note, oldest first (also after it was deleted).
+
+        Args:
+            note_id: the note's id.
+            user_id: scope: the user the note must belong to.
+            agent_id: scope: the agent the note must belong to.
+            run_id: scope: the run the note must belong to.
+
+        Raises:
+            NotFound: no such note (nor deleted note) in this scope.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
             return self._reader.history(note_id, scope)
@@ -231,7 +262,13 @@ class NotesApi:
         agent_id: str | None = None,
         run_id: str | None = None,
     ) -> int:
-        """How many notes are visible in the scope."""
+        """How many notes are visible in the scope.
+
+        Args:
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
             return self._reader.count(scope)
@@ -245,94 +282,15 @@ class NotesApi:
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
     ) -> list[Note]:
-        """Every note visible in the scope (optionally of ``kinds`` / matching ``filters``)."""
+        """Every note visible in the scope (optionally of ``kinds`` / matching ``filters``).
+
+        Args:
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
+            kinds: only these kinds ("episodic", "concept", "procedure").
+            filters: conditions on your metadata, as in :meth:`search`.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
             return self._reader.notes(scope, kinds=kinds, filters=filters)
-
-    # ---- changing and deleting -------------------------------------------------------------
-
-    def update(
-        self,
-        note_id: str,
-        *,
-        content: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        keywords: list[str] | None = None,
-        tags: list[str] | None = None,
-        context: str | None = None,
-        timestamp: Any = None,
-        pinned: bool | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> Note:
-        """Change fields of a note; the change is recorded in its history.
-
-        A new ``content`` is re-embedded and re-indexed; links are kept.
-
-        Raises:
-            NotFound: no such note in this scope.
-            InvalidInput: a bad value (nothing changed).
-        """
-        scope = validate_scope(user_id, agent_id, run_id)
-        changes = validate_changes(
-            content=content,
-            metadata=metadata,
-            keywords=keywords,
-            tags=tags,
-            context=context,
-            timestamp=timestamp,
-            pinned=pinned,
-            max_chars=self.max_content_chars,
-        )
-        with self._open():
-            stored = self._reader.fetch_one(note_id, scope)
-            if all(getattr(stored.note, key) == value for key, value in changes.items()):
-                return stored.note
-            return self._writer.revise(
-                [(stored, changes)], action="update", reason="updated by the caller"
-            )[0]
-
-    def delete(
-        self,
-        note_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        reason: str = "deleted by the caller",
-        action: str = "delete",
-    ) -> Note:
-        """Delete a note and every link that points to it; its history stays readable.
-
-        Returns:
-            The deleted note (its last state).
-
-        Raises:
-            NotFound: no such note in this scope.
-        """
-        scope = validate_scope(user_id, agent_id, run_id)
-        with self._open():
-            stored = self._reader.fetch_one(note_id, scope)
-            return self._writer.delete(stored, reason=reason, action=action)  # type: ignore[arg-type]
-
-    def delete_all(
-        self,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> int:
-        """Delete every note of a scope (at least one scope id is required).
-
-        Links never cross scopes, so nothing outside the scope is touched.
-
-        Returns:
-            How many notes were deleted.
-        """
-        scope = validate_scope(user_id, agent_id, run_id)
-        if scope.is_unscoped:
-            raise InvalidInput("delete_all needs user_id, agent_id or run_id")
-        with self._open():
-            return self._writer.delete_scope(scope)

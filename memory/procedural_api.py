@@ -15,6 +15,7 @@ from memory.ingest.pipeline import IngestPipeline
 from memory.model import Note, SearchResult, Trajectory
 from memory.procedural import LEARNED_KINDS, ProceduralMemory
 from memory.procedures import Hints
+from memory.query_cache import QueryVectors
 from memory.utility_ledger import Removal, UtilityLedger
 from memory.validate import validate_content, validate_k, validate_note_ids, validate_scope
 
@@ -27,6 +28,7 @@ class ProceduralApi:
     _procedural: ProceduralMemory
     _utility: UtilityLedger
     _ingest: IngestPipeline
+    _queries: QueryVectors
     max_content_chars: int
 
     def learn(
@@ -100,13 +102,27 @@ class ProceduralApi:
             run_id: scope: the run.
             kinds: "procedure" and / or "concept".
             hints: optional domain vocabulary (default: the memory's ``procedure_hints``).
+
+        Returns:
+            Up to ``k`` results, most relevant first.
+
+        Raises:
+            InvalidInput: empty task, bad ``k``, scope or ``kinds``.
         """
         task = validate_content(task, max_chars=self.max_content_chars, what="task")
         k = validate_k(k)
         scope = validate_scope(user_id, agent_id, run_id)
         if not kinds or any(kind not in LEARNED_KINDS for kind in kinds):
             raise InvalidInput(f"recall kinds must be among {LEARNED_KINDS}")
-        return self._procedural.recall(task, k, scope, kinds, self._ingest.embed, hints)
+        queries, embedder = self._queries, self._ingest.embedder
+
+        def embed(texts: Sequence[str]) -> Any:
+            # The raw task is encoded in the same batch: an agent that recalls for a
+            # request searches its notes for that request next, and finds it cached.
+            batch = list(texts) if task in texts else [*texts, task]
+            return queries.embed(embedder, batch)[: len(texts)]
+
+        return self._procedural.recall(task, k, scope, kinds, embed, hints)
 
     def recall_text(
         self,
@@ -118,7 +134,19 @@ class ProceduralApi:
         run_id: str | None = None,
         max_chars: int = 1_500,
     ) -> str:
-        """The recalled notes rendered for a prompt: short, most useful first."""
+        """The recalled notes rendered for a prompt: short, most useful first.
+
+        Args:
+            task: the new task, or the agent's whole observation.
+            k: how many notes.
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
+            max_chars: longest text returned.
+
+        Returns:
+            The text ("" when nothing was recalled).
+        """
         hits = self.recall(task, k, user_id=user_id, agent_id=agent_id, run_id=run_id)
         return ProceduralMemory.render(hits, max_chars)
 
@@ -135,6 +163,16 @@ class ProceduralApi:
 
         Pass the notes the agent actually used (crediting every recalled note lets
         misleading notes ride on good ones: see benchmarks/utility_simulation.py).
+
+        Args:
+            note_ids: the notes the agent used.
+            success: whether the task succeeded.
+            user_id: scope: the user the notes belong to.
+            agent_id: scope: the agent the notes belong to.
+            run_id: scope: the run the notes belong to.
+
+        Returns:
+            The notes with their updated utility.
 
         Raises:
             NotFound: an id is unknown in this scope (nothing recorded).
@@ -163,6 +201,16 @@ class ProceduralApi:
         of one scope are merged into the most useful one, which keeps the union
         of their sources and their summed statistics. Every removal is a history
         event.
+
+        Args:
+            min_uses: reports needed before a note is judged (default: the
+                memory's ``prune_min_uses``).
+            min_ratio: success ratio below which a judged note is removed
+                (default: the memory's ``prune_min_ratio``).
+            merge_duplicates: merge near-duplicate procedures / concepts.
+            user_id: only notes of this user.
+            agent_id: only notes of this agent.
+            run_id: only notes of this run.
 
         Returns:
             What was removed, with the reason.

@@ -15,7 +15,7 @@ its callers hold the memory's lock for the whole operation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -55,11 +55,13 @@ class NoteWriter:
         action: EventAction,
         reason: str,
         actor: str = "user",
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> list[Note]:
         """Apply ``changes`` (stored note, new field values) in one write.
 
         Each note gets ``updated_at`` now and one ``action`` event with the changed
-        fields before and after. Returns the new versions, in order.
+        fields before and after. Returns the new versions, in order. ``vectors``
+        holds embeddings of new indexed texts the caller already computed, by id.
         """
         records = []
         for stored, fields in changes:
@@ -74,7 +76,8 @@ class NoteWriter:
             )
             vector = None
             if index_text(note) != index_text(stored.note):
-                vector = self._embed([index_text(note)])[0]
+                known = (vectors or {}).get(note.id)
+                vector = known if known is not None else self._embed([index_text(note)])[0]
             records.append((note, vector, stored.log.plus(event)))
         self._store.write(
             records, {r[0].id: s.note for r, (s, _) in zip(records, changes, strict=True)}
