@@ -60,6 +60,7 @@ def _draft(note: Note, vector: np.ndarray) -> NoteDraft:
         timestamp=note.timestamp,
         metadata=note.metadata,
         vector=vector,
+        scope=note.scope,
     )
 
 

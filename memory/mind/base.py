@@ -18,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memory.model import Note, NoteKind
+from memory.model import Note, NoteKind, Scope
 
 __all__ = [
     "Candidate",
@@ -41,6 +41,9 @@ class NoteDraft(BaseModel):
     kind: NoteKind = "episodic"
     timestamp: datetime
     metadata: dict[str, Any] = Field(default_factory=dict)
+    scope: Scope | None = Field(
+        default=None, description="The note's scope (per-scope tag vocabularies and speakers)."
+    )
 
 
 class Candidate(BaseModel):

@@ -1,12 +1,16 @@
 """The default mind: offline, deterministic, fast.
 
-Keywords come from YAKE (minus speaker names and dates), tags from zero-shot
-similarity to broad topic descriptions, the context line names who / when /
-topic, links come from similarity plus keyword overlap, and neighbours evolve by
-the explicit rules of :mod:`memory.mind.evolution`.
+Keywords come from YAKE (minus speaker names and dates), tags from the scope's
+open vocabulary (or a taxonomy the user gives, :mod:`memory.mind.tagging`), the
+context line names who / when / topic, links come from similarity plus keyword
+overlap, and neighbours evolve by the explicit rules of
+:mod:`memory.mind.evolution`.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
 
 from pydantic import BaseModel
 
@@ -14,8 +18,8 @@ from memory.embed.base import Embedder
 from memory.mind.base import Candidate, MindDecision, NoteDraft
 from memory.mind.evolution import evolution_changes
 from memory.mind.linking import link_choices
-from memory.mind.tagging import TopicTagger
-from memory.text.dialogue import speaker_of, split_speaker
+from memory.mind.tagging import Tagger, Taxonomy
+from memory.text.dialogue import SpeakerEvidence, speaker_of, split_speaker
 from memory.text.keywords import extract_keywords
 
 __all__ = ["HeuristicMind", "NoteDescription"]
@@ -29,25 +33,29 @@ class NoteDescription(BaseModel):
     context: str
 
 
-def _context_line(who: str | None, draft: NoteDraft, keywords: list[str], tags: list[str]) -> str:
+def _context_line(who: str | None, draft: NoteDraft, keywords: list[str]) -> str:
     when = f"{draft.timestamp:%d %b %Y}".lstrip("0")
-    topic = ", ".join(keywords[:2]) or (tags[0] if tags else "a remark")
-    label = f" ({tags[0]})" if tags else ""
+    topic = ", ".join(keywords[:2]) or "a remark"
     if draft.kind != "episodic":
-        return f"{draft.kind} about {topic}{label}, learned {when}"
+        return f"{draft.kind} about {topic}, learned {when}"
     speaker = f"{who}, " if who else ""
-    return f"{speaker}{when}: about {topic}{label}"
+    return f"{speaker}{when}: about {topic}"
 
 
 class HeuristicMind:
     """Builds, links and evolves notes with no LLM.
 
     Args:
-        embedder: used once, to embed the tag descriptions.
+        embedder: embeds a taxonomy's entries (once), when one is given.
         link_threshold: minimum of similarity + keyword_weight * keyword overlap.
         keyword_weight: weight of keyword overlap in the link score.
         max_links: most links a new note gets.
-        tag_spread_similarity: similarity at which tags spread to a neighbour.
+        tag_spread_similarity: similarity at which an untagged neighbour takes
+            the new note's tag.
+        taxonomy: fixed tags (names, optional descriptions) assigned zero-shot;
+            ``None`` (default) grows an open vocabulary per scope.
+        tag_threshold: similarity a note needs to a tag (its centroid, or the
+            taxonomy entry) to take it.
     """
 
     name = "heuristic"
@@ -60,8 +68,17 @@ class HeuristicMind:
         keyword_weight: float = 0.3,
         max_links: int = 5,
         tag_spread_similarity: float = 0.75,
+        taxonomy: Taxonomy | None = None,
+        tag_threshold: float | None = None,
     ) -> None:
-        self._tagger = TopicTagger(embedder)
+        default_threshold = 0.55 if taxonomy is None else 0.3
+        self.tagger = Tagger(
+            embedder,
+            taxonomy=taxonomy,
+            threshold=default_threshold if tag_threshold is None else tag_threshold,
+        )
+        self._speakers: dict[Hashable, SpeakerEvidence] = {}
+        self._speakers_lock = threading.Lock()
         self.link_threshold = link_threshold
         self.keyword_weight = keyword_weight
         self.max_links = max_links
@@ -73,15 +90,20 @@ class HeuristicMind:
         Split from :meth:`decide` so a batch can be described ahead, in parallel
         with the embedding of the next batch.
         """
-        who = speaker_of(draft.content, draft.metadata)
-        _, body = split_speaker(draft.content)
+        evidence = self._speaker_evidence(draft.scope)
+        who = speaker_of(draft.content, draft.metadata, evidence)
+        evidence.observe(draft.content)
+        body = draft.content if who is None else split_speaker(draft.content)[1]
         keywords = extract_keywords(body, exclude=[who] if who else [])
-        tags = self._tagger.choose(draft.vector, body)
-        if "?" in body and "question" not in tags:
-            tags.append("question")
+        # Tags are chosen in ``decide``: they depend on the scope's vocabulary as
+        # it stands when the note is written, in order.
         return NoteDescription(
-            keywords=keywords, tags=tags, context=_context_line(who, draft, keywords, tags)
+            keywords=keywords, tags=[], context=_context_line(who, draft, keywords)
         )
+
+    def _speaker_evidence(self, scope: Hashable) -> SpeakerEvidence:
+        with self._speakers_lock:
+            return self._speakers.setdefault(scope, SpeakerEvidence())
 
     def decide(
         self,
@@ -90,7 +112,16 @@ class HeuristicMind:
         description: NoteDescription | None = None,
     ) -> MindDecision:
         described = description or self.describe(draft)
-        keywords, tags = described.keywords, described.tags
+        keywords = described.keywords
+        tags = (
+            described.tags
+            or self.tagger.choose(
+                draft.scope,
+                draft.vector,
+                keywords,
+                [(c.similarity, c.note.tags) for c in candidates if c.note.tags],
+            ).tags
+        )
         links = link_choices(
             keywords,
             candidates,
