@@ -71,7 +71,7 @@ class HeuristicMind:
         taxonomy: Taxonomy | None = None,
         tag_threshold: float | None = None,
     ) -> None:
-        default_threshold = 0.55 if taxonomy is None else 0.3
+        default_threshold = 0.45 if taxonomy is None else 0.25
         self.tagger = Tagger(
             embedder,
             taxonomy=taxonomy,

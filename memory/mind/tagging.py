@@ -187,7 +187,7 @@ class Tagger:
         embedder: Embedder | None = None,
         *,
         taxonomy: Taxonomy | None = None,
-        threshold: float = 0.55,
+        threshold: float = 0.45,
         coin: bool = True,
     ) -> None:
         if taxonomy is not None and embedder is None:
