@@ -148,7 +148,13 @@ class EditingMethods:
             return stored.note
 
     def _unlink_and_remove(self: AgenticMemory, note: Note) -> None:
-        linked = self._store.fetch(list(note.links), note.scope, with_history=True)
+        # The next turn of the thread follows this note without being linked to it
+        # unless the two are related: it loses its ``follows`` pointer too.
+        successor = self._store.thread_neighbours([note.id], note.scope).get(note.id, (None, None))[
+            1
+        ]
+        ids = list(note.links) + ([successor] if successor and successor not in note.links else [])
+        linked = self._store.fetch(ids, note.scope, with_history=True)
         records = []
         for neighbour in linked.values():
             links = {t: s for t, s in neighbour.note.links.items() if t != note.id}
@@ -159,7 +165,9 @@ class EditingMethods:
             event = Event(
                 note_id=changed.id,
                 action="unlink",
-                before={"link": note.id},
+                before={"link": note.id}
+                if note.id in neighbour.note.links
+                else {"follows": note.id},
                 reason=f"linked note {note.id} was deleted",
             )
             records.append((changed, None, neighbour.log.plus(event)))

@@ -28,6 +28,7 @@ from memory.errors import InvalidInput, StoreError
 from memory.mind.apply import apply_decision
 from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, Usage
 from memory.mind.heuristic import HeuristicMind, NoteDescription
+from memory.mind.linking import related_thread_links
 from memory.model import Event, Note, Scope, utc_now
 from memory.procedural import ProceduralMemory
 from memory.reading import ReadingMethods
@@ -276,6 +277,8 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                 report["deletions_completed"] += 1
             fixes: dict[str, dict[str, float | None]] = {}
             for note in notes.values():
+                if note.follows is not None and note.follows not in notes:
+                    fixes.setdefault(note.id, {})[note.follows] = None  # a cut thread
                 for target, strength in note.links.items():
                     other = notes.get(target)
                     if other is None or other.scope != note.scope:
@@ -554,7 +557,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                     note,
                     decision,
                     {nid: c.note for nid, c in neighbours.items()},
-                    extra_links=sequence,
+                    extra_links=related_thread_links(sequence, decision),
                 )
                 new = PendingNote(applied.note, vector, History.of(applied.events[note.id]))
                 pending[note.id] = new

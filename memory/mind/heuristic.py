@@ -49,6 +49,8 @@ class HeuristicMind:
         embedder: embeds a taxonomy's entries (once), when one is given.
         link_threshold: minimum of similarity + keyword_weight * keyword overlap.
         keyword_weight: weight of keyword overlap in the link score.
+        entity_weight: added to the link score when both notes name the same
+            person, place or thing.
         max_links: most links a new note gets.
         tag_spread_similarity: similarity at which an untagged neighbour takes
             the new note's tag.
@@ -66,6 +68,7 @@ class HeuristicMind:
         *,
         link_threshold: float = 0.5,
         keyword_weight: float = 0.3,
+        entity_weight: float = 0.15,
         max_links: int = 5,
         tag_spread_similarity: float = 0.75,
         taxonomy: Taxonomy | None = None,
@@ -81,6 +84,7 @@ class HeuristicMind:
         self._speakers_lock = threading.Lock()
         self.link_threshold = link_threshold
         self.keyword_weight = keyword_weight
+        self.entity_weight = entity_weight
         self.max_links = max_links
         self.tag_spread_similarity = tag_spread_similarity
 
@@ -127,6 +131,8 @@ class HeuristicMind:
             candidates,
             threshold=self.link_threshold,
             keyword_weight=self.keyword_weight,
+            entity_weight=self.entity_weight,
+            content=draft.content,
             max_links=self.max_links,
         )
         changes = evolution_changes(
