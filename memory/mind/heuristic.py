@@ -19,6 +19,7 @@ from memory.mind.base import Candidate, MindDecision, NoteDraft
 from memory.mind.evolution import evolution_changes
 from memory.mind.linking import link_choices
 from memory.mind.tagging import Tagger, Taxonomy
+from memory.text.dates import resolve_dates
 from memory.text.dialogue import SpeakerEvidence, speaker_of, split_speaker
 from memory.text.keywords import extract_keywords
 
@@ -33,13 +34,18 @@ class NoteDescription(BaseModel):
     context: str
 
 
-def _context_line(who: str | None, draft: NoteDraft, keywords: list[str]) -> str:
+def _context_line(who: str | None, draft: NoteDraft, keywords: list[str], body: str) -> str:
     when = f"{draft.timestamp:%d %b %Y}".lstrip("0")
     topic = ", ".join(keywords[:2]) or "a remark"
     if draft.kind != "episodic":
         return f"{draft.kind} about {topic}, learned {when}"
     speaker = f"{who}, " if who else ""
-    return f"{speaker}{when}: about {topic}"
+    # "yesterday" resolved against the note's own time, so the date can be shown and found.
+    dates = "".join(
+        f"; {resolved.phrase.lower()}: {resolved.label}"
+        for resolved in resolve_dates(body, draft.timestamp)[:3]
+    )
+    return f"{speaker}{when}: about {topic}{dates}"
 
 
 class HeuristicMind:
@@ -102,7 +108,7 @@ class HeuristicMind:
         # Tags are chosen in ``decide``: they depend on the scope's vocabulary as
         # it stands when the note is written, in order.
         return NoteDescription(
-            keywords=keywords, tags=[], context=_context_line(who, draft, keywords)
+            keywords=keywords, tags=[], context=_context_line(who, draft, keywords, body)
         )
 
     def _speaker_evidence(self, scope: Hashable) -> SpeakerEvidence:
