@@ -11,7 +11,8 @@ real day. Then:
     links    share of links joining same-topic notes (all links, and the links
              that are not just the conversation thread)
     updates  share of update questions where the new fact ranks above the old
-             one in the top 10 (the old one absent counts; the new one absent fails)
+             one in the top 10 (the old one absent counts; the new one absent fails),
+             and how many notes were marked superseded rightly / wrongly
 
 ``--sweep`` also replays the open-vocabulary tagger over the same vectors and
 keywords at several thresholds, and a zero-shot taxonomy of the area names, to
@@ -179,6 +180,10 @@ def run(embedder_name: str, do_sweep: bool) -> dict[str, Any]:
         **link_precision(stored, truth),
         "current_fact_first": update_order(mem, data, ids),
     }
+    marked = {n.id: getattr(n, "superseded_by", None) for n in stored}
+    right = sum(marked.get(ids[("old", i)]) == ids[("new", i)] for i in range(len(data["updates"])))
+    figures["superseded_right"] = right
+    figures["superseded_wrong"] = sum(bool(v) for v in marked.values()) - right
     if do_sweep:
         figures["sweep"] = sweep(embedder, plan, notes)
     mem.close()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from memory.errors import InvalidInput
 from memory.model import Event, Note, utc_now
-from memory.retrieve.indexed import index_text
+from memory.retrieve.indexed import index_text, lexical_text
 from memory.validate import validate_content, validate_scope
 
 if TYPE_CHECKING:
@@ -72,7 +72,9 @@ class EditingMethods:
                 reason="updated by the caller",
             )
             self._store.write([(note, vector, stored.log.plus(event))], {note.id: stored.note})
-            self._index.upsert([(note.id, index_text(note), note.scope, note.kind)])
+            self._index.upsert(
+                [(note.id, lexical_text(note, self.index_fields), note.scope, note.kind)]
+            )
             return note
 
     def _validated_changes(

@@ -32,7 +32,7 @@ from memory.mind.linking import related_thread_links
 from memory.model import Event, Note, Scope, utc_now
 from memory.procedural import ProceduralMemory
 from memory.reading import ReadingMethods
-from memory.retrieve.indexed import index_text
+from memory.retrieve.indexed import index_text, lexical_text, validate_index_fields
 from memory.retrieve.lexical import LexicalIndex
 from memory.store import ChromaNoteStore, History, PathLock
 from memory.validate import (
@@ -91,6 +91,8 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         prune_min_uses: ``prune()`` judges a note after this many feedback reports.
         prune_min_ratio: ``prune()`` removes judged notes below this success ratio.
         auto_prune_every: run ``prune()`` after every N ``feedback()`` calls.
+        index_fields: note structure the lexical index holds besides the content
+            (any of "context", "keywords", "tags"; memory.retrieve.indexed).
         speaker_boost: extra weight (x(1 + boost)) for notes said by a person the
             query names. Off by default: on all five LoCoMo conversations 0.5 was
             neutral (R@5 -0.003, R@10 +0.001; README, "What the benchmark kept").
@@ -134,6 +136,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         prune_min_uses: int = 5,
         prune_min_ratio: float = 0.5,
         auto_prune_every: int | None = None,
+        index_fields: Sequence[str] = (),
     ) -> None:
         self._lock = threading.RLock()
         self._path_lock: PathLock | None = None
@@ -159,6 +162,7 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         self.prune_min_ratio = prune_min_ratio
         self.auto_prune_every = auto_prune_every
         self._feedback_calls = 0
+        self.index_fields = validate_index_fields(index_fields)
         self._client = self._open_client(path, client)
         prefix = collection_prefix
         if prefix is None:
@@ -291,7 +295,9 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                 self._write_link_fixes(fixes)
                 notes.update(self._store_notes(list(fixes)))
             self._index.clear()
-            self._index.upsert((n.id, index_text(n), n.scope, n.kind) for n in notes.values())
+            self._index.upsert(
+                (n.id, lexical_text(n, self.index_fields), n.scope, n.kind) for n in notes.values()
+            )
             self._tails = {}
             for note in sorted(notes.values(), key=lambda n: n.created_at):
                 if note.kind == "episodic":
@@ -577,10 +583,12 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
                 previous={nid: p.previous for nid, p in pending.items() if p.previous},
             )
             self._tails = tails
+            # Evolved neighbours (``previous`` set) are re-indexed when their
+            # structure reaches the lexical index.
             self._index.upsert(
-                (p.note.id, index_text(p.note), p.note.scope, p.note.kind)
+                (p.note.id, lexical_text(p.note, self.index_fields), p.note.scope, p.note.kind)
                 for p in pending.values()
-                if p.previous is None
+                if p.previous is None or self.index_fields
             )
             return [pending[note.id].note for note in notes]
 

@@ -21,6 +21,7 @@ from memory.retrieve.fusion import (
     thread_context_scores,
 )
 from memory.store import StoredNote
+from memory.supersede import current_first
 from memory.validate import validate_content, validate_k, validate_note_id, validate_scope
 
 if TYPE_CHECKING:
@@ -143,6 +144,7 @@ class ReadingMethods:
         filters: dict[str, Any] | None = None,
         expand_links: bool = False,
         rewrite: bool | None = None,
+        include_superseded: bool = True,
     ) -> list[SearchResult]:
         """Hybrid search: dense + BM25 fused by reciprocal rank, then link expansion.
 
@@ -158,6 +160,9 @@ class ReadingMethods:
                 (README, "What the benchmark kept").
             rewrite: let the LLM rewrite the query first (default: the memory's
                 ``rewrite_queries`` setting; no effect without an LLM).
+            include_superseded: keep notes a newer note updated (ranked right
+                below their current version, which is pulled up beside them);
+                ``False`` drops them.
 
         Returns:
             Up to ``k`` results, best first.
@@ -172,7 +177,9 @@ class ReadingMethods:
         vector = self._embed([query])
         with self._lock:
             self._check_open()
-            return self._search_vector(query, vector, k, scope, kinds, filters, expand_links)
+            return self._search_vector(
+                query, vector, k, scope, kinds, filters, expand_links, include_superseded
+            )
 
     def _search_vector(
         self: AgenticMemory,
@@ -183,6 +190,7 @@ class ReadingMethods:
         kinds: Sequence[str] | None,
         filters: dict[str, Any] | None,
         expand_links: bool,
+        include_superseded: bool = True,
     ) -> list[SearchResult]:
         """Rank in four steps: fuse, boost named speakers, thread context, link expansion.
 
@@ -206,11 +214,33 @@ class ReadingMethods:
             fused, threads, before=self.thread_weights[0], after=self.thread_weights[1]
         )
         direct = sorted(scored.items(), key=lambda item: -item[1])
+        fetched: dict[str, StoredNote] = {}
+
+        def fetch(ids: Sequence[str]) -> dict[str, StoredNote]:
+            missing = [nid for nid in ids if nid not in fetched]
+            if missing:
+                fetched.update(self._store.fetch(missing, scope, kinds=kinds, filters=filters))
+            return {nid: fetched[nid] for nid in ids if nid in fetched}
+
+        # Updated facts: the current version goes right above the one it replaces.
+        window = k + 5
+        reordered = current_first(
+            direct[:window],
+            lambda ids: {nid: stored.note.superseded_by for nid, stored in fetch(ids).items()},
+            include_superseded=include_superseded,
+        )
+        placed = {nid for nid, _ in reordered}
+        direct = reordered + [item for item in direct[window:] if item[0] not in placed]
         if expand_links:
             return self._expanded(direct, k, scope, kinds, filters)
-        notes = self._store.fetch(
-            [nid for nid, _ in direct[:k]], scope, kinds=kinds, filters=filters
-        )
+        if not include_superseded:  # past the window too
+            shown = fetch([nid for nid, _ in direct[: 2 * k]])
+            direct = [
+                item
+                for item in direct
+                if item[0] not in shown or not shown[item[0]].note.superseded_by
+            ]
+        notes = fetch([nid for nid, _ in direct[:k]])
         return [
             SearchResult(note=notes[nid].note, score=score, found_by="direct")
             for nid, score in direct[:k]

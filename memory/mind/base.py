@@ -27,6 +27,7 @@ __all__ = [
     "MindDecision",
     "NeighbourChange",
     "NoteDraft",
+    "Supersession",
     "Usage",
 ]
 
@@ -71,6 +72,13 @@ class NeighbourChange(BaseModel):
     reason: str = ""
 
 
+class Supersession(BaseModel):
+    """The new note updates ``target_id`` (an older note of the same scope), because ``reason``."""
+
+    target_id: str
+    reason: str = ""
+
+
 class Usage(BaseModel):
     """LLM cost of one operation (all zero for the heuristic mind)."""
 
@@ -102,6 +110,7 @@ class MindDecision(BaseModel):
     context: str = ""
     links: list[LinkChoice] = Field(default_factory=list)
     changes: list[NeighbourChange] = Field(default_factory=list)
+    supersedes: list[Supersession] = Field(default_factory=list)
     actor: str = "heuristic"
     usage: Usage = Field(default_factory=Usage)
 

@@ -19,6 +19,7 @@ from memory.mind.base import Candidate, MindDecision, NoteDraft
 from memory.mind.evolution import evolution_changes
 from memory.mind.linking import link_choices
 from memory.mind.tagging import Tagger, Taxonomy
+from memory.supersede import supersessions
 from memory.text.dates import resolve_dates
 from memory.text.dialogue import SpeakerEvidence, speaker_of, split_speaker
 from memory.text.keywords import extract_keywords
@@ -64,6 +65,8 @@ class HeuristicMind:
             ``None`` (default) grows an open vocabulary per scope.
         tag_threshold: similarity a note needs to a tag (its centroid, or the
             taxonomy entry) to take it.
+        supersede_similarity: similarity at which a new note with a change cue
+            supersedes an older one (:mod:`memory.supersede`); ``None``: never.
     """
 
     name = "heuristic"
@@ -79,6 +82,7 @@ class HeuristicMind:
         tag_spread_similarity: float = 0.75,
         taxonomy: Taxonomy | None = None,
         tag_threshold: float | None = None,
+        supersede_similarity: float | None = 0.6,
     ) -> None:
         default_threshold = 0.45 if taxonomy is None else 0.25
         self.tagger = Tagger(
@@ -91,6 +95,7 @@ class HeuristicMind:
         self.link_threshold = link_threshold
         self.keyword_weight = keyword_weight
         self.entity_weight = entity_weight
+        self.supersede_similarity = supersede_similarity
         self.max_links = max_links
         self.tag_spread_similarity = tag_spread_similarity
 
@@ -141,6 +146,11 @@ class HeuristicMind:
             content=draft.content,
             max_links=self.max_links,
         )
+        supersedes = (
+            supersessions(draft, keywords, candidates, similarity=self.supersede_similarity)
+            if self.supersede_similarity is not None
+            else []
+        )
         changes = evolution_changes(
             keywords, tags, links, candidates, tag_spread_similarity=self.tag_spread_similarity
         )
@@ -150,6 +160,7 @@ class HeuristicMind:
             context=described.context,
             links=links,
             changes=changes,
+            supersedes=supersedes,
             actor=self.name,
         )
 
