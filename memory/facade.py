@@ -29,12 +29,14 @@ from memory.mind.apply import apply_decision
 from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, Usage
 from memory.mind.heuristic import HeuristicMind, NoteDescription
 from memory.mind.linking import related_thread_links
+from memory.mind.tagging import Taxonomy
 from memory.model import Event, Note, Scope, utc_now
 from memory.procedural import ProceduralMemory
 from memory.reading import ReadingMethods
 from memory.retrieve.indexed import index_text, lexical_text, validate_index_fields
 from memory.retrieve.lexical import LexicalIndex
 from memory.store import ChromaNoteStore, History, PathLock
+from memory.tag_maintenance import TagMaintenanceMethods
 from memory.validate import (
     NoteInput,
     item_input,
@@ -65,7 +67,9 @@ def _draft(note: Note, vector: np.ndarray) -> NoteDraft:
     )
 
 
-class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMethods):
+class AgenticMemory(
+    ReadingMethods, EditingMethods, ProceduralMemory, AsyncMethods, TagMaintenanceMethods
+):
     """Agentic memory: Zettelkasten notes that link and evolve, with hybrid recall.
 
     Args:
@@ -97,6 +101,9 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
             default: on LoCoMo conversation 26 it raised R@10 from 0.708 to 0.744
             and temporal R@10 from 0.892 to 0.946; keywords and tags did not help
             further (``benchmarks/locomo_retrieval.py --ablations``).
+        taxonomy: tags you choose (names, ``(name, description)`` pairs or a
+            dict), assigned zero-shot by the offline mind instead of its open
+            per-scope vocabulary; empty or duplicate names raise InvalidInput.
         speaker_boost: extra weight (x(1 + boost)) for notes said by a person the
             query names. Off by default: on all five LoCoMo conversations 0.5 was
             neutral (R@5 -0.003, R@10 +0.001; README, "What the benchmark kept").
@@ -141,12 +148,19 @@ class AgenticMemory(ReadingMethods, EditingMethods, ProceduralMemory, AsyncMetho
         prune_min_ratio: float = 0.5,
         auto_prune_every: int | None = None,
         index_fields: Sequence[str] = ("context",),
+        taxonomy: Taxonomy | Iterable[str | tuple[str, str]] | dict[str, str] | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._path_lock: PathLock | None = None
         self._owns_collections = False
         self.embedder: Embedder = resolve_embedder(embedder)
-        self._heuristic = HeuristicMind(self.embedder, link_threshold=link_threshold)
+        self._heuristic = HeuristicMind(
+            self.embedder,
+            link_threshold=link_threshold,
+            taxonomy=taxonomy
+            if taxonomy is None or isinstance(taxonomy, Taxonomy)
+            else Taxonomy(taxonomy),
+        )
         self.mind: Mind = mind or self._mind_for(llm)
         self._llm = llm
         self.link_candidates = link_candidates
