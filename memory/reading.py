@@ -69,14 +69,24 @@ class ReadingMethods:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
+        include_thread: bool = False,
     ) -> list[Note]:
-        """The notes linked to ``note_id``, strongest link first."""
+        """The notes linked to ``note_id`` (related ones), strongest link first.
+
+        Args:
+            include_thread: also the previous and next turn of its conversation
+                thread (``follows``), after the links, when they are not linked
+                anyway -- the thread is order, not relatedness.
+        """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._lock:
             self._check_open()
             note = self._fetch_one(note_id, scope).note
-            linked = self._store.fetch(list(note.links), scope)
             order = sorted(note.links, key=lambda target: -note.links[target])
+            if include_thread:
+                thread = self._store.thread_neighbours([note.id], scope).get(note.id, ())
+                order += [t for t in thread if t is not None and t not in note.links]
+            linked = self._store.fetch(order, scope)
             return [linked[target].note for target in order if target in linked]
 
     def history(

@@ -58,3 +58,13 @@ def test_thread_links_kept_only_when_related() -> None:
     assert related_thread_links(thread, related) == {
         "prev": (0.5, "similar; follows the previous turn")
     }
+
+
+def test_neighbors_keeps_the_thread_apart(mem: AgenticMemory) -> None:
+    lag = mem.add("Postgres replication lag hit 40 seconds on the replica", user_id="u")
+    allergy = mem.add("I have a severe peanut allergy", user_id="u")
+    after = mem.add("Peanut allergy: carry two adrenaline pens, severe allergy", user_id="u")
+    assert lag.id not in [n.id for n in mem.neighbors(allergy.id, user_id="u")]
+    threaded = [n.id for n in mem.neighbors(allergy.id, user_id="u", include_thread=True)]
+    assert lag.id in threaded and after.id in threaded
+    assert threaded.count(after.id) == 1
