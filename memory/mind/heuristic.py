@@ -53,7 +53,8 @@ class HeuristicMind:
     """Builds, links and evolves notes with no LLM.
 
     Args:
-        embedder: embeds a taxonomy's entries (once), when one is given.
+        embedder: embeds a taxonomy's entries (once), and a draft that comes
+            without its vector.
         link_threshold: minimum of similarity + keyword_weight * keyword overlap.
         keyword_weight: weight of keyword overlap in the link score.
         entity_weight: added to the link score when both notes name the same
@@ -90,6 +91,7 @@ class HeuristicMind:
             taxonomy=taxonomy,
             threshold=default_threshold if tag_threshold is None else tag_threshold,
         )
+        self._embedder = embedder
         self._speakers: dict[Hashable, SpeakerEvidence] = {}
         self._speakers_lock = threading.Lock()
         self.link_threshold = link_threshold
@@ -128,15 +130,17 @@ class HeuristicMind:
     ) -> MindDecision:
         described = description or self.describe(draft)
         keywords = described.keywords
-        tags = (
-            described.tags
-            or self.tagger.choose(
+        tags = described.tags
+        if not tags:
+            vector = draft.vector
+            if vector is None:  # a caller (or an LLM mind's fallback) gave no vector
+                vector = self._embedder.embed([draft.content])[0]
+            tags = self.tagger.choose(
                 draft.scope,
-                draft.vector,
+                vector,
                 keywords,
                 [(c.similarity, c.note.tags) for c in candidates if c.note.tags],
             ).tags
-        )
         links = link_choices(
             keywords,
             candidates,
