@@ -152,9 +152,8 @@ class EditingMethods:
     def _unlink_and_remove(self: AgenticMemory, note: Note) -> None:
         # The next turn of the thread follows this note without being linked to it
         # unless the two are related: it loses its ``follows`` pointer too.
-        successor = self._store.thread_neighbours([note.id], note.scope).get(note.id, (None, None))[
-            1
-        ]
+        thread = self._store.thread_neighbours([note.id], note.scope)
+        successor = thread.get(note.id, (None, None))[1]
         ids = list(note.links) + ([successor] if successor and successor not in note.links else [])
         linked = self._store.fetch(ids, note.scope, with_history=True)
         records = []
@@ -167,9 +166,7 @@ class EditingMethods:
             event = Event(
                 note_id=changed.id,
                 action="unlink",
-                before={"link": note.id}
-                if note.id in neighbour.note.links
-                else {"follows": note.id},
+                before={"link" if note.id in neighbour.note.links else "follows": note.id},
                 reason=f"linked note {note.id} was deleted",
             )
             records.append((changed, None, neighbour.log.plus(event)))
