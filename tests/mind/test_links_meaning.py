@@ -68,3 +68,12 @@ def test_neighbors_keeps_the_thread_apart(mem: AgenticMemory) -> None:
     threaded = [n.id for n in mem.neighbors(allergy.id, user_id="u", include_thread=True)]
     assert lag.id in threaded and after.id in threaded
     assert threaded.count(after.id) == 1
+
+
+def test_deleting_a_turn_cuts_the_thread_of_the_next(mem: AgenticMemory) -> None:
+    lag = mem.add("Postgres replication lag hit 40 seconds on the replica", user_id="u")
+    allergy = mem.add("I have a severe peanut allergy", user_id="u")
+    assert allergy.follows == lag.id and not allergy.links
+    mem.delete(lag.id, user_id="u")
+    assert mem.get(allergy.id, user_id="u").follows is None
+    assert any(e.before == {"follows": lag.id} for e in mem.history(allergy.id, user_id="u"))
