@@ -601,12 +601,13 @@ class AgenticMemory(
                 previous={nid: p.previous for nid, p in pending.items() if p.previous},
             )
             self._tails = tails
-            # Evolved neighbours (``previous`` set) are re-indexed when their
-            # structure reaches the lexical index.
+            # Evolved neighbours (``previous`` set) are re-indexed when what the
+            # lexical index holds of them changed.
             self._index.upsert(
-                (p.note.id, lexical_text(p.note, self.index_fields), p.note.scope, p.note.kind)
+                (p.note.id, text, p.note.scope, p.note.kind)
                 for p in pending.values()
-                if p.previous is None or self.index_fields
+                if (text := lexical_text(p.note, self.index_fields))
+                and (p.previous is None or text != lexical_text(p.previous, self.index_fields))
             )
             return [pending[note.id].note for note in notes]
 

@@ -108,16 +108,16 @@ def supersessions(
             or old.timestamp > draft.timestamp
         ):
             continue
-        other = speaker_of(old.content, old.metadata)
-        if speaker and other and speaker != other:
-            continue
         shared = sorted(stems & keyword_stems(old.keywords)) or sorted(
             names & entities(old.content)
         )
         if not shared:
             continue
-        changed = value_change(old.content, draft.content)
+        changed = None if cue else value_change(old.content, draft.content)
         if cue is None and changed is None:
+            continue
+        other = speaker_of(old.content, old.metadata)
+        if speaker and other and speaker != other:
             continue
         why = f"change cue {cue!r}" if cue else f"{sorted(changed[0])} -> {sorted(changed[1])}"  # type: ignore[index]
         found.append(

@@ -122,7 +122,7 @@ class TagVocabulary:
         with self._lock:
             if not self._names:
                 return None, 0.0
-            scores = self._centroids @ vector
+            scores = self._centroids[: len(self._names)] @ vector
             best = int(np.argmax(scores))
             return self._names[best], float(scores[best])
 
@@ -134,11 +134,14 @@ class TagVocabulary:
                 if self._sums.shape[1] != vector.shape[0]:
                     self._sums = np.zeros((0, vector.shape[0]), dtype=np.float32)
                     self._centroids = np.zeros((0, vector.shape[0]), dtype=np.float32)
+                if len(self._names) == len(self._sums):  # grow by doubling, not per tag
+                    grow = max(16, len(self._names))
+                    padding = np.zeros((grow, vector.shape[0]), dtype=np.float32)
+                    self._sums = np.vstack([self._sums, padding])
+                    self._centroids = np.vstack([self._centroids, padding])
                 self._index[name] = len(self._names)
                 self._names.append(name)
                 self._counts.append(0)
-                self._sums = np.vstack([self._sums, np.zeros_like(vector)[None, :]])
-                self._centroids = np.vstack([self._centroids, np.zeros_like(vector)[None, :]])
             row = self._index[name]
             self._sums[row] += vector
             self._counts[row] += 1
