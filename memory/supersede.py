@@ -12,11 +12,12 @@ rather than tuned to one data set's phrasing:
    ``similarity``) and shares a keyword stem or a name with the new one, is
    older, said by the same speaker (when both have one), and not itself
    already superseded.
-2. **A change cue** -- either the new note says it changed (a verb or adverb of
+2. **A change cue** -- the new note says it changed (a verb or adverb of
    change: "moved", "switched", "no longer", "instead", "now" ...; grammar of
-   change, not topic words), or it restates the older note with a different
-   *value*: the two share their subject words and differ in a number, a time or
-   a name (9:30 -> 10:15, Priya -> Marco).
+   change, not topic words). A restatement with another *value* alone (9:30 ->
+   10:15, Priya -> Marco) is not enough: recurring events differ in values too
+   ("I ran 5 km" then "I ran 10 km"; "message number 1" then "message number
+   2"), so :func:`value_change` only names the swap in the reason.
 3. Not a question: "Is the stand-up still at 9:30?" updates nothing.
 
 An LLM mind may propose supersessions too; :mod:`memory.mind.apply` validates
@@ -113,13 +114,15 @@ def supersessions(
         )
         if not shared:
             continue
-        changed = None if cue else value_change(old.content, draft.content)
-        if cue is None and changed is None:
+        if cue is None:
             continue
+        changed = value_change(old.content, draft.content)
         other = speaker_of(old.content, old.metadata)
         if speaker and other and speaker != other:
             continue
-        why = f"change cue {cue!r}" if cue else f"{sorted(changed[0])} -> {sorted(changed[1])}"  # type: ignore[index]
+        why = f"change cue {cue!r}"
+        if changed is not None:
+            why += f", {sorted(changed[0])} -> {sorted(changed[1])}"
         found.append(
             (
                 candidate.similarity,

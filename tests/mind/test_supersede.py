@@ -42,6 +42,12 @@ def test_the_rule_needs_subject_similarity_and_a_cue() -> None:
     assert not supersessions(new, ["team stand-up"], [Candidate(note=later, similarity=0.8)])
 
 
+def test_a_value_swap_without_a_cue_is_a_new_event_not_an_update() -> None:
+    old = Note(content="I ran 5 km along the river", keywords=["river"], timestamp=T0)
+    new = _draft("I ran 10 km along the river")
+    assert not supersessions(new, ["river"], [Candidate(note=old, similarity=0.9)])
+
+
 def test_another_speaker_does_not_supersede() -> None:
     old = Note(content="Ana: my stand-up is at 9:30", keywords=["stand-up"], timestamp=T0)
     new = _draft("Ben: my stand-up moved to 10:15")
