@@ -233,7 +233,9 @@ class ReadingMethods:
             return {nid: fetched[nid] for nid in ids if nid in fetched}
 
         # Updated facts: the current version goes right above the one it replaces.
-        window = k + 5
+        # The window is the top k, which is fetched anyway (successors cost a
+        # lookup only when a shown note is superseded).
+        window = k
         reordered = current_first(
             direct[:window],
             lambda ids: {nid: stored.note.superseded_by for nid, stored in fetch(ids).items()},
