@@ -223,17 +223,26 @@ def run_engine(
     runs = [MethodRun(name, retrieved, ingest_seconds, search_seconds)]
     for label, settings, options in ablations if ablations else ():
         saved = {key: getattr(memory, key) for key in settings}
-        for key, value in settings.items():
-            setattr(memory, key, value)
+        configure(memory, settings)
         print(f"  ablation: {label} ...", flush=True)
         retrieved, seconds = ask(memory, questions, depth, **options)
         runs.append(MethodRun(f"{name}, {label}", retrieved, None, seconds))
-        for key, value in saved.items():
-            setattr(memory, key, value)
+        configure(memory, saved)
     close = getattr(memory, "close", None)
     if callable(close):
         close()
     return runs
+
+
+def configure(memory: Any, settings: dict[str, Any]) -> None:
+    """Apply search settings; a changed ``index_fields`` rebuilds the lexical index."""
+    rebuild = "index_fields" in settings and settings["index_fields"] != getattr(
+        memory, "index_fields", None
+    )
+    for key, value in settings.items():
+        setattr(memory, key, value)
+    if rebuild:
+        memory.repair()  # re-reads every note into the lexical index with the new fields
 
 
 ABLATIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
@@ -241,8 +250,59 @@ ABLATIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("+ speaker boost 0.5", {"speaker_boost": 0.5}, {}),
     ("no thread context", {"thread_weights": (0.0, 0.0)}, {}),
     ("+ link expansion", {}, {"expand_links": True}),
+    ("lexical: content only", {"index_fields": ()}, {}),
+    ("lexical: + context", {"index_fields": ("context",)}, {}),
+    ("lexical: + keywords", {"index_fields": ("keywords",)}, {}),
+    ("lexical: + context, keywords, tags", {"index_fields": ("context", "keywords", "tags")}, {}),
 ]
 """Search settings switched one at a time on the same ingested memory (``--ablations``)."""
+
+LOO_GRID: list[tuple[str, dict[str, Any]]] = [
+    (
+        f"rrf_k={rrf_k}, thread={weights}, lexical+{'+'.join(fields) or 'nothing'}",
+        {
+            "rrf_k": rrf_k,
+            "thread_weights": weights,
+            "index_fields": fields,
+        },
+    )
+    for rrf_k in (5, 60)
+    for weights in ((0.4, 0.3), (0.2, 0.15))
+    for fields in ((), ("context",))
+]
+"""The declared grid ``--loo`` chooses from (8 settings; no finer search)."""
+GRID_PREFIX = "grid: "
+
+
+def leave_one_out(
+    memory_runs: dict[str, list[list[str]]], questions: Sequence[Question], k: int
+) -> dict[str, Any]:
+    """Choose a grid setting on four conversations, score the fifth, for every rotation.
+
+    Args:
+        memory_runs: grid label -> retrieved dia_ids per question (same order).
+        questions: every question.
+        k: the cutoff.
+
+    Returns:
+        The pooled held-out recall, and per held-out conversation the chosen setting.
+    """
+    conversations = sorted({q.conversation for q in questions})
+    scores = {
+        label: [
+            recall(retrieved[:k], q.evidence) for retrieved, q in zip(runs, questions, strict=True)
+        ]
+        for label, runs in memory_runs.items()
+    }
+    held_out: list[float] = []
+    chosen: dict[str, str] = {}
+    for conversation in conversations:
+        train = [i for i, q in enumerate(questions) if q.conversation != conversation]
+        test = [i for i, q in enumerate(questions) if q.conversation == conversation]
+        best = max(scores, key=lambda label: (sum(scores[label][i] for i in train), label))
+        chosen[conversation] = best
+        held_out.extend(scores[best][i] for i in test)
+    return {"recall": sum(held_out) / max(1, len(held_out)), "chosen": chosen}
 
 
 def ask(
@@ -328,6 +388,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also ask with each search feature switched off / on (same ingest)",
     )
+    parser.add_argument(
+        "--loo",
+        action="store_true",
+        help="leave-one-conversation-out: choose among LOO_GRID on four, score the fifth",
+    )
     return parser.parse_args(argv)
 
 
@@ -354,9 +419,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     if engine is not None:
         print(f"ingesting {len(turns)} turns into {args.engine} ...", flush=True)
         name = "zettelmem" if args.engine == DEFAULT_ENGINE else args.engine
-        ablations = ABLATIONS if args.ablations else ()
+        ablations = list(ABLATIONS) if args.ablations else []
+        if args.loo:
+            ablations += [(f"{GRID_PREFIX}{label}", settings, {}) for label, settings in LOO_GRID]
         runs.extend(run_engine(engine, model, turns, questions, depth, name, ablations))
 
+    loo = None
+    if engine is not None and args.loo:
+        grid = {
+            run.name.split(GRID_PREFIX, 1)[1]: run.retrieved
+            for run in runs
+            if GRID_PREFIX in run.name
+        }
+        loo = {str(k): leave_one_out(grid, questions, k) for k in ks}
+        runs = [run for run in runs if GRID_PREFIX not in run.name]
     results = figures(runs, questions, ks)
     print()
     print(report_table(results, ks))
@@ -364,6 +440,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         if run.search_seconds is not None:
             mean_ms = 1000 * run.search_seconds / max(1, len(questions))
             print(f"{run.name}: {mean_ms:.1f} ms per search (query embedding included)")
+    if loo is not None:
+        for k, held in loo.items():
+            print(f"leave-one-conversation-out R@{k}: {held['recall']:.3f}")
+        for conversation, label in loo[str(max(ks))]["chosen"].items():
+            print(f"  held out {conversation}: chose {label}")
     if args.json:
         payload = {
             "conversations": conversations,
@@ -371,6 +452,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "questions": counts,
             "unmatched_evidence": unmatched,
             "methods": results,
+            "leave_one_out": loo,
         }
         args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
         print(f"figures written to {args.json}")

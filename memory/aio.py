@@ -15,21 +15,19 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from memory.aio_learning import AsyncProceduralApi
 from memory.changes_api import ChangesApi
 from memory.mind.base import query_rewriter
-from memory.model import Event, Note, SearchResult, Trajectory
+from memory.mind.vocabulary import TagRevision
+from memory.model import Event, Note, SearchResult
 from memory.notes_api import NotesApi
-from memory.procedural import LEARNED_KINDS
-from memory.procedural_api import ProceduralApi
-from memory.procedures import Hints
 from memory.twins import SYNC_ONLY, twin_of
-from memory.utility_ledger import Removal
 from memory.validate import items_input, note_input, validate_batch_size
 
 __all__ = ["SYNC_ONLY", "AsyncApi"]
 
 
-class AsyncApi(ChangesApi, ProceduralApi):
+class AsyncApi(ChangesApi, AsyncProceduralApi):
     """The whole public API, sync and async."""
 
     @twin_of(NotesApi.add)
@@ -98,6 +96,7 @@ class AsyncApi(ChangesApi, ProceduralApi):
         filters: dict[str, Any] | None = None,
         expand_links: bool = False,
         rewrite: bool | None = None,
+        include_superseded: bool = True,
     ) -> list[SearchResult]:
         """Async :meth:`search` (LLM query rewriting awaited)."""
         wanted = self.rewrite_queries if rewrite is None else rewrite
@@ -115,6 +114,7 @@ class AsyncApi(ChangesApi, ProceduralApi):
             filters=filters,
             expand_links=expand_links,
             rewrite=False,
+            include_superseded=include_superseded,
         )
 
     @twin_of(NotesApi.get)
@@ -139,10 +139,16 @@ class AsyncApi(ChangesApi, ProceduralApi):
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
+        include_thread: bool = False,
     ) -> list[Note]:
         """Async :meth:`neighbors`."""
         return await asyncio.to_thread(
-            self.neighbors, note_id, user_id=user_id, agent_id=agent_id, run_id=run_id
+            self.neighbors,
+            note_id,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            include_thread=include_thread,
         )
 
     @twin_of(NotesApi.history)
@@ -259,104 +265,6 @@ class AsyncApi(ChangesApi, ProceduralApi):
             self.delete_all, user_id=user_id, agent_id=agent_id, run_id=run_id
         )
 
-    @twin_of(ProceduralApi.learn)
-    async def alearn(
-        self,
-        trajectory: Trajectory | dict[str, Any],
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        hints: Hints | None = None,
-    ) -> list[Note]:
-        """Async :meth:`learn`."""
-        return await asyncio.to_thread(
-            self.learn, trajectory, user_id=user_id, agent_id=agent_id, run_id=run_id, hints=hints
-        )
-
-    @twin_of(ProceduralApi.recall)
-    async def arecall(
-        self,
-        task: str,
-        k: int = 3,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        kinds: Sequence[str] = LEARNED_KINDS,
-        hints: Hints | None = None,
-    ) -> list[SearchResult]:
-        """Async :meth:`recall`."""
-        return await asyncio.to_thread(
-            self.recall,
-            task,
-            k,
-            user_id=user_id,
-            agent_id=agent_id,
-            run_id=run_id,
-            kinds=kinds,
-            hints=hints,
-        )
-
-    @twin_of(ProceduralApi.recall_text)
-    async def arecall_text(
-        self,
-        task: str,
-        k: int = 3,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        max_chars: int = 1_500,
-    ) -> str:
-        """Async :meth:`recall_text`."""
-        return await asyncio.to_thread(
-            self.recall_text,
-            task,
-            k,
-            user_id=user_id,
-            agent_id=agent_id,
-            run_id=run_id,
-            max_chars=max_chars,
-        )
-
-    @twin_of(ProceduralApi.feedback)
-    async def afeedback(
-        self,
-        note_ids: Sequence[str],
-        success: bool,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> list[Note]:
-        """Async :meth:`feedback`."""
-        return await asyncio.to_thread(
-            self.feedback, note_ids, success, user_id=user_id, agent_id=agent_id, run_id=run_id
-        )
-
-    @twin_of(ProceduralApi.prune)
-    async def aprune(
-        self,
-        *,
-        min_uses: int | None = None,
-        min_ratio: float | None = None,
-        merge_duplicates: bool = True,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> list[Removal]:
-        """Async :meth:`prune`."""
-        return await asyncio.to_thread(
-            self.prune,
-            min_uses=min_uses,
-            min_ratio=min_ratio,
-            merge_duplicates=merge_duplicates,
-            user_id=user_id,
-            agent_id=agent_id,
-            run_id=run_id,
-        )
-
     # repair / restore live on the facade (they need its store and wiring); their
     # twins call them by name.
     async def arepair(self) -> dict[str, int]:
@@ -380,3 +288,16 @@ class AsyncApi(ChangesApi, ProceduralApi):
             InvalidInput: a record is malformed (nothing written).
         """
         return await asyncio.to_thread(self.restore, records)  # type: ignore[attr-defined,no-any-return]
+
+    @twin_of(ChangesApi.revise_tags)
+    async def arevise_tags(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[TagRevision]:
+        """Async :meth:`revise_tags`."""
+        return await asyncio.to_thread(
+            self.revise_tags, user_id=user_id, agent_id=agent_id, run_id=run_id
+        )

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from memory.errors import InvalidInput
+from memory.mind.vocabulary import TagRevision
 from memory.model import Note
 from memory.notes_api import NotesApi
 from memory.rederive import derive_from_content
 from memory.retrieve.indexed import index_text
+from memory.tag_maintenance import TagMaintenance
 from memory.validate import validate_changes, validate_scope
 
 __all__ = ["DELETE_ACTIONS", "ChangesApi"]
@@ -24,7 +26,9 @@ DELETE_ACTIONS = ("delete", "prune", "merge")
 
 
 class ChangesApi(NotesApi):
-    """update, delete, delete_all."""
+    """update, delete, delete_all, revise_tags."""
+
+    _tags: TagMaintenance
 
     def update(
         self,
@@ -190,3 +194,28 @@ class ChangesApi(NotesApi):
             raise InvalidInput("delete_all needs user_id, agent_id or run_id")
         with self._open():
             return self._writer.delete_scope(scope)
+
+    def revise_tags(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[TagRevision]:
+        """Merge tags that mean the same and split tags that hold two subjects.
+
+        Each exact scope visible here is revised on its own (vocabularies never
+        mix); every retagged note gets an ``evolve`` event with the tags before and
+        after and the reason (:mod:`memory.mind.vocabulary`).
+
+        Args:
+            user_id: scope: only notes of this user.
+            agent_id: scope: only notes of this agent.
+            run_id: scope: only notes of this run.
+
+        Returns:
+            The revisions written.
+        """
+        scope = validate_scope(user_id, agent_id, run_id)
+        with self._open():
+            return self._tags.revise(scope)

@@ -121,6 +121,10 @@ class Note(BaseModel):
         default=None,
         description="The note this one continues (Folgezettel: the previous turn of a thread).",
     )
+    superseded_by: str | None = Field(
+        default=None,
+        description="The newer note of the same scope that updates this one (it stays readable).",
+    )
 
     @property
     def scope(self) -> Scope:
@@ -183,7 +187,17 @@ class SearchResult(BaseModel):
 
 
 EventAction = Literal[
-    "create", "update", "evolve", "link", "unlink", "delete", "feedback", "merge", "prune", "repair"
+    "create",
+    "update",
+    "evolve",
+    "link",
+    "unlink",
+    "delete",
+    "feedback",
+    "merge",
+    "prune",
+    "repair",
+    "supersede",
 ]
 
 

@@ -153,6 +153,7 @@ class NotesApi:
         filters: dict[str, Any] | None = None,
         expand_links: bool = False,
         rewrite: bool | None = None,
+        include_superseded: bool = True,
     ) -> list[SearchResult]:
         """Hybrid search: dense + BM25 fused by reciprocal rank, then link expansion.
 
@@ -170,6 +171,9 @@ class NotesApi:
                 (benchmarks/README.md).
             rewrite: let the LLM rewrite the query first (default: the memory's
                 ``rewrite_queries`` setting; no effect without an LLM).
+            include_superseded: keep notes a newer note updated (ranked right
+                below their current version, which is pulled up beside them);
+                ``False`` drops them.
 
         Returns:
             Up to ``k`` results, best first.
@@ -183,7 +187,14 @@ class NotesApi:
         vector = self._queries.embed(self._ingest.embedder, [query])
         with self._open():
             return self._search.rank(
-                query, vector, k, scope, kinds=kinds, filters=filters, expand_links=expand_links
+                query,
+                vector,
+                k,
+                scope,
+                kinds=kinds,
+                filters=filters,
+                expand_links=expand_links,
+                include_superseded=include_superseded,
             )
 
     def get(
@@ -216,21 +227,25 @@ class NotesApi:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
+        include_thread: bool = False,
     ) -> list[Note]:
-        """The notes linked to ``note_id``, strongest link first.
+        """The notes linked to ``note_id`` (related notes), strongest link first.
 
         Args:
             note_id: the note whose neighbours to return.
             user_id: scope: the user the note must belong to.
             agent_id: scope: the agent the note must belong to.
             run_id: scope: the run the note must belong to.
+            include_thread: also the previous and next turn of its conversation
+                thread (``follows``), after the links, when they are not linked
+                anyway: the thread is order, not relatedness.
 
         Raises:
             NotFound: no such note in this scope.
         """
         scope = validate_scope(user_id, agent_id, run_id)
         with self._open():
-            return self._reader.neighbors(note_id, scope)
+            return self._reader.neighbors(note_id, scope, include_thread=include_thread)
 
     def history(
         self,

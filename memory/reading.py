@@ -42,11 +42,16 @@ class NoteReader:
             raise NotFound(note_id)
         return found[note_id]
 
-    def neighbors(self, note_id: Any, scope: Scope) -> list[Note]:
-        """The notes linked to ``note_id``, strongest link first."""
+    def neighbors(self, note_id: Any, scope: Scope, *, include_thread: bool = False) -> list[Note]:
+        """The notes linked to ``note_id`` (related ones), strongest link first; with
+        ``include_thread``, then the previous and next turn of its thread when they
+        are not linked anyway (the thread is order, not relatedness)."""
         note = self.fetch_one(note_id, scope).note
-        linked = self._store.fetch(list(note.links), scope)
         order = sorted(note.links, key=lambda target: -note.links[target])
+        if include_thread:
+            thread = self._store.thread_neighbours([note.id], scope).get(note.id, ())
+            order += [t for t in thread if t is not None and t not in note.links]
+        linked = self._store.fetch(order, scope)
         return [linked[target].note for target in order if target in linked]
 
     def history(self, note_id: Any, scope: Scope) -> list[Event]:

@@ -11,7 +11,6 @@ import logging
 
 from memory.ingest.tails import Tails
 from memory.model import Note, Scope
-from memory.retrieve.indexed import index_text
 from memory.retrieve.lexical import LexicalIndex
 from memory.store.base import NoteStore
 from memory.writer import NoteWriter
@@ -46,6 +45,8 @@ def repair_store(
         report["deletions_completed"] += 1
     fixes: dict[str, dict[str, float | None]] = {}
     for note in notes.values():
+        if note.follows is not None and note.follows not in notes:
+            fixes.setdefault(note.id, {})[note.follows] = None  # a cut thread
         for target, strength in note.links.items():
             other = notes.get(target)
             if other is None or other.scope != note.scope:
@@ -58,7 +59,7 @@ def repair_store(
         writer.fix_links(fixes)
         notes.update((k, v.note) for k, v in store.fetch(list(fixes), Scope()).items())
     index.clear()
-    index.upsert((n.id, index_text(n), n.scope, n.kind) for n in notes.values())
+    index.upsert_notes(notes.values())
     tails.rebuild(notes.values())
     if any(report.values()):
         logger.warning("repaired the store on open: %s", report)

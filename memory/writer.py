@@ -82,10 +82,11 @@ class NoteWriter:
         self._store.write(
             records, {r[0].id: s.note for r, (s, _) in zip(records, changes, strict=True)}
         )
-        self._index.upsert(
-            (note.id, index_text(note), note.scope, note.kind)
-            for note, vector, _ in records
-            if vector is not None
+        text_of = self._index.text_of
+        self._index.upsert_notes(
+            note
+            for (note, _, _), (stored, _) in zip(records, changes, strict=True)
+            if text_of(note) != text_of(stored.note)
         )
         return [note for note, _, _ in records]
 
@@ -155,8 +156,14 @@ class NoteWriter:
         return stored.note
 
     def unlink_and_remove(self, note: Note) -> None:
-        """Drop every link to an entombed note, then its record."""
-        linked = self._store.fetch(list(note.links), note.scope, with_history=True)
+        """Drop every link to an entombed note and the thread pointer of the turn
+        after it, then its record."""
+        # The next turn of the thread follows this note without being linked to it
+        # unless the two are related: it loses its ``follows`` pointer too.
+        thread = self._store.thread_neighbours([note.id], note.scope)
+        successor = thread.get(note.id, (None, None))[1]
+        ids = list(note.links) + ([successor] if successor and successor not in note.links else [])
+        linked = self._store.fetch(ids, note.scope, with_history=True)
         records = []
         for neighbour in linked.values():
             links = {t: s for t, s in neighbour.note.links.items() if t != note.id}
@@ -167,7 +174,7 @@ class NoteWriter:
             event = Event(
                 note_id=changed.id,
                 action="unlink",
-                before={"link": note.id},
+                before={"link" if note.id in neighbour.note.links else "follows": note.id},
                 reason=f"linked note {note.id} was deleted",
             )
             records.append((changed, None, neighbour.log.plus(event)))

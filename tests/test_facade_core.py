@@ -225,7 +225,8 @@ def test_sequence_links_follow_the_conversation(mem: AgenticMemory) -> None:
     first = mem.add("Caroline: what did you do this weekend?", timestamp="2023-05-08 13:56")
     second = mem.add("Melanie: I painted a sunrise.", timestamp="2023-05-08 13:57")
     third = mem.add("Melanie: a new week!", timestamp="2023-06-20 10:00")  # too far apart
-    assert second.follows == first.id and first.id in second.links
+    # The thread is kept apart from links: an unrelated previous turn is not a link.
+    assert second.follows == first.id and first.id not in second.links
     assert third.follows is None
 
 

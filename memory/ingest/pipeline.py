@@ -33,6 +33,7 @@ from memory.ingest.tails import Tails
 from memory.mind.apply import apply_decision
 from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, UsageMeter
 from memory.mind.heuristic import HeuristicMind, NoteDescription
+from memory.mind.linking import related_thread_links
 from memory.model import Note, Scope, utc_now
 from memory.retrieve.indexed import index_text
 from memory.retrieve.lexical import LexicalIndex
@@ -72,6 +73,7 @@ def draft_of(note: Note, vector: np.ndarray) -> NoteDraft:
         timestamp=note.timestamp,
         metadata=note.metadata,
         vector=vector,
+        scope=note.scope,
     )
 
 
@@ -266,7 +268,7 @@ class IngestPipeline:
                     note,
                     decision,
                     {nid: c.note for nid, c in neighbours.items()},
-                    extra_links=sequence,
+                    extra_links=related_thread_links(sequence, decision),
                 )
                 new = PendingNote(applied.note, vector, History.of(applied.events[note.id]))
                 pending[note.id] = new
@@ -286,10 +288,13 @@ class IngestPipeline:
                 previous={nid: p.previous for nid, p in pending.items() if p.previous},
             )
             self._tails.replace(tails)
-            self._index.upsert(
-                (p.note.id, index_text(p.note), p.note.scope, p.note.kind)
+            # Evolved neighbours (``previous`` set) are re-indexed when what the
+            # lexical index holds of them (e.g. their context line) changed.
+            text_of = self._index.text_of
+            self._index.upsert_notes(
+                p.note
                 for p in pending.values()
-                if p.previous is None
+                if p.previous is None or text_of(p.note) != text_of(p.previous)
             )
             return [pending[note.id].note for note in notes]
 

@@ -159,5 +159,26 @@ def apply_decision(
                 actor=decision.actor,
             )
         )
+    for proposal in decision.supersedes:
+        old = changed.get(proposal.target_id) or neighbours.get(proposal.target_id)
+        if old is None or proposal.target_id == note.id:
+            logger.warning("ignored supersession of %r: not a candidate", proposal.target_id)
+            continue
+        if old.scope != built.scope or old.superseded_by is not None:
+            logger.warning("ignored supersession of %r: other scope or already", old.id)
+            continue
+        changed[old.id] = old.model_copy(
+            update={"superseded_by": built.id, "updated_at": utc_now()}
+        )
+        result.add_event(
+            Event(
+                note_id=old.id,
+                action="supersede",
+                before={"superseded_by": None},
+                after={"superseded_by": built.id},
+                reason=proposal.reason or f"updated by new note {built.id}",
+                actor=decision.actor,
+            )
+        )
     result.neighbours = changed
     return result

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memory.model import Note, NoteKind
+from memory.model import Note, NoteKind, Scope
 
 __all__ = [
     "Candidate",
@@ -30,6 +30,7 @@ __all__ = [
     "NoteDraft",
     "QueryRewriter",
     "StructuredMind",
+    "Supersession",
     "Usage",
     "UsageMeter",
     "query_rewriter",
@@ -47,6 +48,9 @@ class NoteDraft(BaseModel):
     kind: NoteKind = "episodic"
     timestamp: datetime
     metadata: dict[str, Any] = Field(default_factory=dict)
+    scope: Scope | None = Field(
+        default=None, description="The note's scope (per-scope tag vocabularies and speakers)."
+    )
 
 
 class Candidate(BaseModel):
@@ -71,6 +75,13 @@ class NeighbourChange(BaseModel):
     add_tags: list[str] = Field(default_factory=list)
     add_keywords: list[str] = Field(default_factory=list)
     context: str | None = None
+    reason: str = ""
+
+
+class Supersession(BaseModel):
+    """The new note updates ``target_id`` (an older note of the same scope), because ``reason``."""
+
+    target_id: str
     reason: str = ""
 
 
@@ -125,6 +136,7 @@ class MindDecision(BaseModel):
     context: str = ""
     links: list[LinkChoice] = Field(default_factory=list)
     changes: list[NeighbourChange] = Field(default_factory=list)
+    supersedes: list[Supersession] = Field(default_factory=list)
     actor: str = "heuristic"
     usage: Usage = Field(default_factory=Usage)
 

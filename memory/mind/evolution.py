@@ -6,8 +6,10 @@ Two explicit rules, each recorded with its reason in the neighbour's history:
    stem, the neighbour's context gains (or replaces) a ``theme: <keyword>``
    segment, so notes on a recurring subject name it.
 2. **Tag spread** -- when a linked neighbour is very similar (cosine at or above
-   ``tag_spread_similarity``), it takes the new note's tags it lacks, up to
-   ``max_tags``, so a topic found later is reflected on earlier notes.
+   ``tag_spread_similarity``) and has no tag yet, it takes the new note's tags,
+   so a topic found later is reflected on earlier notes. A tagged neighbour
+   keeps its own: a second topic tag would make it "share a tag" with notes of
+   another subject.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def evolution_changes(
             context = with_theme(neighbour.context, theme)
             reasons.append(f"shares the theme {theme!r} with a new note")
         add_tags: list[str] = []
-        if candidate.similarity >= tag_spread_similarity:
+        if candidate.similarity >= tag_spread_similarity and not neighbour.tags:
             room = max_tags - len(neighbour.tags)
             add_tags = [tag for tag in new_tags if tag not in neighbour.tags][: max(room, 0)]
             if add_tags:

@@ -1,90 +1,263 @@
-"""Broad topic tags without an LLM: zero-shot by similarity to labelled descriptions.
+"""Tags without an LLM: an open vocabulary per scope, or a taxonomy the user gives.
 
-Each tag has a short description; the note's vector is compared with the
-descriptions' vectors (embedded once per mind, at its first note, so creating
-a memory never loads the embedding model), and a lexical cue list backs it
-up for embedders that are weak on short texts. Tags are broad labels
-("hobbies", "family"), deliberately not copies of the note's keywords.
+Open vocabulary (the default). Each scope grows its own vocabulary as notes
+arrive: a tag is a name plus the centroid of its notes' vectors. A new note
+takes the existing tag whose centroid is closest when that closeness reaches
+``threshold``; otherwise a new tag is coined from the note's own keywords and
+the note becomes its first member. Nothing is built in: no topic words, no
+descriptions. A note with no keywords and no close tag stays untagged -- better
+no tag than a wrong one.
+
+Taxonomy (zero-shot). Given ``Taxonomy([("billing", "invoices and payments"),
+...])`` the note takes the entry whose embedded name and description is closest,
+if that similarity reaches ``threshold``; no tag is coined.
+
+The threshold is the confidence a tag needs; how pairwise precision and recall
+move with it is measured by ``benchmarks/note_quality.py``.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from memory.embed.base import Embedder
-from memory.text.tokens import lexical_tokens
+from memory.errors import InvalidInput
 
-__all__ = ["TOPIC_TAGS", "TopicTagger"]
+__all__ = ["TagChoice", "TagVocabulary", "Taxonomy", "Tagger", "slug"]
 
-TOPIC_TAGS: dict[str, str] = {
-    "family": "family life: parents, mother, father, children, kids, son, daughter, siblings",
-    "relationships": "friends, partner, husband, wife, dating, marriage, friendship",
-    "work": "job, career, work, boss, colleagues, office, business, promotion",
-    "education": "school, college, university, studying, classes, exams, learning, degree",
-    "health": "health, illness, doctor, hospital, therapy, injury, medicine, mental health",
-    "fitness": "exercise, running, gym, sports, hiking, yoga, training, games, team",
-    "food": "food, cooking, recipes, baking, restaurant, dinner, eating, meal",
-    "travel": "travel, trip, vacation, flight, visiting another city or country, road trip",
-    "hobbies": "hobbies, crafts, pottery, collecting, gardening, camping, fishing, free time",
-    "art": "art, painting, drawing, sculpture, photography, creativity, design",
-    "music": "music, songs, concerts, playing an instrument, guitar, piano, band, singing",
-    "reading": "books, reading, novels, authors, writing, stories, poetry",
-    "pets": "pets, dogs, cats, animals, adopting a pet, vet",
-    "home": "home, house, apartment, moving, furniture, renovation, neighbourhood",
-    "nature": "nature, outdoors, beach, mountains, forest, park, weather, sunset",
-    "money": "money, finances, budget, saving, buying, shopping, bills",
-    "technology": "technology, computers, software, phones, internet, apps, coding",
-    "feelings": "emotions and feelings: happy, sad, stressed, anxious, proud, grateful",
-    "community": "community, volunteering, activism, charity, support group, events",
-    "identity": "identity, gender, transition, LGBTQ, self-acceptance, culture, beliefs",
-    "celebration": "celebrations, birthday, wedding, party, holiday, anniversary, festival",
-    "plans": "plans, goals, future, intentions, decisions, what someone will do next",
-    "advice": "advice, encouragement, support, recommendations, tips",
-    "entertainment": "movies, TV shows, video games, watching films, streaming",
-    "household-task": "household task: find, take, put, clean, heat, cool objects in rooms",
-}
+_SLUG = re.compile(r"[^a-z0-9]+")
+MAX_TAG_CHARS = 40
 
 
-class TopicTagger:
-    """Chooses up to ``limit`` topic tags for a note vector and text."""
+def slug(phrase: str) -> str:
+    """A tag name from a phrase: lowercase words joined by hyphens."""
+    return _SLUG.sub("-", phrase.lower()).strip("-")[:MAX_TAG_CHARS].strip("-")
+
+
+class Taxonomy:
+    """Tags the user chooses: names with optional descriptions.
+
+    Args:
+        entries: tag names, ``(name, description)`` pairs, or a ``{name: description}`` dict.
+
+    Raises:
+        InvalidInput: no entries, an empty name, or a name given twice.
+    """
+
+    def __init__(self, entries: Iterable[str | tuple[str, str]] | dict[str, str]) -> None:
+        pairs: list[tuple[str, str]] = []
+        items = entries.items() if isinstance(entries, dict) else entries
+        for entry in items:
+            if isinstance(entry, str):
+                name, description = entry, ""
+            elif isinstance(entry, tuple) and len(entry) == 2:
+                name, description = entry
+            else:
+                raise InvalidInput(f"taxonomy entry {entry!r} is not a name or (name, description)")
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidInput("taxonomy tag names must be non-empty strings")
+            if not isinstance(description, str):
+                raise InvalidInput(f"description of tag {name!r} must be a string")
+            pairs.append((name.strip(), description.strip()))
+        if not pairs:
+            raise InvalidInput("a taxonomy needs at least one tag")
+        names = [name for name, _ in pairs]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise InvalidInput(f"taxonomy names given twice: {duplicates}")
+        self.entries = pairs
+
+    @property
+    def names(self) -> list[str]:
+        """The tag names, in the order given."""
+        return [name for name, _ in self.entries]
+
+    def texts(self) -> list[str]:
+        """What is embedded for each tag: the name, and its description when given."""
+        return [f"{name}: {desc}" if desc else name for name, desc in self.entries]
+
+
+@dataclass
+class TagChoice:
+    """The tags for one note, how confident the best one is, and why."""
+
+    tags: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+    coined: bool = False
+
+
+class TagVocabulary:
+    """One scope's tags: name -> centroid of its members' vectors (thread-safe)."""
+
+    def __init__(self, dimension: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._names: list[str] = []
+        self._index: dict[str, int] = {}
+        self._sums = np.zeros((0, dimension or 0), dtype=np.float32)
+        self._centroids = np.zeros((0, dimension or 0), dtype=np.float32)
+        self._counts: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    @property
+    def names(self) -> list[str]:
+        """Every tag of the scope, oldest first."""
+        return list(self._names)
+
+    def size(self, name: str) -> int:
+        """How many notes joined ``name``."""
+        return self._counts[self._index[name]] if name in self._index else 0
+
+    def closest(self, vector: np.ndarray) -> tuple[str | None, float]:
+        """The tag whose centroid is most similar to ``vector`` and that similarity."""
+        with self._lock:
+            if not self._names:
+                return None, 0.0
+            scores = self._centroids[: len(self._names)] @ vector
+            best = int(np.argmax(scores))
+            return self._names[best], float(scores[best])
+
+    def add(self, name: str, vector: np.ndarray) -> None:
+        """Count ``vector`` as a member of ``name`` (creating the tag if new)."""
+        vector = np.asarray(vector, dtype=np.float32)
+        with self._lock:
+            if name not in self._index:
+                if self._sums.shape[1] != vector.shape[0]:
+                    self._sums = np.zeros((0, vector.shape[0]), dtype=np.float32)
+                    self._centroids = np.zeros((0, vector.shape[0]), dtype=np.float32)
+                if len(self._names) == len(self._sums):  # grow by doubling, not per tag
+                    grow = max(16, len(self._names))
+                    padding = np.zeros((grow, vector.shape[0]), dtype=np.float32)
+                    self._sums = np.vstack([self._sums, padding])
+                    self._centroids = np.vstack([self._centroids, padding])
+                self._index[name] = len(self._names)
+                self._names.append(name)
+                self._counts.append(0)
+            row = self._index[name]
+            self._sums[row] += vector
+            self._counts[row] += 1
+            norm = float(np.linalg.norm(self._sums[row]))
+            self._centroids[row] = self._sums[row] / norm if norm else self._sums[row]
+
+    def remove(self, name: str, vector: np.ndarray) -> None:
+        """Take one member's ``vector`` out of ``name`` (the tag stays, maybe empty)."""
+        with self._lock:
+            row = self._index.get(name)
+            if row is None:
+                return
+            self._sums[row] -= np.asarray(vector, dtype=np.float32)
+            self._counts[row] = max(0, self._counts[row] - 1)
+            norm = float(np.linalg.norm(self._sums[row]))
+            self._centroids[row] = self._sums[row] / norm if norm > 1e-6 else 0.0
+
+    def free_name(self, keywords: Sequence[str]) -> str | None:
+        """A name for a new tag: the first keyword whose slug is not taken yet."""
+        names = [slug(keyword) for keyword in keywords if slug(keyword)]
+        for name in names:
+            if name not in self._index:
+                return name
+        if not names:
+            return None
+        suffix = 2
+        while f"{names[0]}-{suffix}" in self._index:
+            suffix += 1
+        return f"{names[0]}-{suffix}"
+
+
+class Tagger:
+    """Chooses a note's tag: from the scope's open vocabulary, or from a taxonomy.
+
+    Args:
+        embedder: embeds the taxonomy's entries (once); unused in open mode.
+        taxonomy: fixed tags for zero-shot assignment; ``None`` for an open vocabulary.
+        threshold: the similarity (to a tag's centroid, or to a taxonomy entry) a
+            note needs to take that tag.
+        coin: in open mode, coin a new tag from the note's keywords when no tag
+            is close enough.
+    """
 
     def __init__(
         self,
-        embedder: Embedder,
+        embedder: Embedder | None = None,
         *,
-        tags: dict[str, str] | None = None,
-        limit: int = 2,
-        floor: float = 0.12,
+        taxonomy: Taxonomy | None = None,
+        threshold: float = 0.45,
+        coin: bool = True,
     ) -> None:
-        self._tags = dict(tags or TOPIC_TAGS)
-        self._names = list(self._tags)
-        self._embedder = embedder
-        self._vectors: np.ndarray | None = None
-        self._embedding = threading.Lock()
-        self._cues = [set(lexical_tokens(desc)) for desc in self._tags.values()]
-        self._limit = limit
-        self._floor = floor
+        if taxonomy is not None and embedder is None:
+            raise InvalidInput("a taxonomy needs an embedder to compare notes with its entries")
+        self.taxonomy = taxonomy
+        self.threshold = threshold
+        self.coin = coin
+        self._taxonomy_vectors = (
+            np.asarray(embedder.embed(taxonomy.texts()), dtype=np.float32)
+            if taxonomy is not None and embedder is not None
+            else None
+        )
+        self._lock = threading.Lock()
+        self._vocabularies: dict[Hashable, TagVocabulary] = {}
 
-    def choose(self, vector: np.ndarray | None, text: str) -> list[str]:
-        """The best tags, strongest first (at least one whenever any cue fits)."""
-        scores = np.zeros(len(self._names), dtype=np.float32)
-        if vector is not None:
-            scores += self._tag_vectors() @ np.asarray(vector, dtype=np.float32)
-        tokens = set(lexical_tokens(text))
-        scores += np.array([0.08 * len(tokens & cue) for cue in self._cues], dtype=np.float32)
-        order = np.argsort(-scores)
-        chosen = [self._names[i] for i in order[: self._limit] if scores[i] >= self._floor]
-        return chosen or ([self._names[order[0]]] if scores[order[0]] > 0 else [])
+    def vocabulary(self, scope: Hashable) -> TagVocabulary:
+        """The open vocabulary of ``scope`` (created empty on first use)."""
+        with self._lock:
+            return self._vocabularies.setdefault(scope, TagVocabulary())
 
-    def _tag_vectors(self) -> np.ndarray:
-        with self._embedding:
-            if self._vectors is None:
-                self._vectors = self._embedder.embed(list(self._tags.values()))
-            return self._vectors
+    def choose(
+        self,
+        scope: Hashable,
+        vector: np.ndarray | None,
+        keywords: Sequence[str],
+        neighbour_tags: Sequence[tuple[float, Sequence[str]]] = (),
+    ) -> TagChoice:
+        """The note's tag, and record it in the scope's vocabulary.
 
-    def names(self) -> Sequence[str]:
-        """Every tag this tagger can assign."""
-        return self._names
+        Args:
+            scope: the note's scope (vocabularies never mix across scopes).
+            vector: the note's unit-length embedding.
+            keywords: the note's keywords, strongest first (names a coined tag).
+            neighbour_tags: ``(similarity, tags)`` of stored notes of the same
+                scope; a tag a close neighbour carries but the vocabulary does not
+                know (written before a restart) competes with the vocabulary's own.
+        """
+        if vector is None:
+            return TagChoice()
+        vector = np.asarray(vector, dtype=np.float32)
+        if self.taxonomy is not None:
+            return self._from_taxonomy(vector)
+        vocabulary = self.vocabulary(scope)
+        name, score = vocabulary.closest(vector)
+        for similarity, tags in neighbour_tags:
+            for tag in tags[:1]:
+                if tag not in vocabulary and similarity > score:
+                    name, score = tag, similarity
+        if name is not None and score >= self.threshold:
+            vocabulary.add(name, vector)
+            return TagChoice([name], round(score, 4))
+        if not self.coin:
+            return TagChoice()
+        coined = vocabulary.free_name(keywords)
+        if coined is None:
+            return TagChoice()
+        vocabulary.add(coined, vector)
+        return TagChoice([coined], 1.0, coined=True)
+
+    def _from_taxonomy(self, vector: np.ndarray) -> TagChoice:
+        assert self.taxonomy is not None and self._taxonomy_vectors is not None
+        scores = self._taxonomy_vectors @ vector
+        best = int(np.argmax(scores))
+        if float(scores[best]) < self.threshold:
+            return TagChoice()
+        return TagChoice([self.taxonomy.names[best]], round(float(scores[best]), 4))
+
+    def forget(self, scope: Hashable, name: str, vector: np.ndarray) -> None:
+        """A note left tag ``name`` (it was retagged or deleted)."""
+        self.vocabulary(scope).remove(name, vector)

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from memory.model import Scope
+from memory.model import Note, Scope
+from memory.retrieve.indexed import lexical_text, validate_index_fields
 from memory.text.dialogue import split_speaker
 from memory.text.tokens import lexical_tokens
 
@@ -34,7 +35,14 @@ class LexicalIndex:
     100k notes is a few vectorised comparisons.
     """
 
-    def __init__(self, *, rebuild_fraction: float = 0.1, min_rebuild: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        fields: Iterable[str] = (),
+        rebuild_fraction: float = 0.1,
+        min_rebuild: int = 256,
+    ) -> None:
+        self.fields = validate_index_fields(fields)
         self._rebuild_fraction = rebuild_fraction
         self._min_rebuild = min_rebuild
         self._lock = threading.RLock()
@@ -66,6 +74,14 @@ class LexicalIndex:
 
     def _code(self, value: str | None) -> int:
         return self._codes.setdefault(value, len(self._codes))
+
+    def text_of(self, note: Note) -> str:
+        """What this index holds of ``note``: its content plus the chosen ``fields``."""
+        return lexical_text(note, self.fields)
+
+    def upsert_notes(self, notes: Iterable[Note]) -> None:
+        """Add or replace the entries of ``notes`` (their text: :meth:`text_of`)."""
+        self.upsert((n.id, self.text_of(n), n.scope, n.kind) for n in notes)
 
     def upsert(self, items: Iterable[tuple[str, str, Scope, str]]) -> None:
         """Add or replace ``(note_id, text, scope, kind)`` entries."""

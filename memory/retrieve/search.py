@@ -32,6 +32,7 @@ from memory.retrieve.fusion import (
 )
 from memory.retrieve.lexical import LexicalIndex
 from memory.store.base import NoteStore
+from memory.supersede import current_first
 
 __all__ = ["HybridSearch", "SearchSettings"]
 
@@ -71,8 +72,14 @@ class HybridSearch:
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
         expand_links: bool = False,
+        include_superseded: bool = True,
     ) -> list[SearchResult]:
-        """The top ``k`` notes for ``query`` (embedded as ``vector``, one row) in ``scope``."""
+        """The top ``k`` notes for ``query`` (embedded as ``vector``, one row) in ``scope``.
+
+        A note a newer note updated (``superseded_by``) is ranked right below its
+        current version, which is pulled up beside it; ``include_superseded=False``
+        drops it (:mod:`memory.supersede`).
+        """
         pool = max(50, 4 * k)
         dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
         allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
@@ -87,11 +94,34 @@ class HybridSearch:
         before, after = self.settings.thread_weights
         scored = thread_context_scores(fused, threads, before=before, after=after)
         direct = sorted(scored.items(), key=lambda item: -item[1])
+        fetched: dict[str, Any] = {}
+
+        def fetch(ids: Sequence[str]) -> dict[str, Any]:
+            missing = [nid for nid in ids if nid not in fetched]
+            if missing:
+                fetched.update(self._store.fetch(missing, scope, kinds=kinds, filters=filters))
+            return {nid: fetched[nid] for nid in ids if nid in fetched}
+
+        # Updated facts: the current version goes right above the one it replaces.
+        # The window is the top k, which is read anyway (successors cost a lookup
+        # only when a shown note is superseded).
+        reordered = current_first(
+            direct[:k],
+            lambda ids: {nid: stored.note.superseded_by for nid, stored in fetch(ids).items()},
+            include_superseded=include_superseded,
+        )
+        placed = {nid for nid, _ in reordered}
+        direct = reordered + [item for item in direct[k:] if item[0] not in placed]
         if expand_links:
             return self._expanded(direct, k, scope, kinds, filters)
-        notes = self._store.fetch(
-            [nid for nid, _ in direct[:k]], scope, kinds=kinds, filters=filters
-        )
+        if not include_superseded:  # past the window too
+            shown = fetch([nid for nid, _ in direct[: 2 * k]])
+            direct = [
+                item
+                for item in direct
+                if item[0] not in shown or not shown[item[0]].note.superseded_by
+            ]
+        notes = fetch([nid for nid, _ in direct[:k]])
         return [
             SearchResult(note=notes[nid].note, score=score, found_by="direct")
             for nid, score in direct[:k]

@@ -120,6 +120,7 @@ def encode_note(
                 "retrieved_count": note.retrieved_count,
                 "success_count": note.success_count,
                 "pinned": note.pinned,
+                "superseded_by": note.superseded_by,
                 **{field: getattr(note, field) for field in (*_JSON_FIELDS, *_TEXT_FIELDS)},
             },
             ensure_ascii=False,
@@ -176,6 +177,7 @@ def decode_note(note_id: str, document: str | None, meta: dict[str, Any]) -> Not
         success_count=int(fields.get("success_count") or 0),
         pinned=bool(fields.get("pinned", False)),
         follows=meta.get("follows"),
+        superseded_by=fields.get("superseded_by"),
     )
 
 

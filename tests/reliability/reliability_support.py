@@ -113,8 +113,10 @@ def _note_violations(stored: StoredNote, notes: dict[str, StoredNote], dim: int)
             yield f"{note.id}: one-sided link to {target}"
         elif not 0.0 < strength <= 1.0:
             yield f"{note.id}: link strength {strength} outside (0, 1]"
-    if note.follows is not None and note.follows not in note.links:
-        yield f"{note.id}: follows {note.follows} without a link to it"
+    if note.follows is not None and (
+        note.follows not in notes or notes[note.follows].note.scope != note.scope
+    ):
+        yield f"{note.id}: follows {note.follows}, not a note of its scope"
     history = stored.history
     if not history or history[0].action != "create":
         yield f"{note.id}: history does not start with 'create'"
@@ -140,7 +142,7 @@ def invariant_violations(mem: AgenticMemory) -> list[str]:
 
     Checked: each note has a finite vector of the embedder's dimension; links point
     to existing notes of exactly the same scope, are symmetric and in (0, 1]; a
-    ``follows`` pointer has its link; history starts with the one ``create`` event
+    ``follows`` pointer names a note of the same scope; history starts with the one ``create`` event
     and holds only the note's own events; no deleted (tombstoned) note is still
     stored; the store's count matches its records.
     """
