@@ -63,7 +63,6 @@ from benchmarks.tool_env import (  # noqa: E402
 from integrations.agent_recall import OPEN_TAG, Recall, default_token_counter  # noqa: E402
 from integrations.langchain_middleware import ZettelmemMiddleware  # noqa: E402
 from memory import AgenticMemory  # noqa: E402
-from memory.procedures import recall_key  # noqa: E402
 from tests.doubles.tool_calling import Plan as ScriptPlan  # noqa: E402
 from tests.doubles.tool_calling import ScriptedToolChatModel, next_move  # noqa: E402
 
@@ -199,14 +198,21 @@ def kind_of_note(memory: AgenticMemory, note_id: str, kinds_by_run: dict[str, st
     return "/".join(sorted(found))
 
 
+def learned_key(memory: AgenticMemory, run_id: str) -> str:
+    """The *when to use* key of the procedure a run taught (or merged into)."""
+    keys = [n.when_to_use for n in memory.notes(kinds=["procedure"]) if run_id in n.sources]
+    return keys[0] if keys else "(nothing learned)"
+
+
 def learning_loop(harness: Harness, failing_runs: int, framework: str) -> dict[str, Any]:
     memory = harness.memory
     run_task = harness.learner(framework)
     kinds_by_run: dict[str, str] = {}
     print("round 1: one instance of each kind, learned")
     for task in tasks(0):
-        kinds_by_run[run_task(task, False)] = task.kind
-        print(f"  {task.kind:17} key: {recall_key(task.request)!r}")
+        run_id = run_task(task, False)
+        kinds_by_run[run_id] = task.kind
+        print(f"  {task.kind:17} key: {learned_key(memory, run_id)!r}")
     print("round 2: another instance of each kind; the top procedure it was shown")
     same, shown_any, rows = 0, 0, []
     for task in tasks(1):

@@ -1,6 +1,6 @@
 """What ``recall`` pays to encode the request along with its procedure key.
 
-``recall(task)`` encodes ``recall_key(task)`` and ``task`` in one batch, so that the
+``recall(task)`` encodes the task's recall key and ``task`` in one batch, so that the
 ``search(task)`` an agent middleware makes next finds its vector cached
 (``memory/query_cache.py``). This prints, per embedder, the median time of one
 request encoded alone against the key and the request encoded together, on the
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.tool_env import tasks  # noqa: E402
 from memory.embed import OnnxBertEmbedder, SentenceTransformerEmbedder  # noqa: E402
-from memory.procedures import recall_key  # noqa: E402
+from memory.procedures import task_key  # noqa: E402
 
 __all__ = ["main"]
 
@@ -36,7 +36,8 @@ def main(repeats: int = 4) -> None:
         alone: list[float] = []
         together: list[float] = []
         for request in requests * repeats:
-            key = recall_key(request)
+            # The task's generalised phrase: a recall key is built the same way.
+            key = task_key(request).phrase or request
             started = time.perf_counter()
             embedder.embed([request])
             alone.append(time.perf_counter() - started)
