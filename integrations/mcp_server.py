@@ -101,6 +101,8 @@ def build_server(
         InvalidInput: no scope id, or a malformed one.
         ImportError: the ``mcp`` extra is not installed.
     """
+    # Long on purpose: the tools are closures over the one scope fixed here, so no
+    # tool can take a scope from a client; defining them apart would pass it around.
     from memory.errors import InvalidInput
 
     server_class, tool_error = _sdk()

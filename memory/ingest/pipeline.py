@@ -214,6 +214,10 @@ class IngestPipeline:
         the candidates it was shown; ``prepared`` then holds those notes' ids.
         ``created`` and ``vectors`` are new notes and their vectors made ahead.
         """
+        # Long on purpose: the part under the lock is one critical section (read
+        # candidates, decide, apply, write, re-index); split into helpers, each would
+        # need the same half-built batch state passed around and the lock's extent
+        # would no longer be visible in one place.
         self._check_open()
         if not items:
             return []

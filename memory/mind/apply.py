@@ -114,6 +114,9 @@ def apply_decision(
         extra_links: links the caller adds regardless of the mind (e.g. the
             sequence link to the previous turn), ``id -> (strength, reason)``.
     """
+    # One function on purpose: every change it applies (links, evolution,
+    # supersession) is checked against the same shown neighbours and recorded in
+    # the same result, in this order; the link choice is already its own function.
     built = note.model_copy(
         update={
             "keywords": decision.keywords,
