@@ -176,15 +176,6 @@ def test_a_second_instance_sees_the_data(chroma_server: ChromaServer) -> None:
     COUNTERS.add("server", runs=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "design limitation: instances on one server each lock only themselves, so two "
-        "concurrent writers rewrite the same neighbour from stale reads and lose link "
-        "updates (one-sided links, lost history events); needs a cross-process write "
-        "lock or per-link metadata keys"
-    ),
-)
 def test_two_writers_on_one_server_keep_links_symmetric(chroma_server: ChromaServer) -> None:
     """Several processes may share a server: concurrent writers must not lose link updates."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
