@@ -34,9 +34,9 @@ from memory.mind.heuristic import HeuristicMind
 from memory.procedural import ProceduralMemory
 from memory.reading import NoteReader
 from memory.repair import repair_store
-from memory.retrieve.lexical import LexicalIndex
 from memory.retrieve.search import HybridSearch, SearchSettings
 from memory.store import NoteStore, open_chroma_store
+from memory.store.feed import lexical_index_for
 from memory.utility_ledger import PruneSettings, UtilityLedger
 from memory.writer import NoteWriter
 
@@ -174,7 +174,7 @@ class AgenticMemory(AsyncApi):
             )
         self._store: NoteStore = store
         self._client = getattr(self._store, "client", None)
-        index, tails = LexicalIndex(), Tails()
+        index, tails = lexical_index_for(self._store), Tails()
         self._ingest = IngestPipeline(
             store=self._store,
             index=index,

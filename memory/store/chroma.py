@@ -341,3 +341,19 @@ class ChromaNoteStore:
     def tombstone_ids(self) -> list[str]:
         """Ids of every deleted note (for the repair pass)."""
         return self._records.tombstone_ids()
+
+    # ---- change feed (other processes' writes) ------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may write this store (a client it was handed)."""
+        return not self._cache_size and not self._owns_collections
+
+    def feed_position(self) -> int:
+        """The change feed's current end (a cursor for :meth:`changes_since`)."""
+        return self._records.event_count()
+
+    def changes_since(self, position: int, limit: int = 5000) -> tuple[list[tuple[str, str]], int]:
+        """``([(note id, action), ...], new position)``: events stored after ``position``."""
+        changes = self._records.events_after(position, limit)
+        return changes, position + len(changes)

@@ -367,21 +367,27 @@ class ChromaRecords:
         )
         return events_in_order(page["documents"], page["metadatas"])
 
-    def events_since(self, at: float, limit: int) -> list[dict[str, Any]]:
-        """Metadata of up to ``limit`` events stamped at or after ``at`` (the change feed)."""
+    def events_after(self, position: int, limit: int) -> list[tuple[str, str]]:
+        """``(note id, action)`` of up to ``limit`` events past the first ``position``.
+
+        Chroma returns records in the order they were first stored (re-upserting
+        an event keeps its place), so the events collection doubles as the change
+        feed and a count of events read is a cursor into it.
+        """
         page = translated(
             "event feed",
             partial(
-                self.events.get,
-                where={"at": {"$gte": at}},
-                include=["metadatas", "documents"],
-                limit=limit,
+                self.events.get, include=["metadatas", "documents"], limit=limit, offset=position
             ),
         )
         return [
-            {**meta, "action": _action(document)}
+            (str(meta["note_id"]), _action(document))
             for meta, document in zip(page["metadatas"], page["documents"], strict=True)
         ]
+
+    def event_count(self) -> int:
+        """Number of event records (the change feed's end)."""
+        return int(translated("event count", self.events.count))
 
 
 def _action(document: str | None) -> str:
