@@ -83,6 +83,9 @@ class ChromaWriter:
         batch = self._records.batch
         with_vectors = [r for r in records if r[1] is not None]
         metadata_only = [r for r in records if r[1] is None]
+        bases = previous
+        if not self._cache_size and metadata_only:
+            metadata_only, bases = self._rebased(metadata_only, previous)
         chunks = [
             (group[start : start + batch], call)
             for group, call in ((with_vectors, "upsert"), (metadata_only, "update"))
@@ -96,7 +99,7 @@ class ChromaWriter:
         steps = [
             partial(self._append_events, records, previous),
             partial(self._write_links, records, previous, added),
-            *(partial(self._write_chunk, chunk, previous, call) for chunk, call in chunks),
+            *(partial(self._write_chunk, chunk, bases, call) for chunk, call in chunks),
         ]
         if not self._cache_size:
             steps.append(partial(self._drop_dangling, added))
@@ -112,6 +115,42 @@ class ChromaWriter:
                     # or a retry would store them twice (with one-sided links).
                     self._undo_created(with_vectors, previous)
                 raise
+
+    def _rebased(
+        self, records: Sequence[NoteRecord], previous: dict[str, Note]
+    ) -> tuple[list[NoteRecord], dict[str, Note]]:
+        """Metadata-only records re-applied onto the notes as stored now (shared store).
+
+        Another process may have changed a neighbour since it was read; sending the
+        whole stale version would undo that. Only the fields this write changed
+        are put onto a fresh read, and a record whose only change is its links
+        (stored as link records) or ``updated_at`` is not rewritten at all. This
+        narrows the race on a note's own fields to one round trip; it does not
+        close it (Chroma has no conditional write) -- links and history, the
+        records concurrent writers add, are not exposed to it.
+        """
+        fresh = self._records.get([note.id for note, _, _ in records], False)
+        kept: list[NoteRecord] = []
+        bases = dict(previous)
+        for note, vector, history in records:
+            before = previous.get(note.id)
+            if before is None:
+                kept.append((note, vector, history))
+                continue
+            changed = {
+                name
+                for name in type(note).model_fields
+                if name not in ("links", "updated_at")
+                and getattr(note, name) != getattr(before, name)
+            }
+            current = fresh.get(note.id)
+            if not changed or current is None:
+                continue  # nothing of its own to write, or deleted meanwhile
+            update = {name: getattr(note, name) for name in changed}
+            rebased = current.note.model_copy(update={**update, "updated_at": note.updated_at})
+            kept.append((rebased, vector, history))
+            bases[note.id] = current.note
+        return kept, bases
 
     def _write_links(
         self,

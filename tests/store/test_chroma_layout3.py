@@ -149,3 +149,20 @@ def test_the_lexical_index_catches_up_from_the_change_feed() -> None:
     assert index.search("xylophone", 3, scope=Scope()) == []
     first.close()
     second.close()
+
+
+def test_a_stale_neighbour_write_keeps_another_writers_field_changes() -> None:
+    first, second = two_stores()
+    x = note("the neighbour", metadata={"v": 1})
+    first.write([(x, basis(0), created(x))])
+    stale = first.fetch([x.id], Scope())[x.id].note  # first reads, then second writes
+    fresh = second.fetch([x.id], Scope())[x.id].note
+    second.write(
+        [(fresh.model_copy(update={"metadata": {"v": 2}}), None, History())], {x.id: fresh}
+    )
+    evolved = stale.model_copy(update={"tags": ["evolved"]})
+    first.write([(evolved, None, History())], {x.id: stale})
+    got = first.fetch([x.id], Scope())[x.id].note
+    assert got.metadata == {"v": 2} and got.tags == ["evolved"]
+    first.close()
+    second.close()
