@@ -83,6 +83,10 @@ class ChromaWriter:
         batch = self._records.batch
         with_vectors = [r for r in records if r[1] is not None]
         metadata_only = [r for r in records if r[1] is None]
+        # A neighbour whose only change is a link keeps its record: the link is a
+        # link record (and its event an event record), so nothing else is sent.
+        link_only = [r for r in metadata_only if _only_links_changed(r[0], previous)]
+        metadata_only = [r for r in metadata_only if not _only_links_changed(r[0], previous)]
         bases = previous
         if not self._cache_size and metadata_only:
             metadata_only, bases = self._rebased(metadata_only, previous)
@@ -101,6 +105,8 @@ class ChromaWriter:
             partial(self._write_links, records, previous, added),
             *(partial(self._write_chunk, chunk, bases, call) for chunk, call in chunks),
         ]
+        if link_only and self._cache_size:
+            steps.append(partial(self._remember_linked, link_only, previous))
         if not self._cache_size:
             steps.append(partial(self._drop_dangling, added))
         for done, step in enumerate(steps):
@@ -115,6 +121,15 @@ class ChromaWriter:
                     # or a retry would store them twice (with one-sided links).
                     self._undo_created(with_vectors, previous)
                 raise
+
+    def _remember_linked(self, records: Sequence[NoteRecord], previous: dict[str, Note]) -> None:
+        """Cache link-only changes as stored: new links, the record's ``updated_at``."""
+        notes = [
+            note.model_copy(update={"updated_at": previous[note.id].updated_at})
+            for note, _, _ in records
+        ]
+        self._state.invalidate([note.id for note in notes])
+        self._state.written(notes, [None] * len(notes))
 
     def _rebased(
         self, records: Sequence[NoteRecord], previous: dict[str, Note]
@@ -320,3 +335,15 @@ class ChromaWriter:
                 self._state.distrust()
                 raise
             self._state.forget(ids)
+
+
+def _only_links_changed(note: Note, previous: dict[str, Note]) -> bool:
+    """Whether ``note`` differs from the version it replaces in its links alone."""
+    before = previous.get(note.id)
+    if before is None or note.links == before.links:
+        return False
+    return all(
+        getattr(note, name) == getattr(before, name)
+        for name in type(note).model_fields
+        if name not in ("links", "updated_at")
+    )
