@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import chromadb
+import numpy as np
 import pytest
 from chromadb.config import Settings
 
@@ -18,7 +19,22 @@ from memory.store import ChromaNoteStore, History
 from memory.store.chroma_layout import LAYOUT, link_id
 from memory.store.codec import encode_note
 from memory.store.feed import CatchingUpIndex
-from tests.store.test_store_contract import basis, created, note
+
+DIM = 8
+
+
+def basis(i: int) -> np.ndarray:
+    v = np.zeros(DIM, dtype=np.float32)
+    v[i] = 1.0
+    return v
+
+
+def note(content: str, **fields: object) -> Note:
+    return Note(content=content, user_id="u1", **fields)  # type: ignore[arg-type]
+
+
+def created(n: Note) -> History:
+    return History.of([Event(note_id=n.id, action="create", reason="test")])
 
 
 def two_stores() -> tuple[ChromaNoteStore, ChromaNoteStore]:
