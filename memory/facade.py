@@ -38,9 +38,9 @@ from memory.procedures import NO_HINTS, Hints
 from memory.query_cache import DEFAULT_QUERY_CACHE_SIZE, QueryVectors
 from memory.reading import NoteReader
 from memory.repair import repair_store
-from memory.retrieve.lexical import LexicalIndex
 from memory.retrieve.search import HybridSearch, SearchSettings
 from memory.store import NoteStore, open_chroma_store
+from memory.store.feed import lexical_index_for
 from memory.tag_maintenance import TagMaintenance
 from memory.utility_ledger import PruneSettings, UtilityLedger
 from memory.writer import NoteWriter
@@ -225,7 +225,7 @@ class AgenticMemory(AsyncApi):
             )
         self._store: NoteStore = store
         self._client = getattr(self._store, "client", None)
-        index, tails = LexicalIndex(fields=index_fields), Tails()
+        index, tails = lexical_index_for(self._store, fields=index_fields), Tails()
         self._tags = TagMaintenance(store=self._store, index=index, tagger=heuristic.tagger)
         self._ingest = IngestPipeline(
             store=self._store,

@@ -43,18 +43,26 @@ def repair_store(
         writer.unlink_and_remove(notes[note_id])
         del notes[note_id]
         report["deletions_completed"] += 1
+    # A note another process is writing right now may have its links stored before
+    # its record (a shared server): look again for the missing ends after the scan.
+    missing = {t for n in notes.values() for t in (*n.links, n.follows) if t and t not in notes}
+    arrived = store.visible_ids(sorted(missing), Scope()) if missing else set()
     fixes: dict[str, dict[str, float | None]] = {}
     for note in notes.values():
-        if note.follows is not None and note.follows not in notes:
-            fixes.setdefault(note.id, {})[note.follows] = None  # a cut thread
         for target, strength in note.links.items():
             other = notes.get(target)
+            if target in arrived:
+                continue
             if other is None or other.scope != note.scope:
                 fixes.setdefault(note.id, {})[target] = None
                 report["links_dropped"] += 1
             elif note.id not in other.links:
                 fixes.setdefault(target, {})[note.id] = strength
                 report["links_restored"] += 1
+        if note.follows and note.follows not in notes and note.follows not in arrived:
+            # Its predecessor was deleted by a writer that could not see this note yet.
+            fixes.setdefault(note.id, {})[note.follows] = None
+            report["links_dropped"] += 1
     if fixes:
         writer.fix_links(fixes)
         notes.update((k, v.note) for k, v in store.fetch(list(fixes), Scope()).items())

@@ -14,8 +14,8 @@ should too.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -32,16 +32,25 @@ NoteRecord = tuple[Note, "np.ndarray | None", History]
 
 @dataclass
 class StoredNote:
-    """A note as read from the store, with its raw inline history and vector."""
+    """A note as read from the store, with its raw history and vector.
+
+    A store that keeps history as records of their own (Chroma, layout 3) gives
+    ``load_history`` instead of ``history_raw``: the events are read only when
+    :attr:`history` is, and :attr:`log` then carries only the events appended
+    (which is all such a store writes).
+    """
 
     note: Note
     history_raw: str | None = None
     vector: np.ndarray | None = None
-    legacy: bool = False  # written in the one-key-per-field layout (see codec)
+    legacy: bool = False  # written in an earlier record layout (see codec)
+    load_history: Callable[[], str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def history(self) -> list[Event]:
         """Every event, decoded (for reading; writes append to :attr:`log`)."""
+        if self.history_raw is None and self.load_history is not None:
+            self.history_raw = self.load_history()
         return decode_history(self.history_raw)
 
     @property

@@ -1,13 +1,14 @@
 """Notes, vectors, links and history in Chroma -- the source of truth.
 
 Design (see README, "Consistency"): one Chroma record per note holds the
-content, the vector, every field, and the note's own history inline. An
-operation that touches several notes (a new note plus its neighbours' links
-and evolution) is written as ONE ``upsert`` call, which Chroma logs as one
-batch; deletions write a tombstone (the note's last state and full history)
-before removing the record. ``repair()`` on open finishes what a crash
-interrupted: half-done deletions are completed and one-sided or dangling links
-are mended. The same design works against a Chroma server.
+content, the vector and its fields; its links and its history are records of
+their own (layout 3, :mod:`~memory.store.chroma_layout`), so writers in several
+processes on one server add links and events without rewriting each other's
+reads. A write stores the new notes, then the link records that changed (the
+difference between each note's new links and the version it replaces), then the
+events appended. Deletions write a tombstone before removing the record.
+``repair()`` on open finishes what a crash interrupted and upgrades stores of
+earlier layouts. The same design works embedded and against a Chroma server.
 
     ChromaNoteStore     the :class:`~memory.store.base.NoteStore` on Chroma: read cache,
                         catalog trust, the routing of each read (this module)
@@ -22,18 +23,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from memory.errors import StoreError
 from memory.model import Note, Scope
 from memory.store.base import NoteRecord, StoredNote, detached, note_visible
 from memory.store.catalog import Catalog
+from memory.store.chroma_layout import (
+    assembled_links,
+)
 from memory.store.chroma_nearest import routed_nearest
 from memory.store.chroma_records import ChromaRecords
 from memory.store.chroma_state import SingleWriterState
-from memory.store.codec import encode_note, without_legacy_keys
+from memory.store.chroma_writes import ChromaWriter
 from memory.store.history import History
 from memory.store.lock import PathLock
 from memory.store.scope_vectors import ScopeVectors
@@ -71,10 +75,10 @@ class ChromaNoteStore:
         self._records = ChromaRecords(client, prefix)
         self._state = SingleWriterState(cache_size)
         self._cache_size = cache_size
-        self._writes = 0  # tells a full scan whether a write ran while it paged
         self._owns_collections = owns_collections
         self._path_lock = path_lock
         self._closed = False
+        self._writer = ChromaWriter(self._records, self._state, cache_size, self.fetch)
 
     @property
     def client(self) -> Any:
@@ -106,123 +110,36 @@ class ChromaNoteStore:
     # ---- writes -------------------------------------------------------------------------
 
     def write(self, records: Sequence[NoteRecord], previous: dict[str, Note] | None = None) -> None:
-        """Write notes with their full history: new vectors first, then metadata-only.
+        """Write notes with their history and links (see :mod:`~memory.store.chroma_writes`).
 
-        Records with a vector are upserted (new notes, changed content); records
-        without one (neighbours gaining a link or evolving) only get their
-        metadata replaced, which is several times cheaper in Chroma than
-        re-sending the vector. If the second call fails, the notes the first one
-        created are removed again, so a failed write stores nothing; a crash
-        between the two leaves at most one-sided links, which
-        :meth:`AgenticMemory.repair` restores on open. ``previous``
-        holds the stored versions being replaced, so metadata keys they had and
-        the new versions lack are deleted.
+        If a step fails, the notes the write created are removed again, so a
+        failed write stores nothing; a crash part-way leaves at most links to a
+        note never stored, which :meth:`AgenticMemory.repair` drops on open.
+        ``previous`` holds the stored versions being replaced: their links are
+        the difference to store, their metadata keys the ones to delete.
         """
-        if not records:
-            return
-        previous = previous or {}
-        batch = self._records.batch
-        with_vectors = [r for r in records if r[1] is not None]
-        metadata_only = [r for r in records if r[1] is None]
-        chunks = [
-            (group[start : start + batch], call)
-            for group, call in ((with_vectors, "upsert"), (metadata_only, "update"))
-            for start in range(0, len(group), batch)
-        ]
-        self._writes += 1
-        for done, (chunk, call) in enumerate(chunks):
-            try:
-                self._write_chunk(chunk, previous, call)
-            except StoreError:
-                # Chroma may or may not have applied part of it: stop trusting the
-                # catalog until the next full scan (repair) rebuilds it.
-                self._state.distrust()
-                if done:
-                    # The caller is told the write failed: take back the notes it created,
-                    # or a retry would store them twice (with one-sided links).
-                    self._undo_created(with_vectors, previous)
-                raise
-
-    def _undo_created(self, written: Sequence[NoteRecord], previous: dict[str, Note]) -> None:
-        created = [note.id for note, _, _ in written if note.id not in previous]
-        if not created:
-            return
-        try:
-            self.remove(created)
-        except StoreError:
-            logger.warning(
-                "could not take back %d new notes after a failed write; repair() on the "
-                "next open restores their links",
-                len(created),
-            )
-
-    def _write_chunk(
-        self, chunk: Sequence[NoteRecord], previous: dict[str, Note], call: str
-    ) -> None:
-        ids, documents, metadatas = [], [], []
-        for note, _, history in chunk:
-            document, meta = encode_note(
-                note, history, previous.get(note.id), changes_only=call == "update"
-            )
-            ids.append(note.id)
-            documents.append(document)
-            metadatas.append(meta)
-        self._state.invalidate(ids)
-        if call == "upsert":
-            vectors = np.stack([np.asarray(r[1], dtype=np.float32) for r in chunk])
-            self._records.upsert(ids, vectors, documents, metadatas)
-        else:
-            self._records.update(ids, metadatas)
-        self._state.written(
-            [note for note, _, _ in chunk],
-            [vector for _, vector, _ in chunk],
-            [meta["history"] for meta in metadatas],
-        )
+        self._writer.write(records, previous)
 
     def entomb(self, note: Note, history: History) -> None:
         """Record a deleted note's last state and history (before its record goes)."""
-        self.entomb_many([(note, history)])
+        self._writer.entomb_many([(note, history)])
 
     def entomb_many(self, records: Sequence[tuple[Note, History]]) -> None:
-        """:meth:`entomb` for many notes in one Chroma call per batch.
-
-        Each call costs Chroma more as the tombstones grow, so one per note made
-        ``delete_all`` of 500 notes take tens of seconds.
-        """
-        self._records.entomb([(note.id, *encode_note(note, history)) for note, history in records])
+        """:meth:`entomb` for many notes in one Chroma call per batch."""
+        self._writer.entomb_many(records)
 
     def upgrade_layout(self, ids: Sequence[str]) -> int:
-        """Rewrite records of the one-key-per-field layout in the current one.
-
-        Content and vectors stay; only metadata is replaced, and the old keys are
-        deleted. Returns how many records were rewritten.
-        """
-        done = 0
-        batch = self._records.batch
-        for start in range(0, len(ids), batch):
-            found = self.fetch(ids[start : start + batch], Scope(), with_history=True)
-            metadatas = [
-                without_legacy_keys(encode_note(stored.note, stored.log)[1])
-                for stored in found.values()
-            ]
-            chunk = list(found)
-            self._state.invalidate(chunk)
-            self._writes += 1
-            self._records.update(chunk, metadatas, "layout upgrade")
-            done += len(chunk)
-        return done
+        """Rewrite records of layouts 1 and 2 in layout 3; returns how many."""
+        return self._writer.upgrade_layout(ids)
 
     def remove(self, ids: Sequence[str]) -> None:
-        """Delete note records (their tombstones must already be written)."""
-        if ids:
-            self._writes += 1
-            self._state.invalidate(ids)
-            try:
-                self._records.delete(ids)
-            except StoreError:
-                self._state.distrust()
-                raise
-            self._state.forget(ids)
+        """Delete note records and their link records (tombstones must be written)."""
+        self._writer.remove(ids)
+
+    @property
+    def writer_id(self) -> str:
+        """This instance's id among the writers of the store (orders its events)."""
+        return self._writer.writer_id
 
     # ---- reads --------------------------------------------------------------------------
 
@@ -255,7 +172,10 @@ class ChromaNoteStore:
             # links, ...) would otherwise change the cache, and the next write of it.
             note = detached(stored.note) if self._cache_size else stored.note
             history = stored.history_raw if with_history else None
-            out[note_id] = StoredNote(note, history, stored.vector)
+            load = None
+            if with_history and history is None:
+                load = partial(self._records.history, note_id)
+            out[note_id] = StoredNote(note, history, stored.vector, load_history=load)
         return out
 
     def visible_ids(
@@ -271,22 +191,42 @@ class ChromaNoteStore:
         catalog = self._state.trusted_catalog()
         if filters is None and catalog is not None:
             return catalog.visible(ids, scope, kinds=kinds, exact_scope=exact_scope)
-        found = self._lookup(list(dict.fromkeys(ids)), False)
+        found = self._lookup(list(dict.fromkeys(ids)), False, links=False)
         return {
             note_id
             for note_id, stored in found.items()
             if note_visible(stored.note, scope, exact_scope, kinds, filters)
         }
 
-    def _lookup(self, unique: list[str], with_vectors: bool) -> dict[str, StoredNote]:
-        """Stored notes by id, from the cache where possible (shared objects: don't leak)."""
+    def _lookup(
+        self, unique: list[str], with_vectors: bool, *, links: bool = True
+    ) -> dict[str, StoredNote]:
+        """Stored notes by id, from the cache where possible (shared objects: don't leak).
+
+        ``links=False``: the caller needs no links (visibility), so the link records
+        are not read and what is read is not cached.
+        """
         found, missing = ({}, unique) if with_vectors else self._state.cached(unique)
         if missing:
             fresh = self._records.get(missing, with_vectors)
+            if links:
+                self._attach_links(fresh)
             found.update(fresh)
-            if self._cache_size:
+            if self._cache_size and links:
                 self._state.remember(fresh)
         return found
+
+    def _attach_links(
+        self, stored: dict[str, StoredNote], records: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Give each note its links from the link records (plus inline ones of old layouts)."""
+        if not stored:
+            return
+        if records is None:
+            records = self._records.link_records(list(stored))
+        links = assembled_links(stored, records)
+        for note_id, item in stored.items():
+            item.note.links = {**item.note.links, **links[note_id]}
 
     def nearest(
         self,
@@ -334,7 +274,7 @@ class ChromaNoteStore:
             shown = catalog.visible(unique, scope, kinds=kinds)
             pairs = {note_id: catalog.thread(note_id) for note_id in unique if note_id in shown}
         else:
-            found = self._lookup(unique, False)
+            found = self._lookup(unique, False, links=False)
             visible = [
                 note_id
                 for note_id in unique
@@ -376,12 +316,17 @@ class ChromaNoteStore:
         catalog, which from then on answers visibility and thread questions.
         """
         fresh = Catalog() if self._state.catalog is not None else None
-        writes_before = self._writes
+        writes_before = self._writer.writes
+        link_records = self._records.all_link_records()
         for page in self._records.pages(with_vectors):
+            self._attach_links(page, link_records)
+            for note_id, stored in page.items():
+                if stored.history_raw is None:
+                    stored.load_history = partial(self._records.history, note_id)
             if fresh is not None:
                 fresh.record(s.note for s in page.values())
             yield from page.values()
-        if fresh is not None and self._writes == writes_before:
+        if fresh is not None and self._writer.writes == writes_before:
             fresh.complete = True
             self._state.catalog = fresh
 
@@ -396,3 +341,19 @@ class ChromaNoteStore:
     def tombstone_ids(self) -> list[str]:
         """Ids of every deleted note (for the repair pass)."""
         return self._records.tombstone_ids()
+
+    # ---- change feed (other processes' writes) ------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may write this store (a client it was handed)."""
+        return not self._cache_size and not self._owns_collections
+
+    def feed_position(self) -> int:
+        """The change feed's current end (a cursor for :meth:`changes_since`)."""
+        return self._records.event_count()
+
+    def changes_since(self, position: int, limit: int = 5000) -> tuple[list[tuple[str, str]], int]:
+        """``([(note id, action), ...], new position)``: events stored after ``position``."""
+        changes = self._records.events_after(position, limit)
+        return changes, position + len(changes)

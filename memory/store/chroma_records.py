@@ -8,6 +8,7 @@ server cannot be reached).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
@@ -17,7 +18,8 @@ import numpy as np
 
 from memory.errors import StoreError, StoreUnavailable
 from memory.store.base import StoredNote
-from memory.store.codec import decode_note, is_legacy
+from memory.store.chroma_layout import LAYOUT, assembled_links, check_layout, events_in_order
+from memory.store.codec import decode_note, history_inline, is_legacy
 from memory.store.lock import PathLock
 
 __all__ = ["ChromaRecords", "translated"]
@@ -70,7 +72,7 @@ def decoded(result: dict[str, Any], with_vectors: bool) -> dict[str, StoredNote]
         meta = result["metadatas"][index]
         stored[note_id] = StoredNote(
             note=decode_note(note_id, result["documents"][index], meta),
-            history_raw=meta.get("history"),
+            history_raw=history_inline(meta),
             legacy=is_legacy(meta),
             vector=(
                 np.asarray(embeddings[index], dtype=np.float32)
@@ -81,8 +83,11 @@ def decoded(result: dict[str, Any], with_vectors: bool) -> dict[str, StoredNote]
     return stored
 
 
+_SUFFIXES = ("notes", "tombstones", "links", "events")
+
+
 class ChromaRecords:
-    """The notes and tombstones collections of one prefix on a Chroma client.
+    """The notes, tombstones, links and events collections of one prefix on a Chroma client.
 
     Args:
         client: a ``chromadb`` client.
@@ -96,9 +101,13 @@ class ChromaRecords:
         self.batch = int(translated("get_max_batch_size", client.get_max_batch_size))
 
     def open(self) -> None:
-        """Resolve (creating if needed) both collections."""
+        """Resolve (creating if needed) the collections; refuse a later layout.
 
-        def open_both() -> tuple[Any, Any]:
+        Raises:
+            StoreError: the store was written in a layout this release does not know.
+        """
+
+        def open_all() -> tuple[Any, Any, Any, Any]:
             notes = self.client.get_or_create_collection(
                 f"{self.prefix}_notes",
                 embedding_function=None,
@@ -107,14 +116,24 @@ class ChromaRecords:
             tombstones = self.client.get_or_create_collection(
                 f"{self.prefix}_tombstones", embedding_function=None
             )
-            return notes, tombstones
+            links = self.client.get_or_create_collection(
+                f"{self.prefix}_links", embedding_function=None
+            )
+            # The layout version lives on the events collection (set when it is created).
+            events = self.client.get_or_create_collection(
+                f"{self.prefix}_events", embedding_function=None, metadata={"layout": LAYOUT}
+            )
+            return notes, tombstones, links, events
 
-        self.notes, self.tombstones = translated("opening collections", open_both)
+        self.notes, self.tombstones, self.links, self.events = translated(
+            "opening collections", open_all
+        )
+        check_layout((self.events.metadata or {}).get("layout"), f"store {self.prefix!r}")
 
     def close(self, *, drop: bool, path_lock: PathLock | None) -> None:
         """Drop the collections (``drop``); stop the client and release ``path_lock``."""
         if drop:
-            for suffix in ("notes", "tombstones"):
+            for suffix in _SUFFIXES:
                 try:
                     self.client.delete_collection(f"{self.prefix}_{suffix}")
                 except Exception:  # already gone: nothing to free
@@ -157,6 +176,15 @@ class ChromaRecords:
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
         result = translated("get", lambda: self.notes.get(ids=ids, include=include))
         return decoded(result, with_vectors)
+
+    def existing(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` have a note record."""
+        found: set[str] = set()
+        for start in range(0, len(ids), self.batch):
+            chunk = ids[start : start + self.batch]
+            page = translated("get ids", partial(self.notes.get, ids=chunk, include=[]))
+            found.update(page["ids"])
+        return found
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of ``ids``, in batches."""
@@ -246,14 +274,124 @@ class ChromaRecords:
             )
 
     def tombstone(self, note_id: str) -> StoredNote | None:
-        """A deleted note's tombstone, if there is one."""
+        """A deleted note's tombstone, if there is one (history from its event records)."""
         result = translated(
             "tombstone get",
             lambda: self.tombstones.get(ids=[note_id], include=["documents", "metadatas"]),
         )
-        return decoded(result, False).get(note_id)
+        stored = decoded(result, False).get(note_id)
+        if stored is not None and stored.history_raw is None:
+            stored.history_raw = self.history(note_id)
+        return stored
 
     def tombstone_ids(self) -> list[str]:
         """Ids of every tombstone."""
         result = translated("tombstone ids", lambda: self.tombstones.get(include=[]))
         return list(result["ids"])
+
+    # ---- layout 3: link and event records -----------------------------------------------
+
+    def set_links(self, records: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Upsert link records ``(id, metadata)`` (metadata merges with what is there)."""
+        for start in range(0, len(records), self.batch):
+            chunk = records[start : start + self.batch]
+            translated(
+                "link upsert",
+                partial(
+                    self.links.upsert,
+                    ids=[link for link, _ in chunk],
+                    embeddings=[[1.0]] * len(chunk),
+                    metadatas=[meta for _, meta in chunk],
+                ),
+            )
+
+    def drop_links(self, link_ids: Sequence[str]) -> None:
+        """Delete link records by id."""
+        for start in range(0, len(link_ids), self.batch):
+            chunk = list(link_ids[start : start + self.batch])
+            translated("link delete", partial(self.links.delete, ids=chunk))
+
+    def link_records(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Metadata of every link record touching one of ``ids``."""
+        found: list[dict[str, Any]] = []
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), self.batch // 2 or 1):
+            chunk = unique[start : start + (self.batch // 2 or 1)]
+            where = {"$or": [{"lo": {"$in": chunk}}, {"hi": {"$in": chunk}}]}
+            page = translated(
+                "link get", partial(self.links.get, where=where, include=["metadatas"])
+            )
+            found.extend(page["metadatas"])
+        return found
+
+    def links_of(self, ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        """``id -> {other: strength}`` assembled from the link records."""
+        return assembled_links(ids, self.link_records(ids)) if ids else {}
+
+    def all_link_records(self) -> list[dict[str, Any]]:
+        """Every link record's metadata, page by page."""
+        found: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page: dict[str, Any] = translated(
+                "link scan",
+                partial(self.links.get, include=["metadatas"], limit=_SCAN_PAGE, offset=offset),
+            )
+            found.extend(page["metadatas"])
+            if len(page["ids"]) < _SCAN_PAGE:
+                return found
+            offset += _SCAN_PAGE
+
+    def append_events(self, records: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Upsert event records ``(id, document, metadata)``; ids make it idempotent."""
+        for start in range(0, len(records), self.batch):
+            chunk = records[start : start + self.batch]
+            translated(
+                "event upsert",
+                partial(
+                    self.events.upsert,
+                    ids=[event_id for event_id, _, _ in chunk],
+                    embeddings=[[1.0]] * len(chunk),
+                    documents=[document for _, document, _ in chunk],
+                    metadatas=[meta for _, _, meta in chunk],
+                ),
+            )
+
+    def history(self, note_id: str) -> str:
+        """A note's event records as one JSON array, oldest first."""
+        page = translated(
+            "event get",
+            partial(
+                self.events.get, where={"note_id": note_id}, include=["documents", "metadatas"]
+            ),
+        )
+        return events_in_order(page["documents"], page["metadatas"])
+
+    def events_after(self, position: int, limit: int) -> list[tuple[str, str]]:
+        """``(note id, action)`` of up to ``limit`` events past the first ``position``.
+
+        Chroma returns records in the order they were first stored (re-upserting
+        an event keeps its place), so the events collection doubles as the change
+        feed and a count of events read is a cursor into it.
+        """
+        page = translated(
+            "event feed",
+            partial(
+                self.events.get, include=["metadatas", "documents"], limit=limit, offset=position
+            ),
+        )
+        return [
+            (str(meta["note_id"]), _action(document))
+            for meta, document in zip(page["metadatas"], page["documents"], strict=True)
+        ]
+
+    def event_count(self) -> int:
+        """Number of event records (the change feed's end)."""
+        return int(translated("event count", self.events.count))
+
+
+def _action(document: str | None) -> str:
+    try:
+        return str(json.loads(document or "{}").get("action", ""))
+    except ValueError:
+        return ""

@@ -56,9 +56,7 @@ class SingleWriterState:
             self.catalog.forget(ids)
         self.scope_vectors.forget(ids)
 
-    def written(
-        self, notes: Sequence[Note], vectors: Sequence[np.ndarray | None], histories: list[str]
-    ) -> None:
+    def written(self, notes: Sequence[Note], vectors: Sequence[np.ndarray | None]) -> None:
         """These notes were written (``vectors`` None where only metadata changed)."""
         if self.catalog is not None:
             self.catalog.record(notes)
@@ -70,12 +68,8 @@ class SingleWriterState:
         if self.size:
             # Write-through: a search right after an import reads the new notes from
             # memory. Copies, because the caller keeps (and may change) the notes.
-            self.remember(
-                {
-                    note.id: StoredNote(detached(note), history)
-                    for note, history in zip(notes, histories, strict=True)
-                }
-            )
+            # History is read from its event records when asked for.
+            self.remember({note.id: StoredNote(detached(note)) for note in notes})
 
     def remember(self, fresh: dict[str, StoredNote]) -> None:
         """Keep these decoded notes, evicting the least recently used past the size."""

@@ -19,6 +19,13 @@ from typing import Any
 
 from memory.errors import InvalidInput
 from memory.model import Note
+from memory.store.chroma_layout import (
+    HISTORY_ELSEWHERE,
+    LAYOUT,
+    LAYOUT_KEY,
+    LINKS_ELSEWHERE,
+    check_layout,
+)
 from memory.store.history import History
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "USER_PREFIX",
     "decode_note",
     "encode_note",
+    "history_inline",
     "is_legacy",
     "without_legacy_keys",
     "validate_user_metadata",
@@ -98,7 +106,12 @@ def _flat_user_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_note(
-    note: Note, history: History, previous: Note | None = None, *, changes_only: bool = False
+    note: Note,
+    history: History,
+    previous: Note | None = None,
+    *,
+    changes_only: bool = False,
+    records_elsewhere: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """``(document, metadata)`` of a note's Chroma record, history inline.
 
@@ -109,6 +122,8 @@ def encode_note(
         changes_only: leave out the keys whose value ``previous`` already has
             (Chroma's ``update`` keeps keys it is not sent, and each key sent
             costs it a row write).
+        records_elsewhere: layout 3 (see :mod:`~memory.store.chroma_layout`): links
+            and history live in records of their own; the record holds markers.
     """
     meta: dict[str, Any] = {
         FIELDS_KEY: json.dumps(
@@ -122,11 +137,14 @@ def encode_note(
                 "pinned": note.pinned,
                 "superseded_by": note.superseded_by,
                 **{field: getattr(note, field) for field in (*_JSON_FIELDS, *_TEXT_FIELDS)},
+                **({"links": LINKS_ELSEWHERE} if records_elsewhere else {}),
             },
             ensure_ascii=False,
         ),
-        "history": history.encoded(),
+        "history": HISTORY_ELSEWHERE if records_elsewhere else history.encoded(),
     }
+    if records_elsewhere:
+        meta[LAYOUT_KEY] = LAYOUT
     unchanged = previous if changes_only else None
     for field in (*_FILTER_FIELDS, *_SCOPE_FIELDS):
         value = getattr(note, field)
@@ -149,13 +167,23 @@ def without_legacy_keys(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_legacy(meta: dict[str, Any]) -> bool:
-    """Whether a record was written in the one-key-per-field layout."""
-    return FIELDS_KEY not in meta
+    """Whether a record was written in an earlier layout (1 or 2) and is to be upgraded."""
+    return FIELDS_KEY not in meta or meta.get(LAYOUT_KEY) != LAYOUT
+
+
+def history_inline(meta: dict[str, Any]) -> str | None:
+    """The history a record of layout 1 or 2 holds inline (``None`` in layout 3)."""
+    raw = meta.get("history")
+    return None if raw == HISTORY_ELSEWHERE or meta.get(LAYOUT_KEY) == LAYOUT else raw
 
 
 def decode_note(note_id: str, document: str | None, meta: dict[str, Any]) -> Note:
     """Rebuild a ``Note`` from its Chroma record (either layout)."""
+    check_layout(meta.get(LAYOUT_KEY), f"note {note_id}")
     fields = json.loads(meta[FIELDS_KEY]) if FIELDS_KEY in meta else _legacy_fields(meta)
+    links = fields.get("links")
+    if not isinstance(links, dict):
+        links = {}  # layout 3: assembled from the link records by the store
     return Note(
         id=note_id,
         content=document or "",
@@ -163,7 +191,7 @@ def decode_note(note_id: str, document: str | None, meta: dict[str, Any]) -> Not
         keywords=fields.get("keywords") or [],
         tags=fields.get("tags") or [],
         context=fields.get("context") or "",
-        links=fields.get("links") or {},
+        links=links,
         timestamp=datetime.fromisoformat(fields["timestamp"]),
         metadata=fields.get("metadata") or {},
         sources=fields.get("sources") or [],
@@ -184,5 +212,6 @@ def decode_note(note_id: str, document: str | None, meta: dict[str, Any]) -> Not
 def _legacy_fields(meta: dict[str, Any]) -> dict[str, Any]:
     fields = {key: meta.get(key) for key in LEGACY_KEYS}
     for key in (*_JSON_FIELDS, "metadata"):
-        fields[key] = json.loads(meta.get(key) or "null")
+        raw = meta.get(key) or "null"
+        fields[key] = None if raw == LINKS_ELSEWHERE else json.loads(raw)
     return fields

@@ -89,7 +89,8 @@ def snapshot(mem: AgenticMemory) -> dict[str, Any]:
     notes = {}
     for note_id, stored in raw_notes(mem).items():
         vector = None if stored.vector is None else np.round(stored.vector, 6).tolist()
-        notes[note_id] = (note_state(stored.note), stored.history_raw, vector)
+        history = [event.model_dump(mode="json") for event in stored.history]
+        notes[note_id] = (note_state(stored.note), history, vector)
     tombstones = {}
     for note_id in mem._store.tombstone_ids():
         tomb = mem._store.tombstone(note_id)
