@@ -17,12 +17,20 @@ domain). Deterministic for a given ``--seed``:
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-from collections.abc import Callable
+import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.domain_templates import (  # noqa: E402
+    Built,
+    KindBuilder,
+    Pick,
+    build_domain,
+    run_cli,
+)
 
 __all__ = ["KINDS", "build", "main"]
 
@@ -48,10 +56,6 @@ NAMES = ["alex", "sam", "kim", "jo", "lee", "max"]
 DOMAINS = ["mail.com", "example.org", "inbox.net"]
 REASONS = ["Wrong size", "Arrived damaged", "No longer needed", "Not as described"]
 STATUSES = ["Shipped - arriving Thursday", "Out for delivery", "Processing", "Delivered Monday"]
-
-Built = tuple[str, list[tuple[str, str]], bool]
-Pick = Callable[[list[str]], str]
-KindBuilder = Callable[[random.Random, bool, Pick], Built]
 
 
 def _home(shop: str) -> str:
@@ -345,23 +349,6 @@ KINDS: dict[str, KindBuilder] = {
 }
 
 
-class Phrasings:
-    """Learned items take any phrasing; held-out ones prefer those the kind's learned items lack."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.used: set[int] = set()
-
-    def learned(self, options: list[str]) -> str:
-        index = self.rng.randrange(len(options))
-        self.used.add(index)
-        return options[index]
-
-    def heldout(self, options: list[str]) -> str:
-        fresh = [i for i in range(len(options)) if i not in self.used]
-        return options[self.rng.choice(fresh or list(range(len(options))))]
-
-
 def _item(
     rng: random.Random, kind: str, index: int, fail: bool, split: str, pick: Pick
 ) -> dict[str, Any]:
@@ -378,38 +365,19 @@ def _item(
 
 def build(seed: int = 12) -> dict[str, Any]:
     """The whole domain: learned (including failures) and held-out items per kind."""
-    rng = random.Random(seed)
-    learn: list[dict[str, Any]] = []
-    heldout: list[dict[str, Any]] = []
-    for kind in KINDS:
-        phrasings = Phrasings(rng)
-        for i in range(LEARN_PER_KIND):
-            learn.append(_item(rng, kind, i, False, "learn", phrasings.learned))
-        for i in range(FAILED_PER_KIND):
-            learn.append(_item(rng, kind, LEARN_PER_KIND + i, True, "learn", phrasings.learned))
-        for i in range(HELDOUT_PER_KIND):
-            heldout.append(_item(rng, kind, i, False, "heldout", phrasings.heldout))
-    return {
-        "domain": "webnav",
-        "source": "benchmarks/build_webnav_domain.py (templates, seeded random arguments)",
-        "seed": seed,
-        "learn": learn,
-        "heldout": heldout,
-    }
+    return build_domain(
+        "webnav",
+        seed,
+        KINDS,
+        _item,
+        learned=LEARN_PER_KIND,
+        failed=FAILED_PER_KIND,
+        heldout=HELDOUT_PER_KIND,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=12)
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
-    data = build(args.seed)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1) + "\n")
-    print(
-        f"wrote {args.out}: {len(data['learn'])} learned, {len(data['heldout'])} held-out, "
-        f"{len(KINDS)} kinds"
-    )
+    run_cli(__doc__.split("\n")[0], build, OUT)
 
 
 if __name__ == "__main__":
