@@ -24,7 +24,7 @@ from memory.model import Event, Note, Scope
 from memory.store.history import History, decode_history
 from memory.store.where import filters_match
 
-__all__ = ["NoteRecord", "NoteStore", "StoredNote", "detached", "note_visible"]
+__all__ = ["NoteRecord", "NoteStore", "StoredNote", "detached", "note_visible", "visible_thread"]
 
 NoteRecord = tuple[Note, "np.ndarray | None", History]
 """One note to write: its new version, its vector (``None``: keep the stored one), its history."""
@@ -57,6 +57,20 @@ class StoredNote:
     def log(self) -> History:
         """The history to append new events to, left encoded."""
         return History(self.history_raw)
+
+
+def visible_thread(
+    pairs: dict[str, tuple[str | None, str | None]], visible: set[str]
+) -> dict[str, tuple[str | None, str | None]]:
+    """``pairs`` (``id -> (predecessor, successor)``) with neighbours outside ``visible``
+    hidden as ``None``: a thread never reveals a note the caller may not see."""
+    return {
+        note_id: (
+            before if before in visible else None,
+            after if after in visible else None,
+        )
+        for note_id, (before, after) in pairs.items()
+    }
 
 
 def note_visible(

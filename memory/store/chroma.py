@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from memory.model import Note, Scope
-from memory.store.base import NoteRecord, StoredNote, detached, note_visible
+from memory.store.base import NoteRecord, StoredNote, detached, note_visible, visible_thread
 from memory.store.catalog import Catalog
 from memory.store.chroma_layout import (
     assembled_links,
@@ -291,13 +291,7 @@ class ChromaNoteStore:
         shown_ids = set(pairs) | self.visible_ids(
             list(named - set(pairs)), scope, kinds=kinds, filters=filters
         )
-        return {
-            note_id: (
-                before if before in shown_ids else None,
-                after if after in shown_ids else None,
-            )
-            for note_id, (before, after) in pairs.items()
-        }
+        return visible_thread(pairs, shown_ids)
 
     def matching_ids(
         self,

@@ -21,7 +21,7 @@ import numpy as np
 
 from memory.errors import InvalidInput, StoreError
 from memory.model import Note, Scope
-from memory.store.base import NoteRecord, StoredNote, note_visible
+from memory.store.base import NoteRecord, StoredNote, note_visible, visible_thread
 from memory.store.codec import decode_note, encode_note
 from memory.store.history import History
 from memory.store.where import build_where
@@ -195,14 +195,7 @@ class InMemoryNoteStore:
             for note_id, stored in shown.items()
         }
         named = [n for pair in pairs.values() for n in pair if n is not None]
-        visible = self.visible_ids(named, scope, kinds=kinds, filters=filters)
-        return {
-            note_id: (
-                before if before in visible else None,
-                after if after in visible else None,
-            )
-            for note_id, (before, after) in pairs.items()
-        }
+        return visible_thread(pairs, self.visible_ids(named, scope, kinds=kinds, filters=filters))
 
     def matching_ids(
         self,
