@@ -1,15 +1,17 @@
 """Utility simulation through the facade: prune removes notes that mislead, keeps those that help.
 
 Memory: ``AgenticMemory(embedder=..., prune_min_uses=5, prune_min_ratio=0.5)`` learns
-the 18 ALFWorld gold trajectories (helpful procedures, 3 per task type) and 5
-trajectories whose steps are wrong for their task but which a faulty labeller marked
-successful: one take/put cycle for a "put two" task, the stoveburner to heat, the
-sinkbasin to cool, the microwave to clean, a floorlamp instead of the desklamp. Each
-distils to a procedure under the same *when to use* key as the helpful ones of its
-type, so recall returns it for those tasks. The user pins the floorlamp note (pinned
-notes are never pruned). There is no misleading "put": a put trajectory that takes the
-object and puts it anywhere distils to the helpful put recipe (a success's steps are
-trusted for the destination), so prune would merge it into the helpful note.
+the 18 ALFWorld gold trajectories (helpful, 3 per task type) and 5 trajectories
+whose steps are wrong for their task but which a faulty labeller marked successful:
+one take/put cycle for a "put two" task, the stoveburner to heat, the sinkbasin to
+cool, the microwave to clean, a floorlamp instead of the desklamp. Runs of one kind
+merge into one procedure on learn: the first run's steps lead, the others are
+listed as variants, each with its runs (``memory.procedures.variants``). A note is
+labelled by the runs of its *leading* steps (what it tells an agent to do). Two
+learning orders: "faulty last" (mislabelled runs join as variants of a helpful
+lead) and "faulty first" (they lead, and pruning must retire their steps so the
+helpful variant takes over). The user pins the note of the floorlamp run (pinned
+notes are never pruned).
 
 Stream: 150 tasks drawn (seeded) from the gold tasks, each given to ``recall(k=3,
 kinds=["procedure"])`` as the full first observation (room, then "Your task is to:").
@@ -17,10 +19,10 @@ The agent follows one recalled procedure and the outcome is scripted: success wh
 is a helpful procedure of the task's type, failure when it misleads or is for another
 task type; a seeded 10 % of tasks fail anyway (a slip), so helpful notes are judged on
 imperfect records too. ``feedback()`` gets the outcome and ``prune()`` runs every 10
-tasks; prune also merges near-duplicates, so the three helpful procedures of a type
-become one note that keeps all three sources.
+tasks: a judged procedure below the ratio loses its leading steps when a variant can
+take over (reported as pruned, by the label of the retired runs), else the note goes.
 
-Policies (one row each, same task sequence, same slips):
+Policies (one row each per learning order, same task sequence, same slips):
     greedy / used         the agent follows the top recalled procedure; feedback
                           credits that note
     exploring / used      every 3rd task of a type it follows the next recalled
@@ -37,7 +39,7 @@ reproducible from run to run, so the figures can move slightly between runs; the
 "recalled" row is the most sensitive.
 
 Every figure comes from the facade: learn, recall, feedback, prune, update, notes,
-history. Each policy runs in its own process (``--jobs``), in memory.
+history. Each policy and order runs in its own process (``--jobs``), in memory.
 
     python benchmarks/utility_simulation.py [--embedder hashing|minilm] [--jobs N]
 
@@ -70,8 +72,9 @@ sys.path.insert(0, str(REPO))
 
 from memory import AgenticMemory  # noqa: E402
 from memory.model import Note, SearchResult, Trajectory  # noqa: E402
+from memory.procedures import distilled_metadata, lead_and_variants  # noqa: E402
 
-__all__ = ["POLICIES", "main", "simulate"]
+__all__ = ["ORDERS", "POLICIES", "main", "simulate"]
 
 DATA = Path(os.environ.get("ZETTELMEM_DATA", REPO.parent / "shared" / "data"))
 GOLD = DATA / "alfworld" / "gold_trajectories.json"
@@ -84,6 +87,9 @@ EXPLORE_EVERY = 3
 SLIP = 0.1
 SEED = 7
 WINDOW = 30
+
+ORDERS = ("faulty last", "faulty first")
+"""When the mislabelled runs are learned: after the good runs of their kind, or before."""
 
 # name -> (follow another recalled procedure every n-th task of a type (0: never), credit)
 POLICIES: dict[str, tuple[int, str]] = {
@@ -184,18 +190,35 @@ def make_embedder(name: str) -> Any:
     return HashingEmbedder() if name == "hashing" else SentenceTransformerEmbedder()
 
 
-def learn_pool(mem: AgenticMemory, gold: list[dict[str, Any]]) -> dict[str, Label]:
-    """Learn the gold and the faulty trajectories; trajectory id -> what its note is."""
+def learn_pool(
+    mem: AgenticMemory, gold: list[dict[str, Any]], order: str = "faulty last"
+) -> dict[str, Label]:
+    """Learn the gold and the faulty trajectories; trajectory id -> what its note is.
+
+    ``order`` "faulty last": the mislabelled runs come after the good ones, so they
+    join the procedures of their kind as variants; "faulty first": they come first
+    and lead those procedures, so pruning has to retire their steps.
+    """
     origin: dict[str, Label] = {}
-    for item, truth in [(g, "helpful") for g in gold] + [(f, "misleading") for f in FAULTY]:
+    helpful = [(g, "helpful") for g in gold]
+    misleading = [(f, "misleading") for f in FAULTY]
+    pool = helpful + misleading if order == "faulty last" else misleading + helpful
+    for item, truth in pool:
         mem.learn(Trajectory(id=item["id"], task=item["task"], steps=item["steps"], success=True))
         origin[item["id"]] = (truth, item["type"])
     return origin
 
 
 def label(note: Note, origin: dict[str, Label]) -> Label:
-    """What a procedure is, from the trajectories it was distilled (or merged) from."""
-    found = {origin[s] for s in note.sources if s in origin}
+    """What a procedure tells an agent to do: what the runs its leading steps were
+    distilled from are (the other runs of its kind are variants it only lists)."""
+    lead, _ = lead_and_variants(distilled_metadata(note), note.sources)
+    return label_of(lead, origin)
+
+
+def label_of(sources: list[str], origin: dict[str, Label]) -> Label:
+    """What the runs ``sources`` are, together."""
+    found = {origin[s] for s in sources if s in origin}
     if len(found) == 1:
         return found.pop()
     return "mixed", "+".join(sorted(f"{truth} {kind}" for truth, kind in found))
@@ -226,15 +249,16 @@ def prune_round(
     merged: Counter[str] = Counter()
     for removal in mem.prune():
         note = before.get(removal.note_id)
-        what = label(note, origin) if note else ("other", removal.kind)
         if removal.merged_into:
-            merged[what[0]] += 1
+            merged[label(note, origin)[0] if note else "other"] += 1
             continue
+        what = label_of(removal.sources, origin) if removal.sources else ("other", removal.kind)
         pruned.append(
             {
                 "step": step,
                 "id": removal.note_id,
                 "label": what,
+                "kept": removal.kept,
                 "uses": note.retrieved_count if note else 0,
                 "wins": note.success_count if note else 0,
                 "reason": removal.reason,
@@ -243,8 +267,11 @@ def prune_round(
     return pruned, merged
 
 
-def simulate(policy: str, embedder_name: str = "hashing") -> dict[str, Any]:
-    """Run the stream under one policy; plain data back (it may cross a process boundary)."""
+def simulate(
+    policy: str, embedder_name: str = "hashing", order: str = "faulty last"
+) -> dict[str, Any]:
+    """Run the stream under one policy and learning order; plain data back (it may
+    cross a process boundary)."""
     every, credit = POLICIES[policy]
     started = time.perf_counter()
     gold = load_gold()
@@ -252,7 +279,7 @@ def simulate(policy: str, embedder_name: str = "hashing") -> dict[str, Any]:
         embedder=make_embedder(embedder_name), prune_min_uses=MIN_USES, prune_min_ratio=MIN_RATIO
     )
     try:
-        origin = learn_pool(mem, gold)
+        origin = learn_pool(mem, gold, order)
         pinned = next(n for n in mem.notes(kinds=["procedure"]) if PINNED in n.sources)
         mem.update(pinned.id, pinned=True)
         tasks, slips = random.Random(SEED), random.Random(SEED + 1)
@@ -301,7 +328,7 @@ def simulate(policy: str, embedder_name: str = "hashing") -> dict[str, Any]:
     finally:
         mem.close()
     return {
-        "policy": policy,
+        "policy": f"{policy}, {order}",
         "outcomes": outcomes,
         "followed_misleading": followed_misleading,
         "pool": pool,
@@ -347,11 +374,11 @@ def report(results: list[dict[str, Any]], embedder_name: str) -> None:
         "used / recalled: what feedback credits.\n"
     )
     header = (
-        f"{'policy':<21} {'misleading':>10} {'helpful':>7} {'helpful':>7} "
+        f"{'policy':<34} {'misleading':>10} {'helpful':>7} {'helpful':>7} "
         f"{'misleading':>10} {'success':>7} {'success':>7} {'procedures':>11} {'time':>5}"
     )
     second = (
-        f"{'':<21} {'pruned':>10} {'pruned':>7} {'merged':>7} {'followed':>10} "
+        f"{'':<34} {'pruned':>10} {'pruned':>7} {'merged':>7} {'followed':>10} "
         f"{f'1-{WINDOW}':>7} {f'{TASKS - WINDOW + 1}-{TASKS}':>7} {'start->end':>11} {'':>5}"
     )
     print(header)
@@ -362,7 +389,7 @@ def report(results: list[dict[str, Any]], embedder_name: str) -> None:
         start, end = r["pool"][0][1], r["pool"][-1][1]
         bad = f"{kinds['misleading']}/{n_bad}"
         print(
-            f"{r['policy']:<21} {bad:>10} "
+            f"{r['policy']:<34} {bad:>10} "
             f"{kinds['helpful']:>7} {r['merged'].get('helpful', 0):>7} "
             f"{r['followed_misleading']:>10} {_rate(r['outcomes'][:WINDOW]):>7} "
             f"{_rate(r['outcomes'][-WINDOW:]):>7} {f'{_mix(start)}->{_mix(end)}':>11} "
@@ -370,12 +397,12 @@ def report(results: list[dict[str, Any]], embedder_name: str) -> None:
         )
         other = sum(n for k, n in kinds.items() if k not in ("helpful", "misleading"))
         if other:
-            print(f"{'':<21} (also pruned: {other} other notes)")
+            print(f"{'':<34} (also pruned: {other} other notes)")
 
     print("\nProcedures in the pool (helpful+misleading) after each prune:")
-    print(f"{'after task':>10} " + " ".join(f"{r['policy']:>21}" for r in results))
+    print(f"{'after task':>10} " + " ".join(f"{r['policy']:>34}" for r in results))
     for row, (step, _) in enumerate(results[0]["pool"]):
-        cells = " ".join(f"{_mix(r['pool'][row][1]):>21}" for r in results)
+        cells = " ".join(f"{_mix(r['pool'][row][1]):>34}" for r in results)
         print(f"{step:>10} {cells}")
 
     for r in results:
@@ -421,12 +448,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     load_gold()  # fail fast without the data
     started = time.perf_counter()
+    runs = [(policy, order) for order in ORDERS for policy in POLICIES]
+    policies, orders = [p for p, _ in runs], [o for _, o in runs]
     if args.jobs > 1:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
-            results = list(pool.map(simulate, POLICIES, [args.embedder] * len(POLICIES)))
+            results = list(pool.map(simulate, policies, [args.embedder] * len(runs), orders))
     else:
-        results = [simulate(policy, args.embedder) for policy in POLICIES]
+        results = [simulate(p, args.embedder, o) for p, o in runs]
     report(results, args.embedder)
     print(f"\n(total {time.perf_counter() - started:.0f}s, {args.jobs} process(es))")
 

@@ -19,14 +19,19 @@ from memory.errors import NotFound
 from memory.model import Note, Scope
 from memory.procedural import LEARNED_KINDS, ProceduralMemory
 from memory.procedures import (
+    AVOID_TAG,
     dedup_signature,
+    distilled_metadata,
+    lead_and_variants,
     merge_notes,
     near_duplicates,
     prune_decisions,
+    retire_lead,
     utility_score,
 )
+from memory.procedures.draft import render_procedure
 from memory.reading import NoteReader
-from memory.store.base import NoteStore
+from memory.store.base import NoteStore, StoredNote
 from memory.writer import NoteWriter
 
 __all__ = ["PruneSettings", "Removal", "UtilityLedger"]
@@ -42,6 +47,11 @@ class Removal(BaseModel):
     content: str
     reason: str
     merged_into: str | None = None
+    kept: bool = False
+    """The note stays: only its leading steps (learned from ``sources``) were
+    retired, and the steps other runs of its kind used lead now."""
+    sources: list[str] = []
+    """The trajectories whose steps were removed (all of the note's when not ``kept``)."""
 
 
 @dataclass
@@ -138,18 +148,53 @@ class UtilityLedger:
                 min_ratio=self.settings.min_ratio if min_ratio is None else min_ratio,
             ):
                 stored = self._reader.fetch_one(decision.note_id, Scope())
-                note = self._writer.delete(stored, reason=decision.reason, action="prune")
                 removals.append(
-                    Removal(
-                        note_id=note.id,
-                        kind=note.kind,
-                        content=note.content,
-                        reason=decision.reason,
-                    )
+                    self._retire_lead(stored, decision.reason)
+                    or self._remove(stored, decision.reason)
                 )
             if merge_duplicates:
                 removals += self._merge_duplicates(scope)
             return removals
+
+    def _remove(self, stored: StoredNote, reason: str) -> Removal:
+        note = self._writer.delete(stored, reason=reason, action="prune")
+        return Removal(
+            note_id=note.id,
+            kind=note.kind,
+            content=note.content,
+            reason=reason,
+            sources=note.sources,
+        )
+
+    def _retire_lead(self, stored: StoredNote, reason: str) -> Removal | None:
+        """Retire a merged procedure's failing leading steps; ``None`` when it has no
+        variant to take over (see :mod:`memory.procedures.variants`)."""
+        note = stored.note
+        if note.kind != "procedure" or AVOID_TAG in note.tags:
+            return None
+        distilled = distilled_metadata(note)
+        promoted = retire_lead(distilled, note.sources, reason=reason)
+        if promoted is None:
+            return None
+        retired = lead_and_variants(distilled, note.sources)[0]
+        changes = {
+            "metadata": {**note.metadata, "distilled": promoted},
+            "content": render_procedure(promoted),
+            # The counts measured the retired steps: the new lead is judged afresh.
+            "retrieved_count": 0,
+            "success_count": 0,
+        }
+        leading = promoted["lead_sources"]
+        why = f"{reason}; steps learned from {retired} retired, steps from {leading} lead now"
+        self._writer.revise([(stored, changes)], action="prune", reason=why, actor="procedures")
+        return Removal(
+            note_id=note.id,
+            kind=note.kind,
+            content=note.content,
+            reason=why,
+            kept=True,
+            sources=retired,
+        )
 
     def _merge_duplicates(self, scope: Scope) -> list[Removal]:
         removals: list[Removal] = []

@@ -11,6 +11,8 @@
     utility      prune_decisions, near_duplicates,   feedback-driven pruning and merging
                  dedup_signature, merge_notes,
                  utility_score
+    variants     lead_and_variants, retire_lead      which runs each step list of a merged
+                                                     procedure came from; retiring a lead
 
 No domain is built in: arguments are found by aligning the task with its actions,
 and what words mean in a scope is learned from its stored notes. Nothing here
@@ -24,7 +26,8 @@ decides what to write and records the history. How the facade uses it:
                 and links each procedure to the concepts in ``extraction.uses``
     recall(q)   rank_recalled(q, stored learned notes, dense=ids from the vector
                 search over recall_query(q).key)
-    prune()     for d in prune_decisions(notes): delete d.note_id, history reason d.reason;
+    prune()     for d in prune_decisions(notes): retire_lead(procedure) when a variant
+                can take over, else delete d.note_id, history reason d.reason;
                 per kind: groups = near_duplicates({id: dedup_signature(n)}), then
                 merge_notes(leader, rest) for each group (delete the rest)
 """
@@ -70,6 +73,7 @@ from memory.procedures.utility import (
     prune_decisions,
     utility_score,
 )
+from memory.procedures.variants import lead_and_variants, retire_lead, with_variant
 
 __all__ = [
     "AVOID_TAG",
@@ -100,17 +104,20 @@ __all__ = [
     "merge_drafts",
     "merge_notes",
     "merged_procedure_fields",
+    "lead_and_variants",
     "near_duplicates",
     "procedure_key",
     "prune_decisions",
     "rank_recalled",
     "recall_query",
+    "retire_lead",
     "same_kind",
     "segments",
     "step_lines",
     "task_key",
     "task_statement",
     "utility_score",
+    "with_variant",
     "when_to_use",
     "words",
 ]

@@ -16,7 +16,9 @@ kinds 0.75 ("put a <arg1> in <arg2>" / "put a cool <arg1> in <arg2>"); whole ste
 sets do not separate kinds (0.14-0.83 within a kind, up to 0.9 across), because
 where a search happened to look is incidental, so only the step heads are used.
 The merged procedure keeps every source id and the steps each trajectory used
-that the first did not ("variants").
+that the first did not ("variants"), each with the runs it came from, so pruning
+can retire a leading recipe that fails without losing the others
+(:mod:`memory.procedures.variants`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from memory.procedures.draft import (
 )
 from memory.procedures.steps import unfold
 from memory.procedures.text import anonymous
+from memory.procedures.variants import with_variant
 
 __all__ = [
     "MERGE_THRESHOLD",
@@ -137,13 +140,10 @@ def same_kind(
     return best if isinstance(best, Note) else None
 
 
-def _merged_metadata(base: dict[str, Any], other: DistilledNote) -> dict[str, Any]:
-    merged = dict(base)
-    variants = [v for v in merged.get("variants", []) if isinstance(v, list)]
-    new_steps = list(other.metadata.get("steps", []))
-    if new_steps != merged.get("steps") and new_steps not in variants:
-        variants.append(new_steps)
-    merged["variants"] = variants
+def _merged_metadata(
+    base: dict[str, Any], base_sources: list[str], other: DistilledNote
+) -> dict[str, Any]:
+    merged = with_variant(base, base_sources, other.metadata.get("steps", []), other.sources)
     tasks = [t for t in merged.get("tasks", [merged.get("task", "")]) if isinstance(t, str)]
     if other.metadata.get("task") not in tasks:
         tasks.append(other.metadata.get("task", ""))
@@ -161,7 +161,7 @@ def merged_procedure_fields(stored: Note, draft: DistilledNote) -> dict[str, Any
     Returns:
         Only the fields that change.
     """
-    distilled = _merged_metadata(distilled_metadata(stored), draft)
+    distilled = _merged_metadata(distilled_metadata(stored), stored.sources, draft)
     changes: dict[str, Any] = {}
     sources = list(dict.fromkeys([*stored.sources, *draft.sources]))
     if sources != stored.sources:
@@ -192,7 +192,7 @@ def merge_drafts(
         if not isinstance(best, DistilledNote):
             out.append(draft)
             continue
-        metadata = _merged_metadata(best.metadata, draft)
+        metadata = _merged_metadata(best.metadata, best.sources, draft)
         merged = best.model_copy(
             update={
                 "sources": list(dict.fromkeys([*best.sources, *draft.sources])),

@@ -90,3 +90,58 @@ def test_scripted_stream_prunes_the_misleading_procedure_and_keeps_the_rest() ->
         after = mem.recall(task, k=3, kinds=["procedure"])
         assert after[0].note.id == helpful.id
         assert misleading.id not in {h.note.id for h in after}
+
+
+def _heat_run(trajectory_id: str, tool: str) -> Trajectory:
+    """A heat run phrased like the others, so it merges into their procedure."""
+    return Trajectory(
+        id=trajectory_id,
+        task="heat some egg and put it in diningtable.",
+        steps=[
+            Step(action="go to countertop 1", observation="On the countertop 1, you see an egg 1."),
+            Step(action="take egg 1 from countertop 1", observation="You pick up the egg 1."),
+            Step(action=f"go to {tool} 1", observation=f"On the {tool} 1, you see nothing."),
+            Step(action=f"heat egg 1 with {tool} 1", observation="You heat the egg 1."),
+            Step(action="go to diningtable 1", observation="On the diningtable 1, you see a fork."),
+            Step(action="put egg 1 in/on diningtable 1", observation="You put it there."),
+        ],
+        success=True,
+    )
+
+
+def test_a_failing_lead_is_retired_and_the_runs_that_work_take_over() -> None:
+    """A mislabelled run learned first leads the merged procedure; pruning retires its
+    steps, keeps the note, and the steps of the runs that worked lead from then on."""
+    with AgenticMemory(embedder=HashingEmbedder(), prune_min_uses=5, prune_min_ratio=0.5) as mem:
+        (first,) = [
+            n for n in mem.learn(_heat_run("wrong", "stoveburner")) if n.kind == "procedure"
+        ]
+        for trajectory_id in ("right_a", "right_b"):
+            mem.learn(_heat_run(trajectory_id, "microwave"))
+        (merged,) = mem.notes(kinds=["procedure"])
+        assert merged.id == first.id and set(merged.sources) == {"wrong", "right_a", "right_b"}
+        assert "heat <arg1> with stoveburner" in merged.content.split("Variants")[0]
+
+        for _ in range(5):
+            mem.feedback([merged.id], success=False)
+        (removal,) = mem.prune(merge_duplicates=False)
+        assert removal.kept and removal.note_id == merged.id and removal.sources == ["wrong"]
+
+        (now,) = mem.notes(kinds=["procedure"])
+        steps = now.content.split("Variants")[0]
+        assert "microwave" in steps and "stoveburner" not in now.content
+        assert (now.retrieved_count, now.success_count) == (0, 0)  # judged afresh
+        distilled = now.metadata["distilled"]
+        assert distilled["lead_sources"] == ["right_a", "right_b"]
+        assert distilled["retired"][0]["sources"] == ["wrong"]
+        assert set(now.sources) == {"wrong", "right_a", "right_b"}  # provenance kept
+        event = mem.history(now.id)[-1]
+        assert event.action == "prune" and "retired" in event.reason
+
+        # The new lead is judged on its own record: failing again, with no variant
+        # left, the procedure goes.
+        for _ in range(5):
+            mem.feedback([now.id], success=False)
+        (gone,) = mem.prune(merge_duplicates=False)
+        assert not gone.kept and gone.note_id == now.id
+        assert mem.notes(kinds=["procedure"]) == []
