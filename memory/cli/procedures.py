@@ -114,20 +114,32 @@ def feedback(note_ids: tuple[str, ...], success: bool | None, target: Target) ->
 def planned_removals(mem: Any, target: Target, min_uses: int, min_ratio: float) -> list[dict]:
     """What ``prune`` would remove, decided by the same rules, without writing."""
     from memory.procedures import (
+        AVOID_TAG,
         dedup_signature,
+        distilled_metadata,
         near_duplicates,
         prune_decisions,
+        retire_lead,
         utility_score,
     )
 
     notes = mem.notes(**target.scope)
+    by_id = {n.id: n for n in notes}
+
+    def keeps(note: Any) -> bool:  # the ledger's rule: a variant takes over the failing lead
+        return (
+            note.kind == "procedure"
+            and AVOID_TAG not in note.tags
+            and retire_lead(distilled_metadata(note), note.sources) is not None
+        )
+
     planned = [
-        {"id": d.note_id, "reason": d.reason}
+        {"id": d.note_id, "reason": d.reason, "kept": keeps(by_id[d.note_id])}
         for d in prune_decisions(
             [n for n in notes if n.retrieved_count > 0], min_uses=min_uses, min_ratio=min_ratio
         )
     ]
-    removed = {p["id"] for p in planned}
+    removed = {p["id"] for p in planned if not p["kept"]}
     learned = [n for n in notes if n.kind in _LEARNED and n.id not in removed]
     for scope in {n.scope for n in learned}:
         for kind in _LEARNED:
@@ -137,7 +149,11 @@ def planned_removals(mem: Any, target: Target, min_uses: int, min_ratio: float) 
             )
             for group in near_duplicates({n.id: dedup_signature(n) for n in pool}):
                 planned.extend(
-                    {"id": other, "reason": f"merged into {group[0]} (near-duplicate)"}
+                    {
+                        "id": other,
+                        "reason": f"merged into {group[0]} (near-duplicate)",
+                        "kept": False,
+                    }
                     for other in group[1:]
                 )
     return planned
@@ -167,13 +183,20 @@ def prune(dry_run: bool, min_uses: int, min_ratio: float, target: Target) -> Non
             removals = planned_removals(mem, target, min_uses, min_ratio)
         else:
             removals = [
-                {"id": r.note_id, "reason": r.reason}
+                {"id": r.note_id, "reason": r.reason, "kept": r.kept}
                 for r in mem.prune(min_uses=min_uses, min_ratio=min_ratio, **target.scope)
             ]
     if target.as_json:
         print_json({"dry_run": dry_run, "removed": removals})
         return
     verb = "would remove" if dry_run else "removed"
-    stdout.print(f"{verb} {len(removals)} notes")
+    retired = sum(r["kept"] for r in removals)
+    also = (
+        f" and retire the leading steps of {retired}"
+        if dry_run
+        else f", retired the leading steps of {retired}"
+    )
+    stdout.print(f"{verb} {len(removals) - retired} notes" + (also if retired else ""))
     for removal in removals:
-        stdout.print(f"  [cyan]{removal['id']}[/cyan] {escape(removal['reason'])}")
+        label = " (leading steps retired; the note stays)" if removal["kept"] else ""
+        stdout.print(f"  [cyan]{removal['id']}[/cyan] {escape(removal['reason'])}{label}")
