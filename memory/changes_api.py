@@ -15,7 +15,7 @@ from memory.mind.vocabulary import TagRevision
 from memory.model import Note
 from memory.notes_api import NotesApi
 from memory.rederive import derive_from_content
-from memory.retrieve.indexed import index_text
+from memory.retrieve.indexed import embedded_text
 from memory.tag_maintenance import TagMaintenance
 from memory.validate import validate_changes, validate_scope
 
@@ -125,7 +125,7 @@ class ChangesApi(NotesApi):
         }
         merged = {**changes, **fields}
         after = note.model_copy(update=merged)
-        vectors = {note.id: vector} if index_text(after) == changes["content"] else {}
+        vectors = {note.id: vector} if embedded_text(after) == changes["content"] else {}
         reason = "updated by the caller"
         if fields:
             reason += f"; {', '.join(fields)} derived from the new content ({derived.actor})"

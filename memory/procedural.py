@@ -32,6 +32,7 @@ from memory.procedures import (
     recall_query,
     same_kind,
 )
+from memory.procedures.fusion import with_check
 from memory.reading import NoteReader
 from memory.retrieve.search import HybridSearch
 from memory.validate import NoteInput
@@ -121,7 +122,7 @@ class ProceduralMemory:
             distiller = self._llm_distiller()
             if distiller is None:
                 drafts = distill_trajectory(parsed, known=known, hints=hints)
-                return self._store_learned(parsed.id, drafts, scope)
+                return self._store_learned(parsed.id, drafts, scope, hints)
             related, concept_names = self._distillation_context(parsed, scope)
         # The model may take seconds to answer: other threads use the memory meanwhile.
         result = distiller.distill(
@@ -131,7 +132,7 @@ class ProceduralMemory:
             self._check_open()
             self._meter.add(result.usage)
             learned = self.learned_from(parsed.id, scope)  # another thread may have won
-            return learned or self._store_learned(parsed.id, result.drafts, scope)
+            return learned or self._store_learned(parsed.id, result.drafts, scope, hints)
 
     def _llm_distiller(self) -> LLMDistiller | None:
         """The model-backed distiller (built once), or ``None`` without a model.
@@ -165,7 +166,7 @@ class ProceduralMemory:
         return related_attempts(learned, trajectory), names
 
     def _store_learned(
-        self, trajectory_id: str, drafts: Sequence[DistilledNote], scope: Scope
+        self, trajectory_id: str, drafts: Sequence[DistilledNote], scope: Scope, hints: Hints
     ) -> list[Note]:
         """Store a trajectory's drafts and return what it taught.
 
@@ -188,6 +189,11 @@ class ProceduralMemory:
             if kin is not None:  # a procedure of a kind already stored grows instead
                 merged = True
                 changes = merged_procedure_fields(kin, draft)
+                checked = self._recall_check(draft, kin, learned, scope, hints)
+                if checked is not None:
+                    base = changes.get("metadata", kin.metadata)
+                    distilled = with_check(base.get("distilled", {}), **checked)
+                    changes["metadata"] = {**base, "distilled": distilled}
                 if changes:
                     reason = f"same kind of task learned again from {draft.sources}"
                     self._rewrite(kin, changes, action="merge", reason=reason)
@@ -216,6 +222,28 @@ class ProceduralMemory:
         if merged or any(n.kind == "procedure" for n in notes):
             self._refresh_concepts(scope)
         return self.learned_from(trajectory_id, scope)
+
+    def _recall_check(
+        self, draft: DistilledNote, kin: Note, learned: list[Note], scope: Scope, hints: Hints
+    ) -> dict[str, bool] | None:
+        """Which ranking would have recalled ``kin`` for the task of a run of its kind
+        (not stored yet): the scope's evidence for :mod:`memory.procedures.fusion`.
+
+        ``None`` when there is nothing to choose between (one procedure) or no task.
+        """
+        task = draft.metadata.get("task")
+        procedures = {n.id for n in learned if n.kind == "procedure" and AVOID_TAG not in n.tags}
+        if not isinstance(task, str) or not task.strip() or len(procedures) < 2:
+            return None
+        profile = build_profile(learned, hints=hints)
+        ranked = rank_recalled(task, learned, hints=hints, mode="lexical", profile=profile)
+        lexical = next((n.id for n, score in ranked if n.id in procedures and score > 0), None)
+        passage = recall_query(task, profile, hints=hints).passage
+        nearest = self._search.nearest_ids(
+            self._ingest.embed([passage or task]), len(learned), scope, kinds=["procedure"]
+        )
+        dense = next((i for i in nearest if i in procedures), None)
+        return {"lexical": lexical == kin.id, "dense": dense == kin.id}
 
     def learned_notes(self, scope: Scope) -> list[Note]:
         """The procedures and concepts of exactly ``scope``, oldest first."""
@@ -312,7 +340,9 @@ class ProceduralMemory:
         best matches the scope's keys leads, and words the scope's procedures used
         as arguments weigh little (:mod:`memory.procedures.recall`). Notes of one key
         are ordered by measured utility; concepts come when no procedure fits. The
-        dense ranking of the key (``embed``) only breaks ties.
+        statement is also embedded (``embed``) and compared with the tasks the notes
+        were learned from; how that dense ranking and the lexical one combine is
+        decided by the scope's own checks (:mod:`memory.procedures.fusion`).
         """
         if not kinds or any(kind not in LEARNED_KINDS for kind in kinds):
             raise InvalidInput(f"recall kinds must be among {LEARNED_KINDS}")
@@ -322,12 +352,13 @@ class ProceduralMemory:
             pool = self._reader.notes(scope, kinds=list(kinds))
         if not pool:
             return []
-        key = recall_query(task, build_profile(pool, hints=hints), hints=hints).key or task
-        vector = embed([key])
+        profile = build_profile(pool, hints=hints)
+        passage = recall_query(task, profile, hints=hints).passage
+        vector = embed([passage or task])
         with self._lock:
             self._check_open()
-            hits = self._search.rank(key, vector, max(k, 10), scope, kinds=kinds)
-        ranked = rank_recalled(task, pool, dense=[h.note.id for h in hits], hints=hints)
+            dense = self._search.nearest_ids(vector, len(pool), scope, kinds=kinds)
+        ranked = rank_recalled(task, pool, dense=dense, hints=hints, profile=profile)
         return [SearchResult(note=note, score=score) for note, score in ranked[:k]]
 
     @staticmethod

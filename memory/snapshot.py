@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from memory.errors import InvalidInput
 from memory.model import Event, Note, Scope
-from memory.retrieve.indexed import index_text
+from memory.retrieve.indexed import embedded_text
 from memory.store.codec import validate_user_metadata
 from memory.store.history import History
 from memory.validate import validate_content, validate_note_id, validate_scope
@@ -128,7 +128,7 @@ def write_snapshot(
         fresh = [r for r in chunk if r.note.id not in present]
         if not fresh:
             continue
-        vectors = embed([index_text(r.note) for r in fresh])
+        vectors = embed([embedded_text(r.note) for r in fresh])
         store.write([(r.note, vectors[i], History.of(r.history)) for i, r in enumerate(fresh)])
         written.extend(r.note.id for r in fresh)
     return written

@@ -23,7 +23,7 @@ import numpy as np
 from memory.errors import InvalidInput
 from memory.ingest.tails import Tails
 from memory.model import Event, EventAction, Note, Scope, utc_now
-from memory.retrieve.indexed import index_text
+from memory.retrieve.indexed import embedded_text
 from memory.retrieve.lexical import LexicalIndex
 from memory.store.base import NoteStore, StoredNote
 
@@ -75,9 +75,9 @@ class NoteWriter:
                 actor=actor,
             )
             vector = None
-            if index_text(note) != index_text(stored.note):
+            if embedded_text(note) != embedded_text(stored.note):
                 known = (vectors or {}).get(note.id)
-                vector = known if known is not None else self._embed([index_text(note)])[0]
+                vector = known if known is not None else self._embed([embedded_text(note)])[0]
             records.append((note, vector, stored.log.plus(event)))
         self._store.write(
             records, {r[0].id: s.note for r, (s, _) in zip(records, changes, strict=True)}

@@ -35,7 +35,7 @@ from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, UsageMete
 from memory.mind.heuristic import HeuristicMind, NoteDescription
 from memory.mind.linking import related_thread_links
 from memory.model import Note, Scope, utc_now
-from memory.retrieve.indexed import index_text
+from memory.retrieve.indexed import embedded_text
 from memory.retrieve.lexical import LexicalIndex
 from memory.store.base import NoteStore
 from memory.store.history import History
@@ -146,7 +146,7 @@ class IngestPipeline:
         Thread-safe: ``add_many`` runs it for the next window in a worker thread.
         """
         created = [new_note(item) for item in window]
-        vectors = self.embed([index_text(note) for note in created])
+        vectors = self.embed([embedded_text(note) for note in created])
         descriptions: dict[str, NoteDescription] = {}
         if self.mind is self.heuristic:
             for note, vector in zip(created, vectors, strict=True):
@@ -223,7 +223,7 @@ class IngestPipeline:
             return []
         notes = prepared or created or [new_note(item) for item in items]
         if vectors is None:
-            vectors = self.embed([index_text(note) for note in notes])
+            vectors = self.embed([embedded_text(note) for note in notes])
         if decided is None and prepared is None and self.mind is not self.heuristic:
             decided = self.decide_outside_lock(items, notes, vectors)
             keep_fields = False
@@ -378,7 +378,7 @@ class IngestPipeline:
         if self.mind is self.heuristic:
             return await asyncio.to_thread(self.ingest, items)
         notes = [new_note(item) for item in items]
-        vectors = await asyncio.to_thread(self.embed, [index_text(n) for n in notes])
+        vectors = await asyncio.to_thread(self.embed, [embedded_text(n) for n in notes])
         jobs = await asyncio.to_thread(self.decision_jobs, items, notes, vectors)
         limit = asyncio.Semaphore(self.settings.max_concurrency)
 

@@ -11,6 +11,8 @@
     utility      prune_decisions, near_duplicates,   feedback-driven pruning and merging
                  dedup_signature, merge_notes,
                  utility_score
+    fusion       RankerEvidence, with_check          which ranking recall trusts, from the
+                                                     scope's own checks
     variants     lead_and_variants, retire_lead      which runs each step list of a merged
                                                      procedure came from; retiring a lead
 

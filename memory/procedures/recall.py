@@ -6,7 +6,7 @@
     RecallQuery                   the words of a query, weighted, and its key text
     recall_query(text, profile)   a bare task or a whole observation -> RecallQuery
     relevance(query, profile)     BM25 of each note's key against the weighted words
-    rank_recalled(...)            relevance, dense rank for ties, then utility
+    rank_recalled(...)            relevance (lexical, dense or both: fusion), then utility
 
 The default path knows no domain. What a household lexicon used to say ("put" and
 "hot" name kinds of task, "the" and "apple" do not; the room description is noise)
@@ -33,7 +33,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from memory.model import Note
+from memory.procedures.coherence import learn_coherence
 from memory.procedures.draft import AVOID_TAG, distilled_metadata
+from memory.procedures.fusion import RRF_K, Mode, ranker_evidence
 from memory.procedures.steps import unfold
 from memory.procedures.text import NO_HINTS, Hints, is_placeholder, segments, stem, words
 from memory.procedures.utility import utility_score
@@ -156,48 +158,6 @@ def _key_words(note: Note, hints: Hints) -> list[str]:
     return [hints.canonical(w) for w in words(str(phrase)) if not is_placeholder(w) and len(w) > 1]
 
 
-_COHERENCE_SAMPLE = 40
-"""Notes per word compared pairwise (bounds the work; the first ones, in order)."""
-
-
-def _step_words(note: Note) -> set[str]:
-    metadata = distilled_metadata(note)
-    steps = {p for line in metadata.get("steps", []) for p in unfold(str(line))}
-    return {w for s in steps for w in words(s) if not is_placeholder(w) and not w.isdigit()}
-
-
-def _mean_pairwise(sets: list[set[str]]) -> float:
-    pairs = [(a, b) for i, a in enumerate(sets) for b in sets[i + 1 :]]
-    if not pairs:
-        return 0.0
-    return sum(len(a & b) / len(a | b) if a | b else 1.0 for a, b in pairs) / len(pairs)
-
-
-def _learn_coherence(profile: ScopeProfile, notes: list[Note], hints: Hints) -> None:
-    """Fill ``profile.coherence`` from the procedures' task words and step words."""
-    steps: dict[str, set[str]] = {}
-    holders: dict[str, list[str]] = {}
-    for note in notes:
-        if note.kind != "procedure":
-            continue
-        steps[note.id] = _step_words(note)
-        metadata = distilled_metadata(note)
-        literals = (metadata.get("arguments") or {}).values()
-        task_words = set(profile.keys.get(note.id, [])) | {
-            hints.canonical(w) for a in literals if isinstance(a, str) for w in words(a)
-        }
-        for word in task_words:
-            holders.setdefault(word, []).append(note.id)
-    base = _mean_pairwise(list(steps.values())[:_COHERENCE_SAMPLE])
-    if base >= 1.0:
-        return
-    for word, ids in holders.items():
-        if len(ids) < 2:
-            continue
-        within = _mean_pairwise([steps[i] for i in ids[:_COHERENCE_SAMPLE]])
-        profile.coherence[word] = min(1.0, max(0.0, (within - base) / (1.0 - base)))
-
-
 def build_profile(notes: Iterable[Note], *, hints: Hints = NO_HINTS) -> ScopeProfile:
     """Learn the word statistics of a scope from its procedures, concepts and avoid notes."""
     profile = ScopeProfile()
@@ -219,7 +179,7 @@ def build_profile(notes: Iterable[Note], *, hints: Hints = NO_HINTS) -> ScopePro
         profile.skill_counts.update(set(metadata.get("skill", [])))
         literals = (metadata.get("arguments") or {}).values()
         profile.argument_counts.update({hints.canonical(w) for a in literals for w in words(a)})
-    _learn_coherence(profile, notes_list, hints)
+    profile.coherence = learn_coherence(profile.keys, notes_list, hints)
     return profile
 
 
@@ -230,13 +190,15 @@ class RecallQuery:
     Attributes:
         weights: stem -> weight in [0, 1] (sentence relevance x skill share).
         statement: The sentence of the query that matched the key index best.
-        key: The statement with words known as arguments replaced by ``<arg>``,
-            for a dense index over the keys.
+        key: The statement with words known as arguments replaced by ``<arg>``.
+        passage: The line of the query the statement is on (the whole of a one-line
+            task): what a sentence embedding of the task should read.
     """
 
     weights: dict[str, float]
     statement: str
     key: str
+    passage: str = ""
 
 
 def _vector(
@@ -295,7 +257,8 @@ def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -
         "<arg>" if profile.skill_share(hints.canonical(w), hints) < 0.5 else w
         for w in words(statement)
     )
-    return RecallQuery(weights=weights, statement=statement, key=key)
+    passage = next((line for line in text.splitlines() if statement in line), statement)
+    return RecallQuery(weights=weights, statement=statement, key=key, passage=passage.strip())
 
 
 def relevance(query: RecallQuery, profile: ScopeProfile) -> dict[str, float]:
@@ -323,31 +286,35 @@ def rank_recalled(
     *,
     dense: Sequence[str] = (),
     hints: Hints = NO_HINTS,
+    mode: Mode | None = None,
+    profile: ScopeProfile | None = None,
 ) -> list[tuple[Note, float]]:
     """Order learned notes for a new task: relevance first, measured utility second.
 
-    Relevance is the lexical score of :func:`relevance`; ``dense`` (note ids from a
-    vector search over the keys, best first) breaks its ties and orders the notes
-    it alone found, after every lexical match: measured on the ALFWorld and
-    tool-use development data, fusing the two on equal terms lost 0.08-0.17 top-1
-    to the learned lexical ranking, while a query with no known word still needs
-    the dense neighbours. Notes that share a *when to use* key share its best
-    relevance, so utility orders notes of one kind of task and never lets a proven
-    recipe for another kind win; an avoid note follows the procedure of its key.
-    Concepts come after the procedures unless a concept matches the query better
-    than every procedure does (no procedure fits).
+    Relevance combines the lexical score of :func:`relevance` with ``dense`` (note
+    ids from a vector search of the task's statement, best first) as the scope's
+    own checks say (:mod:`memory.procedures.fusion`): the better-proven ranking
+    leads and the other breaks its ties, or both are fused on equal terms while
+    neither has proven better. Notes that share a *when to use* key share its
+    best relevance, so utility orders notes of one kind of task and never lets a
+    proven recipe for another kind win; an avoid note follows the procedure of
+    its key. Concepts come after the procedures unless a concept matches the
+    query better than every procedure does (no procedure fits).
 
     Args:
         text: The task or observation.
         notes: The scope's learned notes (procedures, concepts, avoid notes).
         dense: Optional dense ranking of note ids.
         hints: Optional user vocabulary.
+        mode: ``"lexical"``, ``"dense"`` or ``"fused"``; by default the one the
+            notes' recorded checks choose.
+        profile: ``build_profile(notes, hints=hints)`` when the caller has it.
 
     Returns:
         ``(note, relevance)`` pairs, best first; notes neither ranking found are left
-        out. A note found by ``dense`` alone has relevance 0.
+        out. ``relevance`` is the lexical score (0 for a note found by ``dense`` alone).
     """
-    profile = build_profile(notes, hints=hints)
+    profile = build_profile(notes, hints=hints) if profile is None else profile
     lexical = relevance(recall_query(text, profile, hints=hints), profile)
     by_id = {n.id: n for n in notes}
     dense_rank = {i: r for r, i in enumerate(dict.fromkeys(i for i in dense if i in by_id))}
@@ -359,20 +326,40 @@ def rank_recalled(
         best_key[key] = max(best_key.get(key, 0.0), lexical.get(note_id, 0.0))
         rank = dense_rank.get(note_id, len(dense_rank))
         best_dense[key] = min(best_dense.get(key, rank), rank)
+    chosen = ranker_evidence(notes).mode if mode is None else mode
+    lexical_rank = {
+        key: r
+        for r, key in enumerate(
+            sorted((k for k, s in best_key.items() if s > 0), key=lambda k: -best_key[k])
+        )
+    }
+    fused = {
+        key: 1.0 / (RRF_K + lexical_rank.get(key, len(lexical_rank)))
+        + 1.0 / (RRF_K + best_dense[key])
+        for key in best_key
+    }
     best_procedure = max(
         (lexical.get(i, 0.0) for i in found if not _is_concept(by_id[i])), default=0.0
     )
 
-    def order_key(note_id: str) -> tuple[bool, float, int, bool, float, int]:
+    def relevance_key(key: str) -> tuple[float, float]:
+        if chosen == "dense":
+            return (best_dense[key], -best_key[key])
+        if chosen == "fused":
+            # Ties (common with two lists) go to the dense ranking: unlike the
+            # lexical one it needs no statistics of the scope to be right.
+            return (-fused[key], best_dense[key])
+        return (-best_key[key], best_dense[key])
+
+    def order_key(note_id: str) -> tuple[bool, tuple[float, float], bool, float, int]:
         note = by_id[note_id]
         demoted = _is_concept(note) and lexical.get(note_id, 0.0) <= best_procedure
-        key = note.when_to_use
-        rank = dense_rank.get(note_id, len(dense_rank))
         # An avoid note annotates the procedure of its key (where runs left its path):
         # it follows that procedure, so a prompt budget never keeps the warning and
         # drops the recipe it warns about.
         warning = AVOID_TAG in note.tags
-        return (demoted, -best_key[key], best_dense[key], warning, -utility_score(note), rank)
+        rank = dense_rank.get(note_id, len(dense_rank))
+        return (demoted, relevance_key(note.when_to_use), warning, -utility_score(note), rank)
 
     ranked = sorted(found, key=order_key)
     return [(by_id[i], best_key[by_id[i].when_to_use]) for i in ranked]

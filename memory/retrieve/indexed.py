@@ -1,8 +1,8 @@
 """What retrieval indexes for a note.
 
-The dense index embeds :func:`index_text` (the content, or a procedure's *when to
-use* key) once, before the mind has built the note: embedding again after the
-note's structure is known would double the cost of every ``add``.
+The dense index embeds :func:`embedded_text` (the content, or the task a learned
+note was distilled from) once, before the mind has built the note: embedding again
+after the note's structure is known would double the cost of every ``add``.
 
 The lexical (BM25) index is cheap to rebuild, so it can also hold the note's
 structure: :func:`lexical_text` appends the chosen ``fields`` -- the context line
@@ -20,7 +20,13 @@ from collections.abc import Iterable
 from memory.errors import InvalidInput
 from memory.model import Note
 
-__all__ = ["INDEX_FIELDS", "index_text", "lexical_text", "validate_index_fields"]
+__all__ = [
+    "INDEX_FIELDS",
+    "embedded_text",
+    "index_text",
+    "lexical_text",
+    "validate_index_fields",
+]
 
 INDEX_FIELDS: tuple[str, ...] = ("context", "keywords", "tags")
 """The note fields that can reach the lexical index besides the content."""
@@ -35,6 +41,23 @@ def index_text(note: Note) -> str:
     if note.kind != "episodic" and note.when_to_use:
         return note.when_to_use
     return note.content
+
+
+def embedded_text(note: Note) -> str:
+    """What the dense index embeds: a learned note's task as it was first stated,
+    else :func:`index_text`.
+
+    A *when to use* key has its arguments replaced by ``<arg1>`` placeholders,
+    which a sentence embedding reads as noise; the statement the run was learned
+    from is a sentence it understands, and recall compares it with the new task's
+    statement (:mod:`memory.procedures.fusion`). The lexical index keeps the key.
+    """
+    if note.kind != "episodic":
+        distilled = note.metadata.get("distilled")
+        task = distilled.get("task") if isinstance(distilled, dict) else None
+        if isinstance(task, str) and task.strip():
+            return task
+    return index_text(note)
 
 
 def lexical_text(note: Note, fields: Iterable[str] = ()) -> str:

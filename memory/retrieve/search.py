@@ -128,6 +128,12 @@ class HybridSearch:
             if nid in notes
         ]
 
+    def nearest_ids(
+        self, vector: np.ndarray, k: int, scope: Scope, *, kinds: Sequence[str] | None = None
+    ) -> list[str]:
+        """The ids of the ``k`` notes nearest ``vector`` (one row) in ``scope``, nearest first."""
+        return [nid for nid, _ in self._store.nearest(vector, scope, k, kinds=kinds)[0]]
+
     def _expanded(
         self,
         direct: list[tuple[str, float]],
