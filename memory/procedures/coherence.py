@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from memory.model import Note
 from memory.procedures.draft import distilled_metadata
+from memory.procedures.memo import per_note
 from memory.procedures.steps import unfold
 from memory.procedures.text import NO_HINTS, Hints, is_placeholder, words
 
@@ -53,7 +54,7 @@ def learn_coherence(
     for note in notes:
         if note.kind != "procedure":
             continue
-        steps[note.id] = _step_words(note)
+        steps[note.id] = per_note("steps", note, hints, lambda n=note: _step_words(n))
         metadata = distilled_metadata(note)
         literals = (metadata.get("arguments") or {}).values()
         task_words = set(keys.get(note.id, [])) | {

@@ -36,6 +36,7 @@ from memory.model import Note
 from memory.procedures.coherence import learn_coherence
 from memory.procedures.draft import AVOID_TAG, distilled_metadata
 from memory.procedures.fusion import RRF_K, Mode, ranker_evidence
+from memory.procedures.memo import per_note
 from memory.procedures.steps import unfold
 from memory.procedures.text import NO_HINTS, Hints, is_placeholder, segments, stem, words
 from memory.procedures.utility import utility_score
@@ -153,6 +154,10 @@ def _doc(note: Note, hints: Hints) -> list[str]:
     return [*skill, *heads, *arguments, *sorted(step_words)]
 
 
+def _task_words(note: Note, hints: Hints) -> list[str]:
+    return [hints.canonical(w) for w in words(str(distilled_metadata(note).get("task", "")))]
+
+
 def _key_words(note: Note, hints: Hints) -> list[str]:
     phrase = distilled_metadata(note).get("phrase") or note.when_to_use
     return [hints.canonical(w) for w in words(str(phrase)) if not is_placeholder(w) and len(w) > 1]
@@ -163,11 +168,11 @@ def build_profile(notes: Iterable[Note], *, hints: Hints = NO_HINTS) -> ScopePro
     profile = ScopeProfile()
     notes_list = list(notes)
     for note in notes_list:
-        doc = _doc(note, hints)
+        doc = per_note("doc", note, hints, lambda n=note: _doc(n, hints))
         profile.docs[note.id] = doc
-        profile.keys[note.id] = _key_words(note, hints)
+        profile.keys[note.id] = per_note("key", note, hints, lambda n=note: _key_words(n, hints))
         profile.task_vocabulary.update(
-            hints.canonical(w) for w in words(str(distilled_metadata(note).get("task", "")))
+            per_note("task", note, hints, lambda n=note: _task_words(n, hints))
         )
         metadata = distilled_metadata(note)
         if note.kind != "procedure":
