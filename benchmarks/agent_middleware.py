@@ -204,18 +204,20 @@ def learned_key(memory: AgenticMemory, run_id: str) -> str:
     return keys[0] if keys else "(nothing learned)"
 
 
-def learning_loop(harness: Harness, failing_runs: int, framework: str) -> dict[str, Any]:
+def learning_loop(
+    harness: Harness, failing_runs: int, framework: str, rounds: tuple[int, int] = (0, 1)
+) -> dict[str, Any]:
     memory = harness.memory
     run_task = harness.learner(framework)
     kinds_by_run: dict[str, str] = {}
-    print("round 1: one instance of each kind, learned")
-    for task in tasks(0):
+    print(f"round 1: one instance of each kind (wording {rounds[0]}), learned")
+    for task in tasks(rounds[0]):
         run_id = run_task(task, False)
         kinds_by_run[run_id] = task.kind
         print(f"  {task.kind:17} key: {learned_key(memory, run_id)!r}")
-    print("round 2: another instance of each kind; the top procedure it was shown")
+    print(f"round 2: another instance of each kind (wording {rounds[1]}); the top procedure shown")
     same, shown_any, rows = 0, 0, []
-    for task in tasks(1):
+    for task in tasks(rounds[1]):
         harness.recalls.clear()
         kinds_by_run[run_task(task, False)] = task.kind
         recall = harness.recalls[0]
@@ -229,6 +231,8 @@ def learning_loop(harness: Harness, failing_runs: int, framework: str) -> dict[s
     print(f"share of second runs whose top procedure came from the same kind: {share:.2f}")
     print(f"  (same kind anywhere in the section: {shown_any / len(TASK_KINDS):.2f})")
 
+    if not failing_runs:
+        return {"same_kind_top1": share, "same_kind_anywhere": shown_any / len(TASK_KINDS)}
     print(f"pruning: the package index goes down; {failing_runs} add_dependency runs fail")
     builders = TASK_KINDS["add_dependency"]
     shown: dict[str, int] = {}
@@ -424,6 +428,12 @@ def main(argv: list[str] | None = None) -> None:
         default="langchain",
         help="the agent of the learning loop (the overhead is measured on LangChain)",
     )
+    parser.add_argument(
+        "--rotations",
+        action="store_true",
+        help="also run the loop with the other wordings as rounds 1 and 2 (1->2, 2->0), "
+        "each in a fresh memory, and print the mean share",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -434,6 +444,18 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {
         "learning": learning_loop(harness, args.failing_runs, args.framework)
     }
+    if args.rotations:
+        shares = [results["learning"]["same_kind_top1"]]
+        for rounds in ((1, 2), (2, 0)):
+            print(f"\nrotation: wordings {rounds[0]} -> {rounds[1]}")
+            fresh = Harness(make_embedder(args.embedder), args.budget, args.credit)
+            shares.append(learning_loop(fresh, 0, args.framework, rounds)["same_kind_top1"])
+            fresh.memory.close()
+        results["rotation_shares"] = shares
+        print(
+            f"\nsame-kind share over the three rotations: {[round(x, 2) for x in shares]}, "
+            f"mean {statistics.mean(shares):.2f}"
+        )
     if not args.skip_overhead:
         results["overhead"] = overhead(harness, args.runs, args.filler)
     harness.memory.close()

@@ -28,6 +28,7 @@ only decides which query words the dense key writes as ``<arg>``.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ __all__ = [
     "recall_query",
     "relevance",
 ]
+
+_ARGUMENT_NAME = re.compile(r'"[^"\\]*"\s*:')
+"""A key of a JSON object in an action (``{"path": ...}``, how agent tool calls are logged)."""
 
 _K1 = 1.2
 _B = 0.75
@@ -144,11 +148,13 @@ def _doc(note: Note, hints: Hints) -> list[str]:
     arguments = [hints.canonical(w) for a in literals if isinstance(a, str) for w in words(a)]
     # The words of the steps: a new task often names what its kind's actions do
     # ("remove the merged branches" / ``git branch --merged``), in any phrasing.
+    # Keys of structured arguments (``{"path": ...}``) name a tool's schema, which
+    # every call of the tool repeats, not what the task is about: left out.
     templates = {p for line in metadata.get("steps", []) for p in unfold(str(line))}
     step_words = {
         hints.canonical(w)
         for s in templates
-        for w in words(s)
+        for w in words(_ARGUMENT_NAME.sub(" ", s))
         if not is_placeholder(w) and not w.isdigit()
     }
     return [*skill, *heads, *arguments, *sorted(step_words)]
@@ -252,17 +258,19 @@ def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -
             score *= sum(w in profile.task_vocabulary for w in stems) / len(stems)
         scored.append((score, stems, part))
     best = max(score for score, _, _ in scored)
+    statement = max(scored, key=lambda item: item[0])[2]
+    passage = next((line for line in text.splitlines() if statement in line), statement)
     weights: dict[str, float] = {}
-    for score, stems, _ in scored:
-        relative = score / best if best > 0 else 1.0
+    for score, stems, part in scored:
+        # The parts of the statement's own line are one task ("X is a bad name;
+        # call it Y"): they weigh fully. Other lines weigh as well as they match.
+        relative = 1.0 if part in passage or best <= 0 else score / best
         for word in stems:
             weights[word] = max(weights.get(word, 0.0), relative * share(word))
-    statement = max(scored, key=lambda item: item[0])[2]
     key = " ".join(
         "<arg>" if profile.skill_share(hints.canonical(w), hints) < 0.5 else w
         for w in words(statement)
     )
-    passage = next((line for line in text.splitlines() if statement in line), statement)
     return RecallQuery(weights=weights, statement=statement, key=key, passage=passage.strip())
 
 

@@ -115,3 +115,19 @@ def test_a_learned_note_is_embedded_by_its_task_and_indexed_by_its_key() -> None
     assert embedded_text(bare) == "fix the <arg1> tests"
     episode = Note(content="met Ana at the cafe", metadata={"distilled": {"task": "x"}})
     assert embedded_text(episode) == "met Ana at the cafe"
+
+
+def test_the_parts_of_the_task_line_weigh_fully_other_lines_as_they_match() -> None:
+    from memory.procedures.recall import build_profile, recall_query
+
+    notes = [
+        _procedure("a", "call the billing service", ["call", "billing", "servic"]),
+        _procedure("b", "deploy the app", ["deploy", "app"]),
+    ]
+    profile = build_profile(notes)
+    one_line = recall_query("the invoices look broken; call the billing service", profile)
+    assert one_line.passage == "the invoices look broken; call the billing service"
+    assert one_line.weights["invoice"] > 0 and one_line.weights["broken"] > 0
+    framed = recall_query("Welcome to the shop, see the offers\ncall the billing service", profile)
+    assert framed.passage == "call the billing service"
+    assert framed.weights.get("offer", 0.0) < framed.weights["billing"]
