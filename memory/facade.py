@@ -32,7 +32,7 @@ from memory.ingest.sequence import SequencePolicy
 from memory.ingest.tails import Tails
 from memory.mind.base import Mind, UsageMeter
 from memory.mind.heuristic import HeuristicMind
-from memory.mind.tagging import Taxonomy
+from memory.mind.tagging import Tagger, Taxonomy
 from memory.procedural import ProceduralMemory
 from memory.procedures import NO_HINTS, Hints
 from memory.query_cache import DEFAULT_QUERY_CACHE_SIZE, QueryVectors
@@ -226,7 +226,12 @@ class AgenticMemory(AsyncApi):
         self._store: NoteStore = store
         self._client = getattr(self._store, "client", None)
         index, tails = lexical_index_for(self._store, fields=index_fields), Tails()
-        self._tags = TagMaintenance(store=self._store, index=index, tagger=heuristic.tagger)
+        self._tags = TagMaintenance(
+            store=self._store, index=index, tagger=heuristic.tagger, lock=self._lock
+        )
+        for custom in (mind, getattr(mind, "fallback", None)):
+            if isinstance(getattr(custom, "tagger", None), Tagger):  # a HeuristicMind you built
+                self._tags.attach(custom.tagger)  # type: ignore[union-attr]
         self._ingest = IngestPipeline(
             store=self._store,
             index=index,
