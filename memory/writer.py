@@ -164,15 +164,16 @@ class NoteWriter:
             self._store.write(records, {s.note.id: s.note for s in notes})
 
     def _superseded_by(self, note: Note) -> list[StoredNote]:
-        """The notes of ``note``'s scope that ``note`` superseded (read through its scope)."""
-        ids = sorted(self._store.matching_ids(note.scope) - {note.id})
-        older: list[str] = []
-        for start in range(0, len(ids), 1000):
-            chunk = self._store.fetch(ids[start : start + 1000], note.scope, exact_scope=True)
-            older += [nid for nid, s in chunk.items() if s.note.superseded_by == note.id]
-        if not older:
-            return []
-        return list(self._store.fetch(older, note.scope, with_history=True).values())
+        """The notes an entombed ``note`` superseded (its history names them) and still does."""
+        tomb = self._store.tombstone(note.id)
+        named = {
+            event.after.get("supersedes")
+            for event in (tomb.history if tomb is not None else [])
+            if event.action == "supersede"
+        }
+        ids = sorted(str(nid) for nid in named if nid)
+        found = self._store.fetch(ids, note.scope, with_history=True, exact_scope=True)
+        return [s for s in found.values() if s.note.superseded_by == note.id]
 
     def delete(self, stored: StoredNote, *, reason: str, action: EventAction) -> Note:
         """Delete a note and every link to it; its history stays readable."""

@@ -69,9 +69,11 @@ def test_deleting_the_middle_of_a_chain_frees_only_what_it_superseded(
 
 def test_deleting_the_older_note_changes_nothing_else(mem: AgenticMemory) -> None:
     old, new = _update_pair(mem)
+    [recorded] = _events(mem, new, "supersede")  # the newer note's side of the record
+    assert recorded.after == {"supersedes": old.id}
     mem.delete(old.id)
     assert mem.get(new.id).superseded_by is None
-    assert not _events(mem, new, "supersede") and not _events(mem, new, "repair")
+    assert _events(mem, new, "supersede") == [recorded] and not _events(mem, new, "repair")
 
 
 def test_delete_all_leaves_no_dangling_successor_and_spares_other_scopes(
