@@ -314,8 +314,9 @@ class AgenticMemory(AsyncApi):
         """Finish what a crash interrupted and rebuild the in-memory indexes.
 
         Completes half-done deletions, drops links to missing notes, restores the
-        missing side of one-sided links, and reloads the lexical index. Runs on
-        open; safe to call any time.
+        missing side of one-sided links, makes a note current again when the note
+        that superseded it is gone (``supersessions_cleared``), and reloads the
+        lexical index. Runs on open; safe to call any time.
 
         Returns:
             Counts of what was repaired.
