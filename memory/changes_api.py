@@ -143,6 +143,8 @@ class ChangesApi(NotesApi):
     ) -> Note:
         """Delete a note and every link that points to it; its history stays readable.
 
+        A note it superseded is the current fact again (a ``supersede`` event says why).
+
         Args:
             note_id: the note to delete.
             user_id: scope: the user the note must belong to.

@@ -32,7 +32,7 @@ from memory.ingest.sequence import SequencePolicy
 from memory.ingest.tails import Tails
 from memory.mind.base import Mind, UsageMeter
 from memory.mind.heuristic import HeuristicMind
-from memory.mind.tagging import Taxonomy
+from memory.mind.tagging import Tagger, Taxonomy
 from memory.procedural import ProceduralMemory
 from memory.procedures import NO_HINTS, Hints
 from memory.query_cache import DEFAULT_QUERY_CACHE_SIZE, QueryVectors
@@ -226,7 +226,12 @@ class AgenticMemory(AsyncApi):
         self._store: NoteStore = store
         self._client = getattr(self._store, "client", None)
         index, tails = lexical_index_for(self._store, fields=index_fields), Tails()
-        self._tags = TagMaintenance(store=self._store, index=index, tagger=heuristic.tagger)
+        self._tags = TagMaintenance(
+            store=self._store, index=index, tagger=heuristic.tagger, lock=self._lock
+        )
+        for custom in (mind, getattr(mind, "fallback", None)):
+            if isinstance(getattr(custom, "tagger", None), Tagger):  # a HeuristicMind you built
+                self._tags.attach(custom.tagger)  # type: ignore[union-attr]
         self._ingest = IngestPipeline(
             store=self._store,
             index=index,
@@ -309,8 +314,9 @@ class AgenticMemory(AsyncApi):
         """Finish what a crash interrupted and rebuild the in-memory indexes.
 
         Completes half-done deletions, drops links to missing notes, restores the
-        missing side of one-sided links, and reloads the lexical index. Runs on
-        open; safe to call any time.
+        missing side of one-sided links, makes a note current again when the note
+        that superseded it is gone (``supersessions_cleared``), and reloads the
+        lexical index. Runs on open; safe to call any time.
 
         Returns:
             Counts of what was repaired.

@@ -1,8 +1,9 @@
 """The open-time repair pass: finish what a crash interrupted, rebuild what lives in memory.
 
 Completes half-done deletions, drops links to missing notes, restores the missing
-side of one-sided links, upgrades records of the old layout, and rebuilds the
-lexical index and the scopes' tails from the store.
+side of one-sided links, makes current again a note whose ``superseded_by`` names a
+missing note (or one of another scope), upgrades records of the old layout, and
+rebuilds the lexical index and the scopes' tails from the store.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def repair_store(
         "links_dropped": 0,
         "links_restored": 0,
         "records_upgraded": 0,
+        "supersessions_cleared": 0,
     }
     legacy: list[str] = []
     notes: dict[str, Note] = {}
@@ -43,9 +45,16 @@ def repair_store(
         writer.unlink_and_remove(notes[note_id])
         del notes[note_id]
         report["deletions_completed"] += 1
+    if unfinished:  # their neighbours (links, successors) changed: read them again
+        notes = {stored.note.id: stored.note for stored in store.scan()}
     # A note another process is writing right now may have its links stored before
     # its record (a shared server): look again for the missing ends after the scan.
-    missing = {t for n in notes.values() for t in (*n.links, n.follows) if t and t not in notes}
+    missing = {
+        t
+        for n in notes.values()
+        for t in (*n.links, n.follows, n.superseded_by)
+        if t and t not in notes
+    }
     arrived = store.visible_ids(sorted(missing), Scope()) if missing else set()
     fixes: dict[str, dict[str, float | None]] = {}
     for note in notes.values():
@@ -66,6 +75,23 @@ def repair_store(
     if fixes:
         writer.fix_links(fixes)
         notes.update((k, v.note) for k, v in store.fetch(list(fixes), Scope()).items())
+    dangling = [
+        note.id
+        for note in notes.values()
+        if note.superseded_by is not None
+        and note.superseded_by not in arrived
+        and ((successor := notes.get(note.superseded_by)) is None or successor.scope != note.scope)
+    ]
+    if dangling:
+        found = store.fetch(dangling, Scope(), with_history=True)
+        writer.make_current(
+            list(found.values()),
+            reason="repair: the note that updated it is gone (or of another scope)",
+            action="repair",
+            actor="repair",
+        )
+        notes.update((k, v.note) for k, v in store.fetch(list(found), Scope()).items())
+        report["supersessions_cleared"] = len(found)
     index.clear()
     index.upsert_notes(notes.values())
     tails.rebuild(notes.values())

@@ -1,4 +1,9 @@
-"""``TagMaintenance``: keep each scope's tag vocabulary meaningful as notes arrive.
+"""``TagMaintenance``: keep each scope's tag vocabulary meaningful as notes arrive, and durable.
+
+A scope's vocabulary is rebuilt from the store on its first use after a restart
+(:meth:`TagMaintenance.stored_tags` is the tagger's seed): every episodic note of
+exactly that scope counts, with its first tag and its vector, oldest first -- the
+same notes and tags :func:`~memory.mind.vocabulary.revise_tags` works on.
 
 Merges tags that mean the same and splits a tag whose notes form two groups
 (:func:`memory.mind.vocabulary.revise_tags`), one exact scope at a time, so
@@ -7,6 +12,11 @@ tags before and after and the reason.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+
+import numpy as np
 
 from memory.mind.tagging import Tagger
 from memory.mind.vocabulary import TagRevision, revise_tags
@@ -18,18 +28,48 @@ __all__ = ["TagMaintenance"]
 
 
 class TagMaintenance:
-    """Revise the tag vocabularies of the scopes a caller sees.
+    """Revise the tag vocabularies of the scopes a caller sees; seed them from the store.
 
     Args:
         store: the note store.
         index: the lexical index (re-indexed when it holds tags).
         tagger: the offline mind's tagger, whose per-scope vocabularies follow.
+        lock: the memory's lock, held while the seed reads the store.
     """
 
-    def __init__(self, *, store: NoteStore, index: LexicalIndex, tagger: Tagger) -> None:
+    def __init__(
+        self, *, store: NoteStore, index: LexicalIndex, tagger: Tagger, lock: threading.RLock
+    ) -> None:
         self._store = store
         self._index = index
         self._tagger = tagger
+        self._lock = lock
+        self.attach(tagger)
+
+    def attach(self, tagger: Tagger) -> None:
+        """Make ``tagger`` rebuild a scope's vocabulary from this store on first use."""
+        if tagger.seed is None:
+            tagger.seed = self.stored_tags
+
+    def stored_tags(self, scope: Hashable) -> list[tuple[str, np.ndarray]]:
+        """``(first tag, vector)`` of the stored episodic notes of exactly ``scope``, oldest
+        first."""
+        if not isinstance(scope, Scope):
+            return []
+        members: list[tuple[Note, np.ndarray]] = []
+        with self._lock:
+            ids = sorted(self._store.matching_ids(scope, kinds=["episodic"]))
+            for start in range(0, len(ids), 1000):
+                found = self._store.fetch(
+                    ids[start : start + 1000], scope, with_vectors=True, exact_scope=True
+                )
+                members += [
+                    (s.note, np.asarray(s.vector, dtype=np.float32))
+                    for s in found.values()
+                    if s.note.tags and s.vector is not None
+                ]
+        members.sort(key=lambda member: (member[0].created_at, member[0].id))
+        return [(note.tags[0], vector) for note, vector in members]
 
     def revise(self, scope: Scope) -> list[TagRevision]:
         """Retag the episodic notes visible in ``scope`` (the caller holds the lock)."""

@@ -4,7 +4,9 @@
                     re-indexing a note whose indexed text changed
     link_pair()     link two notes of one scope, both sides
     fix_links()     the repair pass's link fixes (drop dangling, restore one-sided)
-    delete()        tombstone first, then unlink the neighbours, then remove
+    make_current()  clear ``superseded_by`` of notes whose successor is gone
+    delete()        tombstone first, then unlink the neighbours and make the notes
+                    it superseded current again, then remove
     delete_scope()  every note of a scope, tombstoned in batches
 
 Deletion is ordered for crash safety: the tombstone (last state + history) is
@@ -142,6 +144,37 @@ class NoteWriter:
             records.append((note, None, current.log.plus(event)))
         self._store.write(records, previous={r[0].id: stored[r[0].id].note for r in records})
 
+    def make_current(
+        self, notes: Sequence[StoredNote], *, reason: str, action: EventAction, actor: str
+    ) -> None:
+        """Clear ``superseded_by`` of ``notes`` (their successor is gone), one event each."""
+        records = []
+        for stored in notes:
+            note = stored.note.model_copy(update={"superseded_by": None, "updated_at": utc_now()})
+            event = Event(
+                note_id=note.id,
+                action=action,
+                before={"superseded_by": stored.note.superseded_by},
+                after={"superseded_by": None},
+                reason=reason,
+                actor=actor,
+            )
+            records.append((note, None, stored.log.plus(event)))
+        if records:
+            self._store.write(records, {s.note.id: s.note for s in notes})
+
+    def _superseded_by(self, note: Note) -> list[StoredNote]:
+        """The notes an entombed ``note`` superseded (its history names them) and still does."""
+        tomb = self._store.tombstone(note.id)
+        named = {
+            event.after.get("supersedes")
+            for event in (tomb.history if tomb is not None else [])
+            if event.action == "supersede"
+        }
+        ids = sorted(str(nid) for nid in named if nid)
+        found = self._store.fetch(ids, note.scope, with_history=True, exact_scope=True)
+        return [s for s in found.values() if s.note.superseded_by == note.id]
+
     def delete(self, stored: StoredNote, *, reason: str, action: EventAction) -> Note:
         """Delete a note and every link to it; its history stays readable."""
         event = Event(
@@ -157,7 +190,7 @@ class NoteWriter:
 
     def unlink_and_remove(self, note: Note) -> None:
         """Drop every link to an entombed note and the thread pointer of the turn
-        after it, then its record."""
+        after it, make the notes it superseded current again, then remove its record."""
         # The next turn of the thread follows this note without being linked to it
         # unless the two are related: it loses its ``follows`` pointer too.
         thread = self._store.thread_neighbours([note.id], note.scope)
@@ -179,6 +212,13 @@ class NoteWriter:
             )
             records.append((changed, None, neighbour.log.plus(event)))
         self._store.write(records, {r[0].id: linked[r[0].id].note for r in records})
+        # A fact it updated is the current one again (read after the unlinking above).
+        self.make_current(
+            self._superseded_by(note),
+            reason=f"the note that updated it ({note.id}) was deleted: current again",
+            action="supersede",
+            actor="user",
+        )
         self._store.remove([note.id])
         self._index.remove([note.id])
         self._tails.forget_note(note)

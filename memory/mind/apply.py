@@ -173,15 +173,22 @@ def apply_decision(
         changed[old.id] = old.model_copy(
             update={"superseded_by": built.id, "updated_at": utc_now()}
         )
-        result.add_event(
-            Event(
-                note_id=old.id,
-                action="supersede",
-                before={"superseded_by": None},
-                after={"superseded_by": built.id},
-                reason=proposal.reason or f"updated by new note {built.id}",
-                actor=decision.actor,
+        reason = proposal.reason or f"updated by new note {built.id}"
+        for note_id, after in (
+            (old.id, {"superseded_by": built.id}),
+            (built.id, {"supersedes": old.id}),
+        ):
+            # Both sides, like a link: deleting the new note finds the old one by its history.
+            before = {"superseded_by": None} if note_id == old.id else {}
+            result.add_event(
+                Event(
+                    note_id=note_id,
+                    action="supersede",
+                    before=before,
+                    after=after,
+                    reason=reason,
+                    actor=decision.actor,
+                )
             )
-        )
     result.neighbours = changed
     return result

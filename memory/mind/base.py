@@ -31,10 +31,12 @@ __all__ = [
     "QueryRewriter",
     "StructuredMind",
     "Supersession",
+    "SupersessionRule",
     "Usage",
     "UsageMeter",
     "query_rewriter",
     "structured_caller",
+    "supersession_rule",
 ]
 
 
@@ -91,6 +93,9 @@ class Usage(BaseModel):
     ``<field>_accepted`` / ``<field>_replaced`` count, for the new note's keywords, tags
     and context, the model's answers that were kept and those that failed the
     faithfulness checks (or were empty) and were replaced by the offline mind's.
+    ``supersedes_accepted`` / ``supersedes_replaced`` count the model's proposals that a
+    new note updates a shown candidate: kept, or dropped as invalid (the offline rule
+    then decides).
     """
 
     calls: int = 0
@@ -104,6 +109,8 @@ class Usage(BaseModel):
     tags_replaced: int = 0
     context_accepted: int = 0
     context_replaced: int = 0
+    supersedes_accepted: int = 0
+    supersedes_replaced: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -170,6 +177,20 @@ class QueryRewriter(Protocol):
 
 
 @runtime_checkable
+class SupersessionRule(Protocol):
+    """Optional capability of a mind: its rule for which older notes a new one updates.
+
+    An LLM mind asks its fallback for it when the model proposes no valid supersession.
+    """
+
+    def supersessions(
+        self, draft: NoteDraft, keywords: list[str], candidates: list[Candidate]
+    ) -> list[Supersession]:
+        """The candidates ``draft`` (described by ``keywords``) supersedes, with reasons."""
+        ...
+
+
+@runtime_checkable
 class StructuredMind(Protocol):
     """Optional capability of a mind: its model's structured caller, to share.
 
@@ -183,6 +204,11 @@ class StructuredMind(Protocol):
 def query_rewriter(mind: Mind) -> QueryRewriter | None:
     """The mind as a :class:`QueryRewriter`, or ``None`` when it cannot rewrite."""
     return mind if isinstance(mind, QueryRewriter) else None
+
+
+def supersession_rule(mind: Mind) -> SupersessionRule | None:
+    """The mind as a :class:`SupersessionRule`, or ``None`` when it has no such rule."""
+    return mind if isinstance(mind, SupersessionRule) else None
 
 
 def structured_caller(mind: Mind) -> Any | None:

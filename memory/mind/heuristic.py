@@ -14,12 +14,12 @@ from collections.abc import Hashable
 
 from pydantic import BaseModel
 
+from memory import supersede
 from memory.embed.base import Embedder
-from memory.mind.base import Candidate, MindDecision, NoteDraft
+from memory.mind.base import Candidate, MindDecision, NoteDraft, Supersession
 from memory.mind.evolution import evolution_changes
 from memory.mind.linking import link_choices
 from memory.mind.tagging import Tagger, Taxonomy
-from memory.supersede import supersessions
 from memory.text.dates import resolve_dates
 from memory.text.dialogue import SpeakerEvidence, speaker_of, split_speaker
 from memory.text.keywords import extract_keywords
@@ -154,11 +154,7 @@ class HeuristicMind:
             content=draft.content,
             max_links=self.max_links,
         )
-        supersedes = (
-            supersessions(draft, keywords, candidates, similarity=self.supersede_similarity)
-            if self.supersede_similarity is not None
-            else []
-        )
+        supersedes = self.supersessions(draft, keywords, candidates)
         changes = evolution_changes(
             keywords, tags, links, candidates, tag_spread_similarity=self.tag_spread_similarity
         )
@@ -174,3 +170,19 @@ class HeuristicMind:
 
     async def adecide(self, draft: NoteDraft, candidates: list[Candidate]) -> MindDecision:
         return self.decide(draft, candidates)
+
+    def supersessions(
+        self, draft: NoteDraft, keywords: list[str], candidates: list[Candidate]
+    ) -> list[Supersession]:
+        """The older candidates ``draft`` updates, by the offline rule (:mod:`memory.supersede`).
+
+        Args:
+            draft: the new note.
+            keywords: its keywords (the subject it shares with an older note).
+            candidates: notes of its scope, with their similarity to it.
+        """
+        if self.supersede_similarity is None:
+            return []
+        return supersede.supersessions(
+            draft, keywords, candidates, similarity=self.supersede_similarity
+        )

@@ -14,13 +14,19 @@ if that similarity reaches ``threshold``; no tag is coined.
 
 The threshold is the confidence a tag needs; how pairwise precision and recall
 move with it is measured by ``benchmarks/note_quality.py``.
+
+Durable. A vocabulary lives in memory, but it is nothing the store does not hold: a
+tag's centroid is the mean of its notes' vectors. Given a ``seed`` (the memory
+passes its store's notes: each one's first tag and vector, oldest first), a scope's
+vocabulary is rebuilt from it on first use after a restart, so a reopened memory
+reuses -- and does not coin again -- the tags it would have before.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,10 +34,13 @@ import numpy as np
 from memory.embed.base import Embedder
 from memory.errors import InvalidInput
 
-__all__ = ["TagChoice", "TagVocabulary", "Taxonomy", "Tagger", "slug"]
+__all__ = ["TagChoice", "TagSeed", "TagVocabulary", "Taxonomy", "Tagger", "slug"]
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 MAX_TAG_CHARS = 40
+
+TagSeed = Callable[[Hashable], Iterable[tuple[str, np.ndarray]]]
+"""``scope -> (tag, unit vector)`` of the scope's stored notes, oldest first."""
 
 
 def slug(phrase: str) -> str:
@@ -183,6 +192,8 @@ class Tagger:
             note needs to take that tag.
         coin: in open mode, coin a new tag from the note's keywords when no tag
             is close enough.
+        seed: rebuilds a scope's vocabulary on its first use from the notes already
+            stored (``TagSeed``); ``None``: start empty. Settable later (``tagger.seed``).
     """
 
     def __init__(
@@ -192,12 +203,14 @@ class Tagger:
         taxonomy: Taxonomy | None = None,
         threshold: float = 0.45,
         coin: bool = True,
+        seed: TagSeed | None = None,
     ) -> None:
         if taxonomy is not None and embedder is None:
             raise InvalidInput("a taxonomy needs an embedder to compare notes with its entries")
         self.taxonomy = taxonomy
         self.threshold = threshold
         self.coin = coin
+        self.seed = seed
         self._taxonomy_vectors = (
             np.asarray(embedder.embed(taxonomy.texts()), dtype=np.float32)
             if taxonomy is not None and embedder is not None
@@ -207,9 +220,18 @@ class Tagger:
         self._vocabularies: dict[Hashable, TagVocabulary] = {}
 
     def vocabulary(self, scope: Hashable) -> TagVocabulary:
-        """The open vocabulary of ``scope`` (created empty on first use)."""
+        """The open vocabulary of ``scope`` (on first use: from the ``seed``, or empty)."""
         with self._lock:
-            return self._vocabularies.setdefault(scope, TagVocabulary())
+            known = self._vocabularies.get(scope)
+        if known is not None:
+            return known
+        # Seeded outside the lock: the seed reads the store (under the memory's lock).
+        built = TagVocabulary()
+        if self.seed is not None and self.taxonomy is None:
+            for name, vector in self.seed(scope):
+                built.add(name, vector)
+        with self._lock:
+            return self._vocabularies.setdefault(scope, built)
 
     def choose(
         self,

@@ -11,7 +11,9 @@ reply is retried by ``StructuredCaller``, and when the retries run out the fallb
 mind (the heuristic one) decides instead, so the note is always stored. A reply that
 parses is checked field by field (``memory.mind.llm.faithful``): keywords, tags or a
 context that do not come from the new note are replaced by the fallback mind's, with no
-second model call, and counted in ``Usage``. The decision is a proposal:
+second model call, and counted in ``Usage``; so are the model's supersessions (which
+shown candidates the note updates), the fallback's rule deciding when the model names
+none that holds. The decision is a proposal:
 ``memory.mind.apply`` checks it against the real candidates. This module already drops
 links and updates naming aliases it never showed and clamps link strengths to (0, 1].
 """
@@ -40,6 +42,7 @@ from memory.mind.base import (
 from memory.mind.llm.faithful import FaithfulnessCheck, FieldReview, TagCheck
 from memory.mind.llm.prompts import REWRITE_SYSTEM, NoteRequest, build_note_request, clip
 from memory.mind.llm.schema import NoteReply, RewrittenQuery
+from memory.mind.llm.superseding import settle_supersessions
 
 __all__ = [
     "LLMMind",
@@ -278,6 +281,20 @@ class LLMMind:
         decision.usage = spent + review.usage
         return decision
 
+    def _superseding(
+        self,
+        decision: MindDecision,
+        reply: NoteReply | None,
+        request: NoteRequest,
+        draft: NoteDraft,
+        candidates: list[Candidate],
+        fallback: MindDecision | None,
+    ) -> MindDecision:
+        named = reply.supersedes if reply is not None else []
+        return settle_supersessions(
+            decision, named, request.aliases, draft, candidates, self.fallback, fallback
+        )
+
     def decide(self, draft: NoteDraft, candidates: list[Candidate]) -> MindDecision:
         """Decide keywords, tags, context, links and neighbour changes for ``draft``.
 
@@ -287,7 +304,9 @@ class LLMMind:
 
         Returns:
             The model's decision (``actor="llm"``), its unfaithful or empty fields taken
-            from the fallback mind (``usage.<field>_replaced``); or the fallback mind's
+            from the fallback mind (``usage.<field>_replaced``), its supersessions checked
+            (:mod:`memory.mind.llm.superseding`; none valid: the fallback's rule decides);
+            or the fallback mind's
             decision (``actor="heuristic-fallback"``, ``usage.fallbacks == 1``) when the
             model failed after every retry. Never raises for a model failure.
         """
@@ -304,6 +323,7 @@ class LLMMind:
             review = self._review(decision, draft, candidates, request)
             fallback = self.fallback.decide(draft, candidates) if review.rejected else None
             decision = self._settled(review, fallback, spent)
+            decision = self._superseding(decision, reply, request, draft, candidates, fallback)
         self._record(decision.usage)
         return decision
 
@@ -322,6 +342,7 @@ class LLMMind:
             review = self._review(decision, draft, candidates, request)
             fallback = await self.fallback.adecide(draft, candidates) if review.rejected else None
             decision = self._settled(review, fallback, spent)
+            decision = self._superseding(decision, reply, request, draft, candidates, fallback)
         self._record(decision.usage)
         return decision
 

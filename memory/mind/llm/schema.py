@@ -1,6 +1,7 @@
 """Pydantic models of what the language model replies (not the public decision types).
 
-    NoteReply            one structured answer about a new note
+    NoteReply            one structured answer about a new note (and the aliases of
+     │                   candidates whose fact it updates: ``supersedes``)
      ├── LinkReply       link the new note to a candidate alias
      └── UpdateReply     evolve one candidate (by alias)
     RewrittenQuery       a search query rewritten for retrieval
@@ -71,8 +72,11 @@ class NoteReply(_Reply):
     context: str = Field(default="", description="one line on the new note: who, what")
     links: list[LinkReply] = Field(default_factory=list, description="related notes only")
     updates: list[UpdateReply] = Field(default_factory=list, description="existing notes to update")
+    supersedes: list[str] = Field(
+        default_factory=list, description="aliases whose fact it changes or contradicts"
+    )
 
-    @field_validator("keywords", "tags", mode="before")
+    @field_validator("keywords", "tags", "supersedes", mode="before")
     @classmethod
     def _str_lists(cls, value: Any) -> Any:
         return _as_str_list(value)
