@@ -12,6 +12,7 @@ what it is); :class:`memory.procedures.recall.ScopeProfile` weighs it fully.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 from memory.model import Note
 from memory.procedures.draft import distilled_metadata
@@ -54,7 +55,7 @@ def learn_coherence(
     for note in notes:
         if note.kind != "procedure":
             continue
-        steps[note.id] = per_note("steps", note, hints, lambda n=note: _step_words(n))
+        steps[note.id] = per_note("steps", note, hints, partial(_step_words, note))
         metadata = distilled_metadata(note)
         literals = (metadata.get("arguments") or {}).values()
         task_words = set(keys.get(note.id, [])) | {

@@ -32,6 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from memory.model import Note
 from memory.procedures.coherence import learn_coherence
@@ -174,11 +175,11 @@ def build_profile(notes: Iterable[Note], *, hints: Hints = NO_HINTS) -> ScopePro
     profile = ScopeProfile()
     notes_list = list(notes)
     for note in notes_list:
-        doc = per_note("doc", note, hints, lambda n=note: _doc(n, hints))
+        doc = per_note("doc", note, hints, partial(_doc, note, hints))
         profile.docs[note.id] = doc
-        profile.keys[note.id] = per_note("key", note, hints, lambda n=note: _key_words(n, hints))
+        profile.keys[note.id] = per_note("key", note, hints, partial(_key_words, note, hints))
         profile.task_vocabulary.update(
-            per_note("task", note, hints, lambda n=note: _task_words(n, hints))
+            per_note("task", note, hints, partial(_task_words, note, hints))
         )
         metadata = distilled_metadata(note)
         if note.kind != "procedure":
