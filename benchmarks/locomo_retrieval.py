@@ -250,6 +250,7 @@ ABLATIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("+ speaker boost 0.5", {"speaker_boost": 0.5}, {}),
     ("no thread context", {"thread_weights": (0.0, 0.0)}, {}),
     ("+ link expansion", {}, {"expand_links": True}),
+    ("no time-question list", {"time_questions": False}, {}),
     ("lexical: content only", {"index_fields": ()}, {}),
     ("lexical: + context", {"index_fields": ("context",)}, {}),
     ("lexical: + keywords", {"index_fields": ("keywords",)}, {}),
@@ -259,18 +260,21 @@ ABLATIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 
 LOO_GRID: list[tuple[str, dict[str, Any]]] = [
     (
-        f"rrf_k={rrf_k}, thread={weights}, lexical+{'+'.join(fields) or 'nothing'}",
+        f"rrf_k={rrf_k}, thread={weights}, lexical+{'+'.join(fields) or 'nothing'}, "
+        f"time list {'on' if time else 'off'}",
         {
             "rrf_k": rrf_k,
             "thread_weights": weights,
             "index_fields": fields,
+            "time_questions": time,
         },
     )
     for rrf_k in (5, 60)
     for weights in ((0.4, 0.3), (0.2, 0.15))
     for fields in ((), ("context",))
+    for time in (False, True)
 ]
-"""The declared grid ``--loo`` chooses from (8 settings; no finer search)."""
+"""The declared grid ``--loo`` chooses from (16 settings; no finer search)."""
 GRID_PREFIX = "grid: "
 
 

@@ -6,6 +6,10 @@ since it was built, scored with bm25s's "lucene" BM25 formula (no (k1 + 1) facto
 corpus statistics) in Python. Deleted or replaced notes are masked out of the
 main segment. When the delta outgrows ``rebuild_fraction`` of the main segment
 the whole index is rebuilt, so rebuild cost is amortised over many writes.
+
+Beside the terms, the index remembers two facts of each note's own text for the
+ranking: who said it (a ``"Name: ..."`` note) and whether it says when
+(:func:`~memory.text.dates.mentions_time`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from memory.model import Note, Scope
-from memory.retrieve.indexed import lexical_text, validate_index_fields
+from memory.retrieve.indexed import index_text, lexical_text, validate_index_fields
+from memory.text.dates import mentions_time
 from memory.text.dialogue import split_speaker
 from memory.text.tokens import lexical_tokens
 
@@ -53,6 +58,7 @@ class LexicalIndex:
         self._tokens: dict[str, list[str]] = {}
         self._labels: dict[str, tuple[int, int, int, int]] = {}
         self._speakers: dict[str, str] = {}
+        self._dated: set[str] = set()
         self._codes: dict[str | None, int] = {None: 0}
         self._main_labels = np.zeros((0, 4), dtype=np.int32)
         self._main_ids: list[str] = []
@@ -80,13 +86,26 @@ class LexicalIndex:
         return lexical_text(note, self.fields)
 
     def upsert_notes(self, notes: Iterable[Note]) -> None:
-        """Add or replace the entries of ``notes`` (their text: :meth:`text_of`)."""
-        self.upsert((n.id, self.text_of(n), n.scope, n.kind) for n in notes)
+        """Add or replace the entries of ``notes`` (their text: :meth:`text_of`).
+
+        Whether a note says when is judged on its own text, not on the structure
+        fields: the context line carries every note's date.
+        """
+        self._put(
+            (n.id, self.text_of(n), n.scope, n.kind, mentions_time(index_text(n))) for n in notes
+        )
 
     def upsert(self, items: Iterable[tuple[str, str, Scope, str]]) -> None:
         """Add or replace ``(note_id, text, scope, kind)`` entries."""
+        self._put((nid, text, scope, kind, mentions_time(text)) for nid, text, scope, kind in items)
+
+    def _put(self, items: Iterable[tuple[str, str, Scope, str, bool]]) -> None:
         with self._lock:
-            for note_id, text, scope, kind in items:
+            for note_id, text, scope, kind, dated in items:
+                if dated:
+                    self._dated.add(note_id)
+                else:
+                    self._dated.discard(note_id)
                 self._retire_from_main(note_id)
                 self._leave_delta(note_id)
                 self._tokens[note_id] = lexical_tokens(text)
@@ -132,6 +151,7 @@ class LexicalIndex:
                 self._tokens.pop(note_id, None)
                 self._labels.pop(note_id, None)
                 self._speakers.pop(note_id, None)
+                self._dated.discard(note_id)
 
     def clear(self) -> None:
         """Forget everything."""
@@ -141,6 +161,10 @@ class LexicalIndex:
     def speaker(self, note_id: str) -> str | None:
         """The lowercase speaker of a ``"Name: ..."`` note, if any."""
         return self._speakers.get(note_id)
+
+    def dated(self, note_id: str) -> bool:
+        """Whether the note's own text says when (:func:`~memory.text.dates.mentions_time`)."""
+        return note_id in self._dated
 
     def search(
         self,

@@ -4,7 +4,9 @@ A query is ranked in five steps, each a setting of :class:`SearchSettings`:
 
     1. dense     the store's nearest notes (cosine) in the scope
     2. lexical   BM25 over the same scope (:class:`~memory.retrieve.lexical.LexicalIndex`)
-    3. fusion    reciprocal-rank fusion of the two lists (``rrf_k``)
+    3. fusion    reciprocal-rank fusion of the two lists (``rrf_k``); a question
+                 asking for a time ("when ...?") fuses a third list: the same
+                 candidates that say when themselves (``time_questions``)
     4. speaker   optional boost for notes said by a person the query names
     5. thread    a note takes a share of its thread neighbours' relevance
                  (``thread_weights``); optionally, link expansion adds linked notes
@@ -33,6 +35,7 @@ from memory.retrieve.fusion import (
 from memory.retrieve.lexical import LexicalIndex
 from memory.store.base import NoteStore
 from memory.supersede import current_first
+from memory.text.dates import asks_for_time
 
 __all__ = ["HybridSearch", "SearchSettings"]
 
@@ -46,6 +49,7 @@ class SearchSettings:
     thread_weights: tuple[float, float]
     link_expansion_weight: float
     speaker_boost: float
+    time_questions: bool = True
 
 
 class HybridSearch:
@@ -84,9 +88,7 @@ class HybridSearch:
         dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
         allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
         lexical = self._index.search(query, pool, scope=scope, kinds=kinds, allowed=allowed)
-        fused = reciprocal_rank_fusion(
-            [[nid for nid, _ in dense], [nid for nid, _ in lexical]], k=self.settings.rrf_k
-        )
+        fused = self._fuse(query, [[nid for nid, _ in dense], [nid for nid, _ in lexical]])
         if self.settings.speaker_boost:
             self._boost_named_speakers(query, fused)
         threads = self._store.thread_neighbours(list(fused), scope, kinds=kinds, filters=filters)
@@ -127,6 +129,23 @@ class HybridSearch:
             for nid, score in direct[:k]
             if nid in notes
         ]
+
+    def _fuse(self, query: str, rankings: list[list[str]]) -> dict[str, float]:
+        """RRF of the dense and lexical rankings, and of the dated ones for a time question.
+
+        "When did X happen?" is answered by a note that says when ("yesterday", "in
+        2022"), yet both lists rank by what X is. The candidates whose own text
+        mentions a time, in their fused order, become one more list: among notes
+        about X, those that can answer "when" rise, and nothing new enters.
+        """
+        fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
+        if not (self.settings.time_questions and asks_for_time(query)):
+            return fused
+        ordered = sorted(fused, key=lambda nid: -fused[nid])
+        dated = [nid for nid in ordered if self._index.dated(nid)]
+        if not dated:
+            return fused
+        return reciprocal_rank_fusion([*rankings, dated], k=self.settings.rrf_k)
 
     def _expanded(
         self,

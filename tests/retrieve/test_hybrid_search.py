@@ -82,3 +82,21 @@ def test_speaker_boost_favours_the_named_speaker_when_switched_on() -> None:
     assert search.rank(question, query(1), 2, Scope())[0].note.id == melanie.id
     search.settings.speaker_boost = 1.0
     assert search.rank(question, query(1), 2, Scope())[0].note.id == caroline.id
+
+
+def test_a_time_question_favours_candidates_that_say_when() -> None:
+    undated = Note(content="Mel: camping, camping with friends", user_id="u")
+    dated = Note(content="Mel: we went camping with friends last weekend", user_id="u")
+    store, index = build((undated, unit(1, 0.1)), (dated, unit(1, 0.3)))
+    scope, vector = Scope(user_id="u"), query(1)
+
+    def first(question: str, **changes: object) -> str:
+        return (
+            HybridSearch(store, index, settings(**changes))
+            .rank(question, vector, 2, scope)[0]
+            .note.id
+        )
+
+    assert first("When did Mel go camping?") == dated.id
+    assert first("When did Mel go camping?", time_questions=False) == undated.id
+    assert first("Did Mel go camping with friends?") == undated.id, "only time questions"
