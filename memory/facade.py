@@ -115,6 +115,9 @@ class AgenticMemory(AsyncApi):
             ...?", "how long ...?") also ranks, as a third fused list, the
             candidates whose own text says when ("yesterday", "in May 2023"). On
             LoCoMo it raised temporal R@10 by 0.04 (benchmarks/README.md).
+        episodes: also fuse the candidates ranked by the summed relevance of their
+            thread (the notes joined by ``follows``), so a question finds the
+            stretch of conversation it is about (benchmarks/README.md).
         link_expansion_weight: share of a hit's score its linked notes receive.
         read_cache_size: notes kept decoded in memory for fast reads (only when this
             instance owns its store: a path or in-memory, never a shared client).
@@ -154,6 +157,7 @@ class AgenticMemory(AsyncApi):
     link_expansion_weight = _Setting("_search", "settings", "link_expansion_weight")
     speaker_boost = _Setting("_search", "settings", "speaker_boost")
     time_questions = _Setting("_search", "settings", "time_questions")
+    episodes = _Setting("_search", "settings", "episodes")
     prune_min_uses = _Setting("_utility", "settings", "min_uses")
     prune_min_ratio = _Setting("_utility", "settings", "min_ratio")
     auto_prune_every = _Setting("_utility", "settings", "auto_prune_every")
@@ -187,6 +191,7 @@ class AgenticMemory(AsyncApi):
         rrf_k: int = 5,
         thread_weights: tuple[float, float] = (0.4, 0.3),
         time_questions: bool = True,
+        episodes: bool = True,
         link_expansion_weight: float = 0.5,
         read_cache_size: int = 20_000,
         query_cache_size: int = DEFAULT_QUERY_CACHE_SIZE,
@@ -260,6 +265,7 @@ class AgenticMemory(AsyncApi):
                 link_expansion_weight=link_expansion_weight,
                 speaker_boost=speaker_boost,
                 time_questions=time_questions,
+                episodes=episodes,
             ),
         )
         self._reader = NoteReader(self._store)

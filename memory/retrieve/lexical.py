@@ -7,9 +7,11 @@ corpus statistics) in Python. Deleted or replaced notes are masked out of the
 main segment. When the delta outgrows ``rebuild_fraction`` of the main segment
 the whole index is rebuilt, so rebuild cost is amortised over many writes.
 
-Beside the terms, the index remembers two facts of each note's own text for the
-ranking: who said it (a ``"Name: ..."`` note) and whether it says when
-(:func:`~memory.text.dates.mentions_time`).
+Beside the terms, the index remembers what the ranking asks of each note: who
+said it (a ``"Name: ..."`` note), whether its own text says when
+(:func:`~memory.text.dates.mentions_time`), and which thread it continues
+(``follows``), so that :meth:`LexicalIndex.episode` names the run of notes it
+belongs to.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class LexicalIndex:
         self._labels: dict[str, tuple[int, int, int, int]] = {}
         self._speakers: dict[str, str] = {}
         self._dated: set[str] = set()
+        self._follows: dict[str, str] = {}
+        self._episodes: dict[str, str] = {}  # memo of episode(); cleared when threads change
         self._codes: dict[str | None, int] = {None: 0}
         self._main_labels = np.zeros((0, 4), dtype=np.int32)
         self._main_ids: list[str] = []
@@ -91,9 +95,20 @@ class LexicalIndex:
         Whether a note says when is judged on its own text, not on the structure
         fields: the context line carries every note's date.
         """
+        notes = list(notes)
         self._put(
             (n.id, self.text_of(n), n.scope, n.kind, mentions_time(index_text(n))) for n in notes
         )
+        with self._lock:
+            for note in notes:
+                if self._follows.get(note.id) == note.follows:
+                    continue
+                if note.id in self._episodes:
+                    self._episodes.clear()  # a thread was re-linked: recompute
+                if note.follows:
+                    self._follows[note.id] = note.follows
+                else:
+                    self._follows.pop(note.id, None)
 
     def upsert(self, items: Iterable[tuple[str, str, Scope, str]]) -> None:
         """Add or replace ``(note_id, text, scope, kind)`` entries."""
@@ -145,7 +160,9 @@ class LexicalIndex:
     def remove(self, note_ids: Iterable[str]) -> None:
         """Forget notes (unknown ids are ignored)."""
         with self._lock:
+            self._episodes.clear()
             for note_id in note_ids:
+                self._follows.pop(note_id, None)
                 self._retire_from_main(note_id)
                 self._leave_delta(note_id)
                 self._tokens.pop(note_id, None)
@@ -165,6 +182,34 @@ class LexicalIndex:
     def dated(self, note_id: str) -> bool:
         """Whether the note's own text says when (:func:`~memory.text.dates.mentions_time`)."""
         return note_id in self._dated
+
+    def episode(self, note_id: str) -> str:
+        """The first note of the thread ``note_id`` continues (itself if it follows none).
+
+        Notes joined by ``follows`` links are one stretch of conversation; the
+        thread stops at a predecessor this index does not hold (deleted, or not
+        loaded yet). Answers that reach a thread's first note are remembered, so a
+        new note costs one step.
+        """
+        with self._lock:
+            path: list[str] = []
+            seen: set[str] = set()
+            current, complete = note_id, True
+            while current not in self._episodes:
+                previous = self._follows.get(current)
+                if previous is None:
+                    break
+                if previous not in self._tokens or previous in seen:
+                    complete = False  # may change when the predecessor arrives
+                    break
+                path.append(current)
+                seen.add(current)
+                current = previous
+            root = self._episodes.get(current, current)
+            if complete:
+                for member in [*path, current]:
+                    self._episodes[member] = root
+            return root
 
     def search(
         self,

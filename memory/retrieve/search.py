@@ -6,7 +6,8 @@ A query is ranked in five steps, each a setting of :class:`SearchSettings`:
     2. lexical   BM25 over the same scope (:class:`~memory.retrieve.lexical.LexicalIndex`)
     3. fusion    reciprocal-rank fusion of the two lists (``rrf_k``); a question
                  asking for a time ("when ...?") fuses a third list: the same
-                 candidates that say when themselves (``time_questions``)
+                 candidates that say when themselves (``time_questions``); and
+                 the candidates ordered by their episode's relevance (``episodes``)
     4. speaker   optional boost for notes said by a person the query names
     5. thread    a note takes a share of its thread neighbours' relevance
                  (``thread_weights``); optionally, link expansion adds linked notes
@@ -50,6 +51,7 @@ class SearchSettings:
     link_expansion_weight: float
     speaker_boost: float
     time_questions: bool = True
+    episodes: bool = True
 
 
 class HybridSearch:
@@ -139,13 +141,32 @@ class HybridSearch:
         about X, those that can answer "when" rise, and nothing new enters.
         """
         fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
-        if not (self.settings.time_questions and asks_for_time(query)):
-            return fused
-        ordered = sorted(fused, key=lambda nid: -fused[nid])
-        dated = [nid for nid in ordered if self._index.dated(nid)]
-        if not dated:
-            return fused
-        return reciprocal_rank_fusion([*rankings, dated], k=self.settings.rrf_k)
+        if self.settings.time_questions and asks_for_time(query):
+            ordered = sorted(fused, key=lambda nid: -fused[nid])
+            dated = [nid for nid in ordered if self._index.dated(nid)]
+            if dated:
+                rankings = [*rankings, dated]
+                fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
+        if self.settings.episodes:
+            rankings = [*rankings, self._by_episode(fused)]
+            fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
+        return fused
+
+    def _by_episode(self, fused: dict[str, float]) -> list[str]:
+        """The candidates ordered by their episode's summed relevance, then their own.
+
+        A conversation about one event is a thread of notes (``follows``); a
+        question about the event is answered inside it, often by a note that
+        shares few words with the question. Summing the candidates' scores per
+        thread finds the stretch of conversation the question is about; ranking
+        the candidates by it is one more fused list (no weight to choose), so
+        nothing new enters and a lone strong hit elsewhere keeps its two lists.
+        """
+        episode = {nid: self._index.episode(nid) for nid in fused}
+        totals: dict[str, float] = {}
+        for nid, score in fused.items():
+            totals[episode[nid]] = totals.get(episode[nid], 0.0) + score
+        return sorted(fused, key=lambda nid: (-totals[episode[nid]], -fused[nid]))
 
     def _expanded(
         self,

@@ -78,3 +78,20 @@ def test_whether_a_note_says_when_follows_its_own_text() -> None:
     index.upsert_notes([undated.model_copy(update={"content": "Mel: camping in 2022"})])
     index.remove([undated.id])
     assert not index.dated(undated.id)
+
+
+def test_episode_is_the_first_note_of_the_thread() -> None:
+    a = Note(content="first turn", user_id="u1")
+    b = Note(content="second turn", user_id="u1", follows=a.id)
+    c = Note(content="third turn", user_id="u1", follows=b.id)
+    other = Note(content="another day", user_id="u1")
+    index = LexicalIndex()
+    index.upsert_notes([c, b])  # out of order: a is not here yet
+    assert index.episode(c.id) == b.id
+    index.upsert_notes([a, other])
+    assert {index.episode(n.id) for n in (a, b, c)} == {a.id}
+    assert index.episode(other.id) == other.id
+    index.upsert_notes([b.model_copy(update={"follows": other.id})])
+    assert index.episode(c.id) == other.id, "a re-linked thread follows its new start"
+    index.remove([b.id])
+    assert index.episode(c.id) == c.id, "a deleted note ends the thread"
