@@ -61,6 +61,9 @@ _EXPLICIT = re.compile(
     rf"|(?:on\s+)?(?:{'|'.join(_WEEKDAYS)})s?\b)",  # (on) Friday
     re.I,
 )
+_ANY_TIME = re.compile(
+    "|".join(f"(?:{pattern.pattern})" for _, pattern in _PATTERNS) + "|" + _EXPLICIT.pattern, re.I
+)  # one pass instead of ten: run on every note written
 _TIME_QUESTION = re.compile(
     r"\b(?:when|how long|(?:what|which) (?:year|month|week|day|date|time))\b", re.I
 )
@@ -79,7 +82,7 @@ def mentions_time(text: str) -> bool:
     The note's timestamp is not consulted: every note has one, so it tells nothing
     about which notes talk about a time.
     """
-    return bool(_EXPLICIT.search(text)) or any(p.search(text) for _, p in _PATTERNS)
+    return bool(_ANY_TIME.search(text))
 
 
 @dataclass(frozen=True)
