@@ -6,6 +6,12 @@ since it was built, scored with bm25s's "lucene" BM25 formula (no (k1 + 1) facto
 corpus statistics) in Python. Deleted or replaced notes are masked out of the
 main segment. When the delta outgrows ``rebuild_fraction`` of the main segment
 the whole index is rebuilt, so rebuild cost is amortised over many writes.
+
+Beside the terms, the index remembers what the ranking asks of each note: who
+said it (a ``"Name: ..."`` note), whether its own text says when
+(:func:`~memory.text.dates.mentions_time`), and which thread it continues
+(``follows``), so that :meth:`LexicalIndex.episode` names the run of notes it
+belongs to.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from memory.model import Note, Scope
-from memory.retrieve.indexed import lexical_text, validate_index_fields
+from memory.retrieve.indexed import index_text, lexical_text, validate_index_fields
+from memory.text.dates import mentions_time
 from memory.text.dialogue import split_speaker
 from memory.text.tokens import lexical_tokens
 
@@ -53,6 +60,9 @@ class LexicalIndex:
         self._tokens: dict[str, list[str]] = {}
         self._labels: dict[str, tuple[int, int, int, int]] = {}
         self._speakers: dict[str, str] = {}
+        self._dated: set[str] = set()
+        self._follows: dict[str, str] = {}
+        self._episodes: dict[str, str] = {}  # memo of episode(); cleared when threads change
         self._codes: dict[str | None, int] = {None: 0}
         self._main_labels = np.zeros((0, 4), dtype=np.int32)
         self._main_ids: list[str] = []
@@ -80,13 +90,37 @@ class LexicalIndex:
         return lexical_text(note, self.fields)
 
     def upsert_notes(self, notes: Iterable[Note]) -> None:
-        """Add or replace the entries of ``notes`` (their text: :meth:`text_of`)."""
-        self.upsert((n.id, self.text_of(n), n.scope, n.kind) for n in notes)
+        """Add or replace the entries of ``notes`` (their text: :meth:`text_of`).
+
+        Whether a note says when is judged on its own text, not on the structure
+        fields: the context line carries every note's date.
+        """
+        notes = list(notes)
+        self._put(
+            (n.id, self.text_of(n), n.scope, n.kind, mentions_time(index_text(n))) for n in notes
+        )
+        with self._lock:
+            for note in notes:
+                if self._follows.get(note.id) == note.follows:
+                    continue
+                if note.id in self._episodes:
+                    self._episodes.clear()  # a thread was re-linked: recompute
+                if note.follows:
+                    self._follows[note.id] = note.follows
+                else:
+                    self._follows.pop(note.id, None)
 
     def upsert(self, items: Iterable[tuple[str, str, Scope, str]]) -> None:
         """Add or replace ``(note_id, text, scope, kind)`` entries."""
+        self._put((nid, text, scope, kind, mentions_time(text)) for nid, text, scope, kind in items)
+
+    def _put(self, items: Iterable[tuple[str, str, Scope, str, bool]]) -> None:
         with self._lock:
-            for note_id, text, scope, kind in items:
+            for note_id, text, scope, kind, dated in items:
+                if dated:
+                    self._dated.add(note_id)
+                else:
+                    self._dated.discard(note_id)
                 self._retire_from_main(note_id)
                 self._leave_delta(note_id)
                 self._tokens[note_id] = lexical_tokens(text)
@@ -126,12 +160,15 @@ class LexicalIndex:
     def remove(self, note_ids: Iterable[str]) -> None:
         """Forget notes (unknown ids are ignored)."""
         with self._lock:
+            self._episodes.clear()
             for note_id in note_ids:
+                self._follows.pop(note_id, None)
                 self._retire_from_main(note_id)
                 self._leave_delta(note_id)
                 self._tokens.pop(note_id, None)
                 self._labels.pop(note_id, None)
                 self._speakers.pop(note_id, None)
+                self._dated.discard(note_id)
 
     def clear(self) -> None:
         """Forget everything."""
@@ -141,6 +178,38 @@ class LexicalIndex:
     def speaker(self, note_id: str) -> str | None:
         """The lowercase speaker of a ``"Name: ..."`` note, if any."""
         return self._speakers.get(note_id)
+
+    def dated(self, note_id: str) -> bool:
+        """Whether the note's own text says when (:func:`~memory.text.dates.mentions_time`)."""
+        return note_id in self._dated
+
+    def episode(self, note_id: str) -> str:
+        """The first note of the thread ``note_id`` continues (itself if it follows none).
+
+        Notes joined by ``follows`` links are one stretch of conversation; the
+        thread stops at a predecessor this index does not hold (deleted, or not
+        loaded yet). Answers that reach a thread's first note are remembered, so a
+        new note costs one step.
+        """
+        with self._lock:
+            path: list[str] = []
+            seen: set[str] = set()
+            current, complete = note_id, True
+            while current not in self._episodes:
+                previous = self._follows.get(current)
+                if previous is None:
+                    break
+                if previous not in self._tokens or previous in seen:
+                    complete = False  # may change when the predecessor arrives
+                    break
+                path.append(current)
+                seen.add(current)
+                current = previous
+            root = self._episodes.get(current, current)
+            if complete:
+                for member in [*path, current]:
+                    self._episodes[member] = root
+            return root
 
     def search(
         self,

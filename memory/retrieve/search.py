@@ -4,7 +4,11 @@ A query is ranked in five steps, each a setting of :class:`SearchSettings`:
 
     1. dense     the store's nearest notes (cosine) in the scope
     2. lexical   BM25 over the same scope (:class:`~memory.retrieve.lexical.LexicalIndex`)
-    3. fusion    reciprocal-rank fusion of the two lists (``rrf_k``)
+    3. fusion    reciprocal-rank fusion of the two lists (``rrf_k``); a question
+                 asking for a time ("when ...?") fuses a third list: the same
+                 candidates that say when themselves (``time_questions``); and,
+                 optionally, the candidates ordered by their episode's relevance
+                 (``episodes``)
     4. speaker   optional boost for notes said by a person the query names
     5. thread    a note takes a share of its thread neighbours' relevance
                  (``thread_weights``); optionally, link expansion adds linked notes
@@ -33,6 +37,7 @@ from memory.retrieve.fusion import (
 from memory.retrieve.lexical import LexicalIndex
 from memory.store.base import NoteStore
 from memory.supersede import current_first
+from memory.text.dates import asks_for_time
 
 __all__ = ["HybridSearch", "SearchSettings"]
 
@@ -46,6 +51,8 @@ class SearchSettings:
     thread_weights: tuple[float, float]
     link_expansion_weight: float
     speaker_boost: float
+    time_questions: bool = True
+    episodes: bool = False
 
 
 class HybridSearch:
@@ -84,9 +91,7 @@ class HybridSearch:
         dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
         allowed = self._store.matching_ids(scope, kinds=kinds, filters=filters) if filters else None
         lexical = self._index.search(query, pool, scope=scope, kinds=kinds, allowed=allowed)
-        fused = reciprocal_rank_fusion(
-            [[nid for nid, _ in dense], [nid for nid, _ in lexical]], k=self.settings.rrf_k
-        )
+        fused = self._fuse(query, [[nid for nid, _ in dense], [nid for nid, _ in lexical]])
         if self.settings.speaker_boost:
             self._boost_named_speakers(query, fused)
         threads = self._store.thread_neighbours(list(fused), scope, kinds=kinds, filters=filters)
@@ -133,6 +138,42 @@ class HybridSearch:
     ) -> list[str]:
         """The ids of the ``k`` notes nearest ``vector`` (one row) in ``scope``, nearest first."""
         return [nid for nid, _ in self._store.nearest(vector, scope, k, kinds=kinds)[0]]
+
+    def _fuse(self, query: str, rankings: list[list[str]]) -> dict[str, float]:
+        """RRF of the dense and lexical rankings, and of the dated ones for a time question.
+
+        "When did X happen?" is answered by a note that says when ("yesterday", "in
+        2022"), yet both lists rank by what X is. The candidates whose own text
+        mentions a time, in their fused order, become one more list: among notes
+        about X, those that can answer "when" rise, and nothing new enters.
+        """
+        fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
+        if self.settings.time_questions and asks_for_time(query):
+            ordered = sorted(fused, key=lambda nid: -fused[nid])
+            dated = [nid for nid in ordered if self._index.dated(nid)]
+            if dated:
+                rankings = [*rankings, dated]
+                fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
+        if self.settings.episodes:
+            rankings = [*rankings, self._by_episode(fused)]
+            fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
+        return fused
+
+    def _by_episode(self, fused: dict[str, float]) -> list[str]:
+        """The candidates ordered by their episode's summed relevance, then their own.
+
+        A conversation about one event is a thread of notes (``follows``); a
+        question about the event is answered inside it, often by a note that
+        shares few words with the question. Summing the candidates' scores per
+        thread finds the stretch of conversation the question is about; ranking
+        the candidates by it is one more fused list (no weight to choose), so
+        nothing new enters and a lone strong hit elsewhere keeps its two lists.
+        """
+        episode = {nid: self._index.episode(nid) for nid in fused}
+        totals: dict[str, float] = {}
+        for nid, score in fused.items():
+            totals[episode[nid]] = totals.get(episode[nid], 0.0) + score
+        return sorted(fused, key=lambda nid: (-totals[episode[nid]], -fused[nid]))
 
     def _expanded(
         self,

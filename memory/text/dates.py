@@ -8,6 +8,11 @@ alone, because a wrong date is worse than none.
 
 Each resolution keeps its granularity: a day ("7 May 2023"), a week ("the week
 of 1 May 2023"), a weekend, a month ("April 2023") or a year ("2022").
+
+Search uses the same grammar from the other side: :func:`asks_for_time` tells a
+question that wants a time ("when ...?", "what year ...?", "how long ...?") and
+:func:`mentions_time` a note whose own words say when (a relative expression or
+an explicit date), so such a question can favour the notes able to answer it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-__all__ = ["ResolvedDate", "date_phrase", "resolve_dates"]
+__all__ = ["ResolvedDate", "asks_for_time", "date_phrase", "mentions_time", "resolve_dates"]
 
 Granularity = Literal["day", "week", "weekend", "month", "year"]
 
@@ -43,6 +48,41 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("weekday", re.compile(rf"\b(last|next|this) ({'|'.join(_WEEKDAYS)})\b", re.I)),
     ("relative", re.compile(r"\b(last|next|this) (week|weekend|month|year)\b", re.I)),
 ]
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_EXPLICIT = re.compile(
+    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"  # May 3, May 3rd
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b"  # 3 May, 3rd of May
+    rf"|(?:{_MONTHS})\s+(?:19|20)\d\d\b"  # May 2023
+    r"|(?:19|20)\d\d\b"  # 2023
+    rf"|(?:on\s+)?(?:{'|'.join(_WEEKDAYS)})s?\b)",  # (on) Friday
+    re.I,
+)
+_ANY_TIME = re.compile(
+    "|".join(f"(?:{pattern.pattern})" for _, pattern in _PATTERNS) + "|" + _EXPLICIT.pattern, re.I
+)  # one pass instead of ten: run on every note written
+_TIME_QUESTION = re.compile(
+    r"\b(?:when|how long|(?:what|which) (?:year|month|week|day|date|time))\b", re.I
+)
+
+
+def asks_for_time(question: str) -> bool:
+    """Whether ``question`` asks for a time: "when", "how long", "what / which year,
+    month, week, day, date, time"."""
+    return bool(_TIME_QUESTION.search(question))
+
+
+def mentions_time(text: str) -> bool:
+    """Whether ``text`` itself says when: a relative expression :func:`resolve_dates`
+    resolves ("yesterday", "two weeks ago") or an explicit date, month, year or weekday.
+
+    The note's timestamp is not consulted: every note has one, so it tells nothing
+    about which notes talk about a time.
+    """
+    return bool(_ANY_TIME.search(text))
 
 
 @dataclass(frozen=True)

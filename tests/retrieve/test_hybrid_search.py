@@ -22,7 +22,12 @@ def query(*weights: float) -> np.ndarray:
 
 
 def settings(**changes: object) -> SearchSettings:
-    base = {"rrf_k": 5, "thread_weights": (0.0, 0.0), "link_expansion_weight": 0.5}
+    base = {
+        "rrf_k": 5,
+        "thread_weights": (0.0, 0.0),
+        "link_expansion_weight": 0.5,
+        "episodes": False,
+    }
     return SearchSettings(**{**base, "speaker_boost": 0.0, **changes})  # type: ignore[arg-type]
 
 
@@ -82,3 +87,47 @@ def test_speaker_boost_favours_the_named_speaker_when_switched_on() -> None:
     assert search.rank(question, query(1), 2, Scope())[0].note.id == melanie.id
     search.settings.speaker_boost = 1.0
     assert search.rank(question, query(1), 2, Scope())[0].note.id == caroline.id
+
+
+def test_a_time_question_favours_candidates_that_say_when() -> None:
+    undated = Note(content="Mel: camping, camping with friends", user_id="u")
+    dated = Note(content="Mel: we went camping with friends last weekend", user_id="u")
+    store, index = build((undated, unit(1, 0.1)), (dated, unit(1, 0.3)))
+    scope, vector = Scope(user_id="u"), query(1)
+
+    def first(question: str, **changes: object) -> str:
+        return (
+            HybridSearch(store, index, settings(**changes))
+            .rank(question, vector, 2, scope)[0]
+            .note.id
+        )
+
+    assert first("When did Mel go camping?") == dated.id
+    assert first("When did Mel go camping?", time_questions=False) == undated.id
+    assert first("Did Mel go camping with friends?") == undated.id, "only time questions"
+
+
+def test_the_episode_list_favours_the_thread_the_question_is_about() -> None:
+    first = Note(content="turn one", user_id="u")
+    second = Note(content="turn two", user_id="u", follows=first.id)
+    third = Note(content="turn three", user_id="u", follows=second.id)
+    fourth = Note(content="turn four", user_id="u", follows=third.id)
+    lone = Note(content="elsewhere", user_id="u")
+    store, index = build(
+        (first, unit(1, 0.1)),
+        (second, unit(1, 0.2)),
+        (lone, unit(1, 0.3)),
+        (third, unit(1, 0.4)),
+        (fourth, unit(1, 0.5)),
+    )
+    index.upsert_notes([first, second, third, fourth, lone])  # with their threads
+
+    def order(**changes: object) -> list[str]:
+        search = HybridSearch(store, index, settings(**changes))
+        return [h.note.id for h in search.rank("zzz", query(1), 5, Scope(user_id="u"))]
+
+    flat = order(episodes=False)
+    assert flat.index(lone.id) < flat.index(third.id)
+    episodic = order(episodes=True)
+    assert episodic.index(third.id) < episodic.index(lone.id)
+    assert set(episodic) == set(flat), "nothing new enters"

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from memory.model import Scope
+from memory.model import Note, Scope
 from memory.retrieve.lexical import LexicalIndex
 
 U1, U2 = Scope(user_id="u1"), Scope(user_id="u2")
@@ -64,3 +64,34 @@ def test_speaker_of_a_note() -> None:
     index = LexicalIndex()
     index.upsert([("a", "Melanie: I paint", U1, "episodic"), ("b", "no speaker", U1, "episodic")])
     assert index.speaker("a") == "melanie" and index.speaker("b") is None
+
+
+def test_whether_a_note_says_when_follows_its_own_text() -> None:
+    index = LexicalIndex(fields=("context",))
+    dated = Note(content="Mel: we went camping last weekend", user_id="u1")
+    undated = Note(content="Mel: camping is fun", user_id="u1", context="Mel, 8 May 2023")
+    index.upsert_notes([dated, undated])
+    # The context line dates every note; only the note's own words count.
+    assert index.dated(dated.id) and not index.dated(undated.id)
+    index.upsert_notes([dated.model_copy(update={"content": "Mel: camping is fun"})])
+    assert not index.dated(dated.id), "an edit that drops the time drops the flag"
+    index.upsert_notes([undated.model_copy(update={"content": "Mel: camping in 2022"})])
+    index.remove([undated.id])
+    assert not index.dated(undated.id)
+
+
+def test_episode_is_the_first_note_of_the_thread() -> None:
+    a = Note(content="first turn", user_id="u1")
+    b = Note(content="second turn", user_id="u1", follows=a.id)
+    c = Note(content="third turn", user_id="u1", follows=b.id)
+    other = Note(content="another day", user_id="u1")
+    index = LexicalIndex()
+    index.upsert_notes([c, b])  # out of order: a is not here yet
+    assert index.episode(c.id) == b.id
+    index.upsert_notes([a, other])
+    assert {index.episode(n.id) for n in (a, b, c)} == {a.id}
+    assert index.episode(other.id) == other.id
+    index.upsert_notes([b.model_copy(update={"follows": other.id})])
+    assert index.episode(c.id) == other.id, "a re-linked thread follows its new start"
+    index.remove([b.id])
+    assert index.episode(c.id) == c.id, "a deleted note ends the thread"

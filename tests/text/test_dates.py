@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from memory import AgenticMemory
-from memory.text.dates import resolve_dates
+from memory.text.dates import asks_for_time, mentions_time, resolve_dates
 
 MONDAY = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
 
@@ -51,3 +51,43 @@ def test_the_date_reaches_the_context(mem: AgenticMemory) -> None:
         user_id="u",
     )
     assert "yesterday: 7 May 2023" in note.context
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When did Caroline go to the support group?",
+        "What year did Jon open his studio?",
+        "Which month was the trip?",
+        "How long has Melanie been painting?",
+    ],
+)
+def test_questions_that_ask_for_a_time(question: str) -> None:
+    assert asks_for_time(question)
+
+
+@pytest.mark.parametrize(
+    "question", ["What did Caroline research?", "Who moved to Boston?", "Whence the name?"]
+)
+def test_questions_that_do_not_ask_for_a_time(question: str) -> None:
+    assert not asks_for_time(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I went to a support group yesterday",
+        "we moved two weeks ago",
+        "the launch is on May 3, 2023",
+        "born on the 4th of July",
+        "I started painting in 2016",
+        "see you on Friday",
+    ],
+)
+def test_texts_that_say_when(text: str) -> None:
+    assert mentions_time(text)
+
+
+@pytest.mark.parametrize("text", ["I love pottery", "we may go hiking", "I have 12 plants"])
+def test_texts_that_do_not_say_when(text: str) -> None:
+    assert not mentions_time(text)
