@@ -216,6 +216,8 @@ class ChromaNoteStore:
         ``links=False``: the caller needs no links (visibility), so the link records
         are not read and what is read is not cached.
         """
+        if self._follower is not None:  # a note whose delete is under way stays hidden
+            unique = self._follower.not_deleting(unique)
         found, missing = ({}, unique) if with_vectors else self._state.cached(unique)
         if missing:
             fresh = self._records.get(missing, with_vectors)
@@ -386,15 +388,7 @@ class ChromaNoteStore:
             self._follower.catch_up()
 
     def _feed(self) -> FeedFollower:
-        follower = FeedFollower(self._records, self._reread, self._writer.writer_id)
+        follower = FeedFollower(self._records, self._records.current, self._writer.writer_id)
         if self._cache_size:
             follower.subscribe(self._state.followed)
         return follower
-
-    def _reread(self, ids: list[str]) -> dict[str, StoredNote]:
-        found: dict[str, StoredNote] = {}
-        for start in range(0, len(ids), self._records.batch):
-            chunk = self._records.get(ids[start : start + self._records.batch], True)
-            self._attach_links(chunk)
-            found.update(chunk)
-        return found

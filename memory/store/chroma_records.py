@@ -153,6 +153,17 @@ class ChromaRecords:
             return found
         return decoded(result, with_vectors)
 
+    def current(self, ids: list[str]) -> dict[str, StoredNote]:
+        """The records of ``ids`` that exist, with their vectors and links, in batches."""
+        found: dict[str, StoredNote] = {}
+        for start in range(0, len(ids), self.batch):
+            chunk = self.get(ids[start : start + self.batch], True)
+            links = assembled_links(chunk, self.link_records(list(chunk)) if chunk else [])
+            for note_id, item in chunk.items():
+                item.note.links = {**item.note.links, **links[note_id]}
+            found.update(chunk)
+        return found
+
     def existing(self, ids: list[str]) -> set[str]:
         """Which of ``ids`` have a note record."""
         found: set[str] = set()

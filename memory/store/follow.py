@@ -73,6 +73,13 @@ class FeedFollower:
         """Call ``listener`` with every change applied from now on."""
         self._listeners.append(listener)
 
+    def not_deleting(self, ids: list[str]) -> list[str]:
+        """``ids`` less the notes whose delete event was seen while their record remains."""
+        watch = self._watch
+        if not watch:
+            return ids
+        return [i for i in ids if watch.get(i, ("", 0.0))[0] != "delete"]
+
     def catch_up(self, *, max_age: float = REFRESH_SECONDS, force: bool = False) -> int:
         """Poll the feed if the last poll is older than ``max_age`` (or ``force``).
 
