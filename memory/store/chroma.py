@@ -339,6 +339,8 @@ class ChromaNoteStore:
         if fresh is not None and self._writer.writes == writes_before:
             fresh.complete = True
             self._state.catalog = fresh
+            if self._follows and self._follower is not None:  # what others wrote meanwhile
+                self._follower.catch_up(force=True)
 
     def count(self) -> int:
         """Number of stored notes (all scopes)."""
