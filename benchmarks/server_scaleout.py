@@ -224,10 +224,10 @@ def staleness(port: int, trials: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--notes", type=int, default=400, help="notes per ingest run")
+    parser.add_argument("--notes", type=int, default=400, help="notes per ingest run (0: skip)")
     parser.add_argument("--search-size", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--trials", type=int, default=30, help="staleness trials (0: skip)")
     args = parser.parse_args()
     if shutil.which("chroma") is None:
         raise SystemExit("the chroma CLI is not installed (pip install chromadb)")
@@ -235,36 +235,37 @@ def main() -> None:
         folder = Path(tmp)
         server = Server(folder)
         try:
-            embedded_rate = ingest_embedded(folder, args.notes)
-            rows = [("embedded, 1 process", f"{embedded_rate:.1f}", "", "", "")]
-            rates = {}
-            for writers in (1, 2, 4):
-                rates[writers], cpu = ingest_server(
-                    server.port, server.process.pid, writers, args.notes
-                )
-                rows.append(
-                    (
-                        f"server, {writers} writer(s)",
-                        f"{rates[writers]:.1f}",
-                        f"{cpu['server']:.2f}",
-                        f"{cpu['writers']:.2f}",
-                        f"{cpu['machine'] * 100:.0f}%",
+            if args.notes:
+                embedded_rate = ingest_embedded(folder, args.notes)
+                rows = [("embedded, 1 process", f"{embedded_rate:.1f}", "", "", "")]
+                rates = {}
+                for writers in (1, 2, 4):
+                    rates[writers], cpu = ingest_server(
+                        server.port, server.process.pid, writers, args.notes
+                    )
+                    rows.append(
+                        (
+                            f"server, {writers} writer(s)",
+                            f"{rates[writers]:.1f}",
+                            f"{cpu['server']:.2f}",
+                            f"{cpu['writers']:.2f}",
+                            f"{cpu['machine'] * 100:.0f}%",
+                        )
+                    )
+                cores = os.cpu_count() or 1
+                print(
+                    format_table(
+                        [
+                            "ingest (add, same scope)",
+                            "notes/s",
+                            "server CPU (cores)",
+                            "writers CPU (cores)",
+                            f"machine busy ({cores} cores)",
+                        ],
+                        rows,
                     )
                 )
-            cores = os.cpu_count() or 1
-            print(
-                format_table(
-                    [
-                        "ingest (add, same scope)",
-                        "notes/s",
-                        "server CPU (cores)",
-                        "writers CPU (cores)",
-                        f"machine busy ({cores} cores)",
-                    ],
-                    rows,
-                )
-            )
-            print(f"4 writers / 1 writer: {rates[4] / rates[1]:.2f}x (target >= 1.5x)\n")
+                print(f"4 writers / 1 writer: {rates[4] / rates[1]:.2f}x (target >= 1.5x)\n")
             queries = [t.split(":", 1)[-1] for t in texts(args.queries, "")][::-1]
             embedded = AgenticMemory(path=folder / "embedded-search", embedder=HashingEmbedder())
             remote = server_memory(server.port, f"search-{uuid.uuid4().hex[:6]}")
@@ -282,12 +283,13 @@ def main() -> None:
             )
             ratio = lat["server"][1] / lat["embedded"][1]
             print(f"server p95 / embedded p95: {ratio:.2f}x (target <= 2x)\n")
-            delays = staleness(server.port, args.trials)
-            print(
-                f"staleness (A's add returned -> B's search finds it), {len(delays)} trials: "
-                f"p50 {np.percentile(delays, 50) * 1000:.0f} ms, "
-                f"p95 {np.percentile(delays, 95) * 1000:.0f} ms (target p95 <= 1000 ms)"
-            )
+            if args.trials:
+                delays = staleness(server.port, args.trials)
+                print(
+                    f"staleness (A's add returned -> B's search finds it), {len(delays)} trials: "
+                    f"p50 {np.percentile(delays, 50) * 1000:.0f} ms, "
+                    f"p95 {np.percentile(delays, 95) * 1000:.0f} ms (target p95 <= 1000 ms)"
+                )
         finally:
             server.stop()
 
