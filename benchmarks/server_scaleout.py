@@ -7,7 +7,11 @@ Starts ``chroma run`` on loopback and, in the same run, measures:
   an embedded (persistent) store;
 * search: p50/p95 of ``search(k=10)`` at ``--search-size`` notes, server vs embedded;
 * staleness: process A adds a note and reports the moment ``add`` returned;
-  process B searches until it finds it; p50/p95 of that delay.
+  process B searches until it finds it; p50/p95 of that delay;
+* where the ingest's CPU goes (Linux ``/proc``): the Chroma server's and the
+  writers' CPU seconds over each run, as a share of the machine's cores, and how
+  busy the whole machine was (other jobs included) -- the evidence for what caps
+  several writers on a small machine.
 
 Hashing embedder throughout (the model's encode would be the shared limit on a
 small machine and hide the store's behaviour). Texts: LoCoMo turns.
@@ -88,16 +92,41 @@ def server_memory(port: int, prefix: str) -> AgenticMemory:
 
 
 def writer_main(port: int, prefix: str, who: int, n: int) -> None:
-    """Child: wait for "go" on stdin, add ``n`` notes, print the seconds it took."""
+    """Child: wait for "go" on stdin, add ``n`` notes, print the seconds and CPU seconds."""
     mem = server_memory(port, prefix)
     items = texts(n, f" (writer {who})")
     print("ready", flush=True)
     sys.stdin.readline()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for text in items:
         mem.add(text, user_id="shared")
-    print(f"{time.perf_counter() - started:.4f}", flush=True)
+    print(f"{time.perf_counter() - started:.4f} {time.process_time() - cpu:.4f}", flush=True)
     mem.close()
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds used so far by ``pid`` and its children (0.0 without ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is the state: ppid is fields[1], utime/stime fields[11]/[12]
+        if int(entry.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_busy() -> tuple[float, float]:
+    """``(busy, total)`` jiffies of all cores since boot (``(0, 0)`` without ``/proc``)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return float(sum(values) - idle), float(sum(values))
 
 
 def adder_main(port: int, prefix: str) -> None:
@@ -122,20 +151,30 @@ def child(*args: object) -> subprocess.Popen[str]:
     return proc
 
 
-def ingest_server(port: int, writers: int, total: int) -> float:
-    """Notes/s of ``writers`` processes adding ``total`` notes to one scope together."""
+def ingest_server(port: int, server_pid: int, writers: int, total: int) -> tuple[float, dict]:
+    """Notes/s of ``writers`` processes adding ``total`` notes to one scope together,
+    and where the CPU went meanwhile (shares of one core; the machine's busy share)."""
     prefix = f"w{writers}-{uuid.uuid4().hex[:6]}"
     procs = [child("writer", port, prefix, who, total // writers) for who in range(writers)]
+    server_before, (busy_before, all_before) = process_cpu(server_pid), machine_busy()
     started = time.perf_counter()
     for proc in procs:
         assert proc.stdin is not None
         proc.stdin.write("go\n")
         proc.stdin.flush()
+    writer_cpu = 0.0
     for proc in procs:
         assert proc.stdout is not None
-        proc.stdout.readline()
+        writer_cpu += float(proc.stdout.readline().split()[1])
         proc.wait()
-    return (total // writers) * writers / (time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    busy, every = machine_busy()
+    cpu = {
+        "server": (process_cpu(server_pid) - server_before) / wall,
+        "writers": writer_cpu / wall,
+        "machine": (busy - busy_before) / max(every - all_before, 1.0),
+    }
+    return (total // writers) * writers / wall, cpu
 
 
 def ingest_embedded(folder: Path, total: int) -> float:
@@ -185,10 +224,10 @@ def staleness(port: int, trials: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--notes", type=int, default=400, help="notes per ingest run")
+    parser.add_argument("--notes", type=int, default=400, help="notes per ingest run (0: skip)")
     parser.add_argument("--search-size", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--trials", type=int, default=30, help="staleness trials (0: skip)")
     args = parser.parse_args()
     if shutil.which("chroma") is None:
         raise SystemExit("the chroma CLI is not installed (pip install chromadb)")
@@ -196,13 +235,37 @@ def main() -> None:
         folder = Path(tmp)
         server = Server(folder)
         try:
-            rows = [("embedded, 1 process", f"{ingest_embedded(folder, args.notes):.1f}")]
-            rates = {}
-            for writers in (1, 2, 4):
-                rates[writers] = ingest_server(server.port, writers, args.notes)
-                rows.append((f"server, {writers} writer(s)", f"{rates[writers]:.1f}"))
-            print(format_table(["ingest (add, same scope)", "notes/s"], rows))
-            print(f"4 writers / 1 writer: {rates[4] / rates[1]:.2f}x (target >= 1.5x)\n")
+            if args.notes:
+                embedded_rate = ingest_embedded(folder, args.notes)
+                rows = [("embedded, 1 process", f"{embedded_rate:.1f}", "", "", "")]
+                rates = {}
+                for writers in (1, 2, 4):
+                    rates[writers], cpu = ingest_server(
+                        server.port, server.process.pid, writers, args.notes
+                    )
+                    rows.append(
+                        (
+                            f"server, {writers} writer(s)",
+                            f"{rates[writers]:.1f}",
+                            f"{cpu['server']:.2f}",
+                            f"{cpu['writers']:.2f}",
+                            f"{cpu['machine'] * 100:.0f}%",
+                        )
+                    )
+                cores = os.cpu_count() or 1
+                print(
+                    format_table(
+                        [
+                            "ingest (add, same scope)",
+                            "notes/s",
+                            "server CPU (cores)",
+                            "writers CPU (cores)",
+                            f"machine busy ({cores} cores)",
+                        ],
+                        rows,
+                    )
+                )
+                print(f"4 writers / 1 writer: {rates[4] / rates[1]:.2f}x (target >= 1.5x)\n")
             queries = [t.split(":", 1)[-1] for t in texts(args.queries, "")][::-1]
             embedded = AgenticMemory(path=folder / "embedded-search", embedder=HashingEmbedder())
             remote = server_memory(server.port, f"search-{uuid.uuid4().hex[:6]}")
@@ -220,12 +283,13 @@ def main() -> None:
             )
             ratio = lat["server"][1] / lat["embedded"][1]
             print(f"server p95 / embedded p95: {ratio:.2f}x (target <= 2x)\n")
-            delays = staleness(server.port, args.trials)
-            print(
-                f"staleness (A's add returned -> B's search finds it), {len(delays)} trials: "
-                f"p50 {np.percentile(delays, 50) * 1000:.0f} ms, "
-                f"p95 {np.percentile(delays, 95) * 1000:.0f} ms (target p95 <= 1000 ms)"
-            )
+            if args.trials:
+                delays = staleness(server.port, args.trials)
+                print(
+                    f"staleness (A's add returned -> B's search finds it), {len(delays)} trials: "
+                    f"p50 {np.percentile(delays, 50) * 1000:.0f} ms, "
+                    f"p95 {np.percentile(delays, 95) * 1000:.0f} ms (target p95 <= 1000 ms)"
+                )
         finally:
             server.stop()
 

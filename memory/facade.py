@@ -120,8 +120,8 @@ class AgenticMemory(AsyncApi):
             thread (the notes joined by ``follows``). Off by default: neutral on
             LoCoMo R@10 (0.734 with and without), R@5 -0.005 (benchmarks/README.md).
         link_expansion_weight: share of a hit's score its linked notes receive.
-        read_cache_size: notes kept decoded in memory for fast reads (only when this
-            instance owns its store: a path or in-memory, never a shared client).
+        read_cache_size: notes kept decoded in memory for fast reads (on a shared
+            client, kept current from the change feed within 0.2 s; 0: none).
         query_cache_size: query embeddings kept, so that ``search`` and ``recall``
             of the same text encode it once (``0``: no cache; never used for notes).
         prune_min_uses: ``prune()`` judges a note after this many feedback reports.

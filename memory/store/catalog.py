@@ -48,12 +48,14 @@ class Catalog:
         # (Ordered, like everything here, so equal scores rank the same in every run.)
         self._user_scopes: dict[str | None, dict[Scope, None]] = {}
         self.complete = False
+        self.version = 0  # changes with every record and forget (keys cached scans)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def record(self, notes: Iterable[Note]) -> None:
         """Add or replace these notes' entries."""
+        self.version += 1
         for note in notes:
             self._drop(note.id)
             scope = note.scope
@@ -66,6 +68,7 @@ class Catalog:
 
     def forget(self, note_ids: Iterable[str]) -> None:
         """Drop these notes' entries (unknown ids are ignored)."""
+        self.version += 1
         for note_id in note_ids:
             self._drop(note_id)
 

@@ -13,6 +13,7 @@ earlier layouts. The same design works embedded and against a Chroma server.
     ChromaNoteStore     the :class:`~memory.store.base.NoteStore` on Chroma: read cache,
                         catalog trust, the routing of each read (this module)
      ├── ChromaRecords  the collections and every Chroma call (``chroma_records``)
+     ├── FeedFollower   keeps a shared store's memory current (``follow``)
      └── routing        pure decisions: fan-out sizing, small-scope routing
 
 Every read takes a :class:`~memory.model.Scope` and filters by it here, so no
@@ -21,8 +22,7 @@ caller can forget it.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -31,21 +31,18 @@ import numpy as np
 from memory.model import Note, Scope
 from memory.store.base import NoteRecord, StoredNote, detached, note_visible, visible_thread
 from memory.store.catalog import Catalog
-from memory.store.chroma_layout import (
-    assembled_links,
-)
+from memory.store.chroma_layout import assembled_links
 from memory.store.chroma_nearest import routed_nearest
 from memory.store.chroma_records import ChromaRecords
 from memory.store.chroma_state import SingleWriterState
 from memory.store.chroma_writes import ChromaWriter
+from memory.store.follow import REFRESH_SECONDS, FeedFollower
 from memory.store.history import History
 from memory.store.lock import PathLock
 from memory.store.scope_vectors import ScopeVectors
 from memory.store.where import build_where
 
 __all__ = ["ChromaNoteStore", "StoredNote"]
-
-logger = logging.getLogger(__name__)
 
 
 class ChromaNoteStore:
@@ -54,13 +51,16 @@ class ChromaNoteStore:
     Args:
         client: a ``chromadb`` client.
         prefix: collection name prefix (several memories can share one client).
-        cache_size: notes kept decoded in memory. Only safe when this process is
-            the store's only writer (a locked path or its own in-memory
-            collections): another writer's changes would not invalidate it. The
-            catalog and the in-memory scope vectors follow the same rule.
+        cache_size: notes kept decoded in memory (0: none, and no catalog or
+            in-memory scope vectors either).
         owns_collections: drop the collections on :meth:`close` (an in-memory
             instance's private collections).
         path_lock: the lock of the folder this store has open, released on close.
+        shared: other processes may write the store (a server's client). Its
+            cache, catalog and scope vectors then follow the change feed
+            (:mod:`~memory.store.follow`): every read polls it at most every
+            0.2 s, which bounds how stale they are. Default: shared when
+            nothing is cached and the collections are not this instance's own.
     """
 
     def __init__(
@@ -71,6 +71,7 @@ class ChromaNoteStore:
         cache_size: int = 0,
         owns_collections: bool = False,
         path_lock: PathLock | None = None,
+        shared: bool | None = None,
     ) -> None:
         self._records = ChromaRecords(client, prefix)
         self._state = SingleWriterState(cache_size)
@@ -78,7 +79,14 @@ class ChromaNoteStore:
         self._owns_collections = owns_collections
         self._path_lock = path_lock
         self._closed = False
-        self._writer = ChromaWriter(self._records, self._state, cache_size, self.fetch)
+        self._shared = (not cache_size and not owns_collections) if shared is None else shared
+        self._writer = ChromaWriter(
+            self._records, self._state, cache_size, self.fetch, shared=self._shared
+        )
+        # Made before the open-time scan, so nothing written meanwhile is missed.
+        self._follower = self._feed() if self._shared else None
+        # Whether reads must poll the feed first: what they serve from memory.
+        self._follows = self._shared and bool(cache_size)
 
     @property
     def client(self) -> Any:
@@ -161,6 +169,7 @@ class ChromaNoteStore:
         """
         if not ids:
             return {}
+        self._catch_up_reads()
         unique = list(dict.fromkeys(ids))
         found = self._lookup(unique, with_vectors)
         out: dict[str, StoredNote] = {}
@@ -188,6 +197,7 @@ class ChromaNoteStore:
         exact_scope: bool = False,
     ) -> set[str]:
         """Which of ``ids`` exist and pass the scope / kind / metadata filters (no copies)."""
+        self._catch_up_reads()
         catalog = self._state.trusted_catalog()
         if filters is None and catalog is not None:
             return catalog.visible(ids, scope, kinds=kinds, exact_scope=exact_scope)
@@ -206,6 +216,8 @@ class ChromaNoteStore:
         ``links=False``: the caller needs no links (visibility), so the link records
         are not read and what is read is not cached.
         """
+        if self._follower is not None:  # a note whose delete is under way stays hidden
+            unique = self._follower.not_deleting(unique)
         found, missing = ({}, unique) if with_vectors else self._state.cached(unique)
         if missing:
             fresh = self._records.get(missing, with_vectors)
@@ -240,11 +252,14 @@ class ChromaNoteStore:
     ) -> list[list[tuple[str, float]]]:
         """For each query vector, up to ``n`` (id, cosine similarity) visible in ``scope``.
 
-        Routed by :func:`~memory.store.chroma_nearest.routed_nearest`.
+        Routed by :func:`~memory.store.chroma_nearest.routed_nearest`; a shared
+        store scores a scope it holds in memory exactly there (no round trip).
         """
+        self._catch_up_reads()
         return routed_nearest(
             self._records,
             self._state if self._cache_size else None,
+            self._shared,
             self.visible_ids,
             np.asarray(vectors, dtype=np.float32),
             n,
@@ -268,6 +283,7 @@ class ChromaNoteStore:
         are left out; a neighbour that is not visible is ``None``, so relevance
         never flows to a note this search may not return.
         """
+        self._catch_up_reads()
         unique = list(dict.fromkeys(ids))
         catalog = self._state.trusted_catalog()
         if filters is None and catalog is not None:
@@ -323,6 +339,8 @@ class ChromaNoteStore:
         if fresh is not None and self._writer.writes == writes_before:
             fresh.complete = True
             self._state.catalog = fresh
+            if self._follows and self._follower is not None:  # what others wrote meanwhile
+                self._follower.catch_up(force=True)
 
     def count(self) -> int:
         """Number of stored notes (all scopes)."""
@@ -341,7 +359,7 @@ class ChromaNoteStore:
     @property
     def shared(self) -> bool:
         """Whether other processes may write this store (a client it was handed)."""
-        return not self._cache_size and not self._owns_collections
+        return self._shared
 
     def feed_position(self) -> int:
         """The change feed's current end (a cursor for :meth:`changes_since`)."""
@@ -350,4 +368,29 @@ class ChromaNoteStore:
     def changes_since(self, position: int, limit: int = 5000) -> tuple[list[tuple[str, str]], int]:
         """``([(note id, action), ...], new position)``: events stored after ``position``."""
         changes = self._records.events_after(position, limit)
-        return changes, position + len(changes)
+        return [(note_id, action) for note_id, action, _ in changes], position + len(changes)
+
+    def follow(self, listener: Callable[[dict[str, StoredNote], list[str]], None]) -> None:
+        """Call ``listener(changed notes, deleted ids)`` with other writers' changes."""
+        if self._follower is None:
+            self._follower = self._feed()
+        self._follower.subscribe(listener)
+
+    def catch_up(self, *, max_age: float = REFRESH_SECONDS, force: bool = False) -> int:
+        """Apply other writers' changes if the feed was last read ``max_age`` s ago or more.
+
+        Returns how many notes were re-read or removed (see :mod:`~memory.store.follow`).
+        """
+        if self._follower is None:
+            return 0
+        return self._follower.catch_up(max_age=max_age, force=force)
+
+    def _catch_up_reads(self) -> None:
+        if self._follows and self._follower is not None:
+            self._follower.catch_up()
+
+    def _feed(self) -> FeedFollower:
+        follower = FeedFollower(self._records, self._records.current, self._writer.writer_id)
+        if self._cache_size:
+            follower.subscribe(self._state.followed)
+        return follower

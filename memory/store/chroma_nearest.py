@@ -7,6 +7,11 @@ visible, and the hits are filtered here. The catalog's count of what the scope
 sees sizes that fan-out (exactly ``n`` when the scope sees everything); a row
 still short of ``n`` is asked again with ``where``, and a scope seeing too small a
 share of the store is searched exactly in memory when it is small enough.
+
+A shared store (a server, kept current from the change feed) searches every
+scope small enough exactly in memory, whatever its share: each round trip to
+the server costs more than the whole in-memory scan (the stacked matrix is kept
+between queries until a note of the store changes).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ Rows = list[list[tuple[str, float]]]
 def routed_nearest(
     records: ChromaRecords,
     state: SingleWriterState | None,
+    shared: bool,
     visible_ids: Callable[..., set[str]],
     queries: np.ndarray,
     n: int,
@@ -42,8 +48,9 @@ def routed_nearest(
 
     Args:
         records: the collections.
-        state: what a single writer remembers (``None``: a shared store, always
-            asked with ``where``).
+        state: what the store remembers (``None``: nothing; always asked with
+            ``where``).
+        shared: other processes write the store (its state follows the change feed).
         visible_ids: the store's visibility check for a list of ids.
         queries: one vector per row.
         n: hits per query.
@@ -58,6 +65,15 @@ def routed_nearest(
     if where is None or state is None:
         return records.query(queries, n, where)
     catalog = state.trusted_catalog()
+    if shared and catalog is not None and filters is None:
+        key = (scope, tuple(kinds) if kinds is not None else None, exact_scope, catalog.version)
+        members: list[str] | None = []
+        if not state.scope_vectors.stacked(key):
+            members = catalog.members(scope, kinds=kinds, exact_scope=exact_scope)
+        if exact_scan_fits(members):
+            return state.scope_vectors.nearest(
+                queries, n, members or [], scope_of=catalog.scope_of, fetch=records.vectors, key=key
+            )
     total = len(catalog) if catalog is not None else records.count()
     seen = None
     if catalog is not None and filters is None:

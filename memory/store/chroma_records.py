@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from memory.errors import StoreError, StoreUnavailable
 from memory.store.base import StoredNote
+from memory.store.chroma_errors import translated
 from memory.store.chroma_layout import LAYOUT, assembled_links, check_layout, events_in_order
 from memory.store.codec import decode_note, history_inline, is_legacy
 from memory.store.lock import PathLock
@@ -26,42 +27,7 @@ __all__ = ["ChromaRecords", "translated"]
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 _SCAN_PAGE = 2000
-_CONNECTION_ERRORS = frozenset(
-    {
-        "ConnectError",
-        "ConnectTimeout",
-        "RemoteProtocolError",
-        "ReadError",
-        "ConnectionError",
-        "TransportError",
-        "ReadTimeout",
-        "WriteError",
-    }
-)
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    if {cls.__name__ for cls in type(exc).__mro__} & _CONNECTION_ERRORS:
-        return True
-    text = str(exc).lower()
-    return "could not connect" in text or "connection refused" in text
-
-
-def translated(action: str, call: Callable[[], T]) -> T:
-    """Run a Chroma call, turning its failures into our error hierarchy."""
-    try:
-        return call()
-    except (StoreError, ValueError) as exc:
-        if isinstance(exc, StoreError):
-            raise
-        raise StoreError(f"Chroma rejected {action}: {exc}") from exc
-    except Exception as exc:
-        if _is_connection_error(exc):
-            raise StoreUnavailable(f"Chroma is unreachable during {action}: {exc}") from exc
-        raise StoreError(f"Chroma failed during {action}: {exc}") from exc
 
 
 def decoded(result: dict[str, Any], with_vectors: bool) -> dict[str, StoredNote]:
@@ -172,10 +138,31 @@ class ChromaRecords:
         translated("delete", lambda: self.notes.delete(ids=list(ids)))
 
     def get(self, ids: list[str], with_vectors: bool) -> dict[str, StoredNote]:
-        """The records of ``ids`` that exist."""
+        """The records of ``ids`` that exist (see :meth:`vectors` for a vector left out)."""
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        result = translated("get", lambda: self.notes.get(ids=ids, include=include))
+        try:
+            result = translated("get", lambda: self.notes.get(ids=ids, include=include))
+        except StoreUnavailable:
+            raise
+        except StoreError:
+            if not with_vectors:
+                raise
+            found = self.get(ids, False)
+            for note_id, vector in self.vectors(list(found)).items():
+                found[note_id].vector = vector
+            return found
         return decoded(result, with_vectors)
+
+    def current(self, ids: list[str]) -> dict[str, StoredNote]:
+        """The records of ``ids`` that exist, with their vectors and links, in batches."""
+        found: dict[str, StoredNote] = {}
+        for start in range(0, len(ids), self.batch):
+            chunk = self.get(ids[start : start + self.batch], True)
+            links = assembled_links(chunk, self.link_records(list(chunk)) if chunk else [])
+            for note_id, item in chunk.items():
+                item.note.links = {**item.note.links, **links[note_id]}
+            found.update(chunk)
+        return found
 
     def existing(self, ids: list[str]) -> set[str]:
         """Which of ``ids`` have a note record."""
@@ -187,13 +174,22 @@ class ChromaRecords:
         return found
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of ``ids``, in batches."""
+        """The stored vectors of ``ids``, in batches (one being deleted may be left out:
+        a server can fail to find its vector meanwhile, "Error finding id")."""
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(ids), self.batch):
             chunk = ids[start : start + self.batch]
-            result = translated(
-                "get vectors", partial(self.notes.get, ids=chunk, include=["embeddings"])
-            )
+            try:
+                result = translated(
+                    "get vectors", partial(self.notes.get, ids=chunk, include=["embeddings"])
+                )
+            except StoreUnavailable:
+                raise
+            except StoreError:
+                if len(chunk) > 1:  # find the one(s) going away; keep the others
+                    for note_id in chunk:
+                        found.update(self.vectors([note_id]))
+                continue
             for note_id, vector in zip(result["ids"], result["embeddings"], strict=True):
                 found[note_id] = np.asarray(vector, dtype=np.float32)
         return found
@@ -367,8 +363,8 @@ class ChromaRecords:
         )
         return events_in_order(page["documents"], page["metadatas"])
 
-    def events_after(self, position: int, limit: int) -> list[tuple[str, str]]:
-        """``(note id, action)`` of up to ``limit`` events past the first ``position``.
+    def events_after(self, position: int, limit: int) -> list[tuple[str, str, str]]:
+        """``(note id, action, writer id)`` of up to ``limit`` events past the first ``position``.
 
         Chroma returns records in the order they were first stored (re-upserting
         an event keeps its place), so the events collection doubles as the change
@@ -381,7 +377,7 @@ class ChromaRecords:
             ),
         )
         return [
-            (str(meta["note_id"]), _action(document))
+            (str(meta["note_id"]), _action(document), str(meta.get("writer", "")))
             for meta, document in zip(page["metadatas"], page["documents"], strict=True)
         ]
 

@@ -1,8 +1,9 @@
-"""What a single-writer Chroma store may remember: decoded notes, the catalog, vectors.
+"""What a Chroma store may remember: decoded notes, the catalog, vectors.
 
-Only safe when this process is the store's only writer (a locked path or its own
-in-memory collections): another writer's changes would invalidate none of it.
-A store shared through a server keeps this switched off (``cache_size=0``).
+Safe as it stands when this process is the store's only writer (a locked path
+or its own in-memory collections). A store shared through a server keeps it
+current from the change feed instead (:meth:`SingleWriterState.followed`, called
+by :class:`~memory.store.follow.FeedFollower`), within the feed's staleness bound.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class SingleWriterState:
 
     def distrust(self) -> None:
         """A write may or may not have landed: trust nothing until the next full scan."""
+        self.cache.clear()
         if self.catalog is not None:
             self.catalog.complete = False
         self.scope_vectors.clear()
@@ -70,6 +72,24 @@ class SingleWriterState:
             # memory. Copies, because the caller keeps (and may change) the notes.
             # History is read from its event records when asked for.
             self.remember({note.id: StoredNote(detached(note)) for note in notes})
+
+    def followed(self, changed: dict[str, StoredNote], removed: list[str]) -> None:
+        """Another process's writes, read from the change feed (records with vectors)."""
+        if removed:
+            self.forget(removed)
+            gone = set(removed)
+            for stored in self.cache.values():
+                if not gone.isdisjoint(stored.note.links):
+                    links = stored.note.links
+                    stored.note.links = {k: v for k, v in links.items() if k not in gone}
+        if changed:
+            self.invalidate(changed)
+            # A vector that could not be read is fetched again when its scope is searched.
+            self.scope_vectors.forget(i for i, stored in changed.items() if stored.vector is None)
+            self.written(
+                [stored.note for stored in changed.values()],
+                [stored.vector for stored in changed.values()],
+            )
 
     def remember(self, fresh: dict[str, StoredNote]) -> None:
         """Keep these decoded notes, evicting the least recently used past the size."""

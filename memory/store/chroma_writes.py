@@ -48,16 +48,24 @@ class ChromaWriter:
     Args:
         records: the store's collections.
         state: its single-writer state (cache, catalog), kept in step.
-        cache_size: 0 when other processes may write the same store (a server).
+        cache_size: notes the store keeps decoded (0: none).
         fetch: the store's ``fetch`` (the layout upgrade reads through it).
+        shared: other processes may write the same store (a server).
     """
 
     def __init__(
-        self, records: ChromaRecords, state: SingleWriterState, cache_size: int, fetch: Fetch
+        self,
+        records: ChromaRecords,
+        state: SingleWriterState,
+        cache_size: int,
+        fetch: Fetch,
+        *,
+        shared: bool,
     ) -> None:
         self._records = records
         self._state = state
         self._cache_size = cache_size
+        self._shared = shared
         self._fetch = fetch
         self.writes = 0  # tells a full scan whether a write ran while it paged
         # Orders this instance's events among other writers' (see chroma_layout).
@@ -88,7 +96,7 @@ class ChromaWriter:
         link_only = [r for r in metadata_only if _only_links_changed(r[0], previous)]
         metadata_only = [r for r in metadata_only if not _only_links_changed(r[0], previous)]
         bases = previous
-        if not self._cache_size and metadata_only:
+        if self._shared and metadata_only:
             metadata_only, bases = self._rebased(metadata_only, previous)
         chunks = [
             (group[start : start + batch], call)
@@ -107,7 +115,7 @@ class ChromaWriter:
         ]
         if link_only and self._cache_size:
             steps.append(partial(self._remember_linked, link_only, previous))
-        if not self._cache_size:
+        if self._shared:
             steps.append(partial(self._drop_dangling, added))
         for done, step in enumerate(steps):
             try:

@@ -28,8 +28,8 @@ def open_chroma_store(
         client: any ``chromadb`` client (e.g. ``chromadb.HttpClient``); overrides ``path``.
         collection_prefix: Chroma collection prefix (default ``"zettelmem"``; an
             in-memory store gets collections of its own).
-        read_cache_size: notes kept decoded; only used when this process is the only
-            writer (a path or in memory, never a shared client).
+        read_cache_size: notes kept decoded (on a shared client, kept current from
+            the change feed, see :mod:`memory.store.follow`).
         holder: the object that holds the folder open, named when a second opener in
             this process is refused.
 
@@ -67,10 +67,12 @@ def open_chroma_store(
         return ChromaNoteStore(
             client=opened,
             prefix=prefix,
-            # A shared client (server) may have other writers: never cached.
-            cache_size=read_cache_size if client is None else 0,
+            # A shared client (server) may have other writers: its cache follows
+            # their changes from the change feed (memory.store.follow).
+            cache_size=read_cache_size,
             owns_collections=owns,
             path_lock=lock,
+            shared=client is not None,
         )
     except Exception:
         if lock is not None:

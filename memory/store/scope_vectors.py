@@ -8,14 +8,15 @@ to 47 notes/s because every add asks for its link candidates that way). A few
 thousand vectors are searched exactly with one matrix product in well under a
 millisecond, so such scopes are answered here instead.
 
-Only for a single-writer store (another writer's notes would be missing), and
-only for scopes that have been searched: vectors are fetched from Chroma on
-first use, then kept in step with every write.
+Only for a store whose catalog is trusted (a single writer, or a shared store
+following the change feed), and only for scopes that have been searched:
+vectors are fetched from Chroma on first use, then kept in step with every
+write. The stacked matrix of a scope is kept too (``key``), until a note changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
@@ -25,6 +26,7 @@ __all__ = ["ScopeVectors", "EXACT_SCAN_MAX"]
 
 EXACT_SCAN_MAX = 20_000
 """Largest set of notes searched exactly (stacking more per query costs more than Chroma)."""
+_STACKS_KEPT = 8  # stacked matrices kept at once (one per scope and kind filter searched)
 
 
 class ScopeVectors:
@@ -33,17 +35,21 @@ class ScopeVectors:
     def __init__(self) -> None:
         self._vectors: dict[str, np.ndarray] = {}
         self._scopes: set[Scope] = set()
+        # key -> (the ids present, their stacked vectors); emptied by every change
+        self._stacked: dict[Hashable, tuple[list[str], np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._vectors)
 
     def clear(self) -> None:
         """Forget everything (after a write that may or may not have landed)."""
+        self._stacked.clear()
         self._vectors.clear()
         self._scopes.clear()
 
     def record(self, written: Iterable[tuple[str, Scope, np.ndarray]]) -> None:
         """Keep the new vectors of notes in scopes held here; others are fetched when needed."""
+        self._stacked.clear()
         for note_id, scope, vector in written:
             if scope in self._scopes:
                 self._vectors[note_id] = _normalised(vector)
@@ -52,6 +58,7 @@ class ScopeVectors:
 
     def forget(self, note_ids: Iterable[str]) -> None:
         """Drop deleted notes."""
+        self._stacked.clear()
         for note_id in note_ids:
             self._vectors.pop(note_id, None)
 
@@ -63,6 +70,7 @@ class ScopeVectors:
         *,
         scope_of: Callable[[str], Scope | None],
         fetch: Callable[[list[str]], dict[str, np.ndarray]],
+        key: Hashable | None = None,
     ) -> list[list[tuple[str, float]]]:
         """For each query, the ``n`` most cosine-similar of ``ids`` as ``(id, similarity)``.
 
@@ -72,7 +80,28 @@ class ScopeVectors:
             ids: the notes the scope sees (all of them: the scan is exact).
             scope_of: each note's scope, so its later writes keep its vector here.
             fetch: reads the vectors of the given ids from the store.
+            key: names ``ids`` (e.g. the scope and the catalog's version): the
+                stacked matrix is kept under it for the next query.
         """
+        stacked = self._stacked.get(key) if key is not None else None
+        if stacked is None:
+            stacked = self._stack(ids, scope_of, fetch)
+            if key is not None:
+                if len(self._stacked) >= _STACKS_KEPT:
+                    self._stacked.clear()
+                self._stacked[key] = stacked
+        return _ranked(queries, n, *stacked)
+
+    def stacked(self, key: Hashable) -> bool:
+        """Whether the matrix named ``key`` is kept (its ids need not be listed)."""
+        return key in self._stacked
+
+    def _stack(
+        self,
+        ids: Sequence[str],
+        scope_of: Callable[[str], Scope | None],
+        fetch: Callable[[list[str]], dict[str, np.ndarray]],
+    ) -> tuple[list[str], np.ndarray]:
         missing = [note_id for note_id in ids if note_id not in self._vectors]
         if missing:
             for note_id, vector in fetch(missing).items():
@@ -81,22 +110,30 @@ class ScopeVectors:
                 scope for scope in (scope_of(note_id) for note_id in missing) if scope
             )
         present = [note_id for note_id in ids if note_id in self._vectors]
-        if not present or n <= 0:
-            return [[] for _ in range(len(queries))]
-        matrix = np.stack([self._vectors[note_id] for note_id in present])
-        similarities = _normalised(queries) @ matrix.T
-        take = min(n, len(present))
-        rows: list[list[tuple[str, float]]] = []
-        for row in similarities:
-            candidates = np.arange(len(row))
-            if take < len(row):
-                # Everything at least as similar as the take-th best, so that equal
-                # scores at the boundary are settled by order, not by the partition.
-                boundary = np.partition(row, len(row) - take)[len(row) - take]
-                candidates = np.flatnonzero(row >= boundary)
-            best = candidates[np.argsort(-row[candidates], kind="stable")][:take]
-            rows.append([(present[i], float(row[i])) for i in best])
-        return rows
+        if not present:
+            return present, np.zeros((0, 0), dtype=np.float32)
+        return present, np.stack([self._vectors[note_id] for note_id in present])
+
+
+def _ranked(
+    queries: np.ndarray, n: int, present: list[str], matrix: np.ndarray
+) -> list[list[tuple[str, float]]]:
+    """For each query, the ``n`` rows of ``matrix`` most similar, as ``(id, similarity)``."""
+    if not present or n <= 0:
+        return [[] for _ in range(len(queries))]
+    similarities = _normalised(queries) @ matrix.T
+    take = min(n, len(present))
+    rows: list[list[tuple[str, float]]] = []
+    for row in similarities:
+        candidates = np.arange(len(row))
+        if take < len(row):
+            # Everything at least as similar as the take-th best, so that equal
+            # scores at the boundary are settled by order, not by the partition.
+            boundary = np.partition(row, len(row) - take)[len(row) - take]
+            candidates = np.flatnonzero(row >= boundary)
+        best = candidates[np.argsort(-row[candidates], kind="stable")][:take]
+        rows.append([(present[i], float(row[i])) for i in best])
+    return rows
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:

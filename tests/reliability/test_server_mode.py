@@ -172,12 +172,57 @@ def test_a_second_instance_sees_the_data(chroma_server: ChromaServer) -> None:
         assert second.count() == len(TURNS)
         assert second.search("hiking dog mountains", user_id="u1")[0].note.id == notes[3].id
         updated = second.update(notes[0].id, metadata={"seen": "by the second"})
-        assert first.get(notes[0].id).metadata == updated.metadata, "no stale cache on a server"
+        assert eventually(lambda: first.get(notes[0].id).metadata == updated.metadata), (
+            "the first instance's cache follows the change feed"
+        )
         assert invariant_violations(second) == []
     finally:
         first.close()
         second.close()
     COUNTERS.add("server", runs=1)
+
+
+def eventually(check: Any, timeout: float = 30.0) -> bool:
+    """Whether ``check()`` becomes true within ``timeout`` seconds (polled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return bool(check())
+
+
+def test_another_clients_writes_reach_this_processs_searches(chroma_server: ChromaServer) -> None:
+    """A reader's catalog, cache and index follow a second client's add, update and delete."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    reader, writer = (
+        AgenticMemory(
+            client=chroma_server.client(), embedder=HashingEmbedder(), collection_prefix=prefix
+        )
+        for _ in range(2)
+    )
+
+    def contents(query: str, user: str = "u1") -> list[str]:
+        return [h.note.content for h in reader.search(query, k=5, user_id=user)]
+
+    try:
+        reader.add(TURNS[0], user_id="u1")
+        assert contents("pottery") == [TURNS[0]]
+        note = writer.add("Caroline: my quokka photo won the contest", user_id="u1")
+        other = writer.add("Gina: my quokka boutique opened", user_id="u2")
+        assert eventually(lambda: note.content in contents("quokka photo contest"))
+        assert other.content not in contents("quokka boutique opened"), "scopes stay apart"
+        assert other.content in contents("quokka boutique opened", user="u2")
+        writer.update(note.id, content="Caroline: my wombat photo won the contest")
+        assert eventually(lambda: "Caroline: my wombat photo won the contest" in contents("wombat"))
+        writer.delete(note.id)
+        assert eventually(lambda: all("photo" not in c for c in contents("wombat photo contest")))
+        with pytest.raises(NotFound):
+            reader.get(note.id)
+    finally:
+        reader.close()
+        writer.close()
+    COUNTERS.add("server", runs=1, leaks=0)
 
 
 def test_two_writers_on_one_server_keep_links_symmetric(chroma_server: ChromaServer) -> None:
