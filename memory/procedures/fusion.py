@@ -21,7 +21,7 @@ belongs to; the procedure records which ranking named it. Recall then leads with
 the ranking that was right more often, and fuses the two on
 equal terms (reciprocal-rank fusion, the usual ``k`` = 60) while neither has
 proven better -- including in a new scope, before any check; there, fusion ties
-go to the dense ranking, which needs no statistics of the scope.
+go to the lexical ranking.
 """
 
 from __future__ import annotations

@@ -61,10 +61,12 @@ def test_the_mode_decides_between_the_two_rankings() -> None:
 
     assert top("lexical") == "lex"
     assert top("dense") == "den"
-    # Fused: each is first in one list, so the tie goes to the dense ranking,
-    # which needs no statistics of the scope.
-    assert top("fused") == "den"
-    assert top(None) == "den"  # no checks recorded yet: fused
+    # Fused: each is first in one list, and the tie goes to the lexical ranking.
+    assert top("fused") == "lex"
+    assert top(None) == "lex"  # no checks recorded yet: fused
+    # With no word the lexical ranking knows, the dense one decides.
+    ranked = [n.id for n, _ in rank_recalled("zzz qqq", notes, dense=dense, mode="fused")]
+    assert ranked[0] == "den"
 
 
 def _run(run_id: str, task: str, target: str) -> Trajectory:
