@@ -19,14 +19,11 @@ from memory.errors import NotFound
 from memory.model import Note, Scope
 from memory.procedural import LEARNED_KINDS, ProceduralMemory
 from memory.procedures import (
-    AVOID_TAG,
     dedup_signature,
-    distilled_metadata,
-    lead_and_variants,
     merge_notes,
     near_duplicates,
     prune_decisions,
-    retire_lead,
+    retired_lead,
     utility_score,
 )
 from memory.procedures.draft import render_procedure
@@ -170,13 +167,10 @@ class UtilityLedger:
         """Retire a merged procedure's failing leading steps; ``None`` when it has no
         variant to take over (see :mod:`memory.procedures.variants`)."""
         note = stored.note
-        if note.kind != "procedure" or AVOID_TAG in note.tags:
-            return None
-        distilled = distilled_metadata(note)
-        promoted = retire_lead(distilled, note.sources, reason=reason)
+        promoted = retired_lead(note, reason=reason)
         if promoted is None:
             return None
-        retired = lead_and_variants(distilled, note.sources)[0]
+        retired = promoted["retired"][-1]["sources"]
         changes = {
             "metadata": {**note.metadata, "distilled": promoted},
             "content": render_procedure(promoted),

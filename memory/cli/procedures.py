@@ -114,27 +114,18 @@ def feedback(note_ids: tuple[str, ...], success: bool | None, target: Target) ->
 def planned_removals(mem: Any, target: Target, min_uses: int, min_ratio: float) -> list[dict]:
     """What ``prune`` would remove, decided by the same rules, without writing."""
     from memory.procedures import (
-        AVOID_TAG,
         dedup_signature,
-        distilled_metadata,
         near_duplicates,
         prune_decisions,
-        retire_lead,
+        retired_lead,
         utility_score,
     )
 
     notes = mem.notes(**target.scope)
     by_id = {n.id: n for n in notes}
-
-    def keeps(note: Any) -> bool:  # the ledger's rule: a variant takes over the failing lead
-        return (
-            note.kind == "procedure"
-            and AVOID_TAG not in note.tags
-            and retire_lead(distilled_metadata(note), note.sources) is not None
-        )
-
     planned = [
-        {"id": d.note_id, "reason": d.reason, "kept": keeps(by_id[d.note_id])}
+        # The ledger's rule: a procedure whose lead a variant can take over is kept.
+        {"id": d.note_id, "reason": d.reason, "kept": retired_lead(by_id[d.note_id]) is not None}
         for d in prune_decisions(
             [n for n in notes if n.retrieved_count > 0], min_uses=min_uses, min_ratio=min_ratio
         )

@@ -75,7 +75,12 @@ from memory.procedures.utility import (
     prune_decisions,
     utility_score,
 )
-from memory.procedures.variants import lead_and_variants, retire_lead, with_variant
+from memory.procedures.variants import (
+    lead_and_variants,
+    retire_lead,
+    retired_lead,
+    with_variant,
+)
 
 __all__ = [
     "AVOID_TAG",
@@ -113,6 +118,7 @@ __all__ = [
     "rank_recalled",
     "recall_query",
     "retire_lead",
+    "retired_lead",
     "same_kind",
     "segments",
     "step_lines",

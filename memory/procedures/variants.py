@@ -5,6 +5,8 @@
                                           the metadata after a same-kind run is folded in
     retire_lead(metadata, sources)        the metadata with its leading steps removed and
                                           the best-supported variant leading, or None
+    retired_lead(note, reason)            the same for a stored note, when pruning may
+                                          retire its lead rather than delete it
 
 A merged procedure shows one list of steps (the *lead*) and the other step lists
 runs of its kind used (*variants*). Feedback on the procedure measures the lead:
@@ -22,7 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["lead_and_variants", "retire_lead", "with_variant"]
+from memory.model import Note
+from memory.procedures.draft import AVOID_TAG, distilled_metadata
+
+__all__ = ["lead_and_variants", "retire_lead", "retired_lead", "with_variant"]
 
 
 def _strings(values: Any) -> list[str]:
@@ -123,3 +128,13 @@ def retire_lead(
         "variant_sources": [s for _, s in variants],
         "retired": retired,
     }
+
+
+def retired_lead(note: Note, *, reason: str = "") -> dict[str, Any] | None:
+    """A stored note's distilled metadata with its lead retired (:func:`retire_lead`),
+    or ``None`` when pruning must judge the note as a whole: it is not a procedure
+    (concepts and avoid notes have no steps to follow) or no variant can take over.
+    """
+    if note.kind != "procedure" or AVOID_TAG in note.tags:
+        return None
+    return retire_lead(distilled_metadata(note), note.sources, reason=reason)
