@@ -236,11 +236,13 @@ class ProceduralMemory:
         if not isinstance(task, str) or not task.strip() or len(procedures) < 2:
             return None
         profile = build_profile(learned, hints=hints)
-        ranked = rank_recalled(task, learned, hints=hints, mode="lexical", profile=profile)
+        query = recall_query(task, profile, hints=hints)
+        ranked = rank_recalled(
+            task, learned, hints=hints, mode="lexical", profile=profile, query=query
+        )
         lexical = next((n.id for n, score in ranked if n.id in procedures and score > 0), None)
-        passage = recall_query(task, profile, hints=hints).passage
         nearest = self._search.nearest_ids(
-            self._ingest.embed([passage or task]), len(learned), scope, kinds=["procedure"]
+            self._ingest.embed([query.passage or task]), len(learned), scope, kinds=["procedure"]
         )
         dense = next((i for i in nearest if i in procedures), None)
         return {"lexical": lexical == kin.id, "dense": dense == kin.id}
@@ -353,12 +355,12 @@ class ProceduralMemory:
         if not pool:
             return []
         profile = build_profile(pool, hints=hints)
-        passage = recall_query(task, profile, hints=hints).passage
-        vector = embed([passage or task])
+        query = recall_query(task, profile, hints=hints)
+        vector = embed([query.passage or task])
         with self._lock:
             self._check_open()
             dense = self._search.nearest_ids(vector, len(pool), scope, kinds=kinds)
-        ranked = rank_recalled(task, pool, dense=dense, hints=hints, profile=profile)
+        ranked = rank_recalled(task, pool, dense=dense, hints=hints, profile=profile, query=query)
         return [SearchResult(note=note, score=score) for note, score in ranked[:k]]
 
     @staticmethod

@@ -26,8 +26,8 @@ decides what to write and records the history. How the facade uses it:
                 (merged_procedure_fields), others stored, indexed on when_to_use;
                 then extract_concepts(stored procedures) upserts concepts by name
                 and links each procedure to the concepts in ``extraction.uses``
-    recall(q)   rank_recalled(q, stored learned notes, dense=ids from the vector
-                search over recall_query(q).key)
+    recall(q)   rank_recalled(q, stored learned notes, dense=ids of the notes whose
+                learned task embeds nearest recall_query(q).passage)
     prune()     for d in prune_decisions(notes): retire_lead(procedure) when a variant
                 can take over, else delete d.note_id, history reason d.reason;
                 per kind: groups = near_duplicates({id: dedup_signature(n)}), then

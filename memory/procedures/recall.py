@@ -302,6 +302,7 @@ def rank_recalled(
     hints: Hints = NO_HINTS,
     mode: Mode | None = None,
     profile: ScopeProfile | None = None,
+    query: RecallQuery | None = None,
 ) -> list[tuple[Note, float]]:
     """Order learned notes for a new task: relevance first, measured utility second.
 
@@ -323,13 +324,15 @@ def rank_recalled(
         mode: ``"lexical"``, ``"dense"`` or ``"fused"``; by default the one the
             notes' recorded checks choose.
         profile: ``build_profile(notes, hints=hints)`` when the caller has it.
+        query: ``recall_query(text, profile, hints=hints)`` when the caller has it.
 
     Returns:
         ``(note, relevance)`` pairs, best first; notes neither ranking found are left
         out. ``relevance`` is the lexical score (0 for a note found by ``dense`` alone).
     """
     profile = build_profile(notes, hints=hints) if profile is None else profile
-    lexical = relevance(recall_query(text, profile, hints=hints), profile)
+    query = recall_query(text, profile, hints=hints) if query is None else query
+    lexical = relevance(query, profile)
     by_id = {n.id: n for n in notes}
     dense_rank = {i: r for r, i in enumerate(dict.fromkeys(i for i in dense if i in by_id))}
     found = [i for i in by_id if lexical.get(i, 0.0) > 0 or i in dense_rank]
