@@ -34,10 +34,15 @@ import json
 import random
 import re
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.domain_templates import write_domain  # noqa: E402
 
 __all__ = ["CUSTOM_KINDS", "build", "main"]
 
@@ -416,14 +421,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--cache", type=Path, help="keep generator games' recordings here")
     args = parser.parse_args()
-    data = build(args.seed, cache=args.cache)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1) + "\n")
-    kinds = len({t["type"] for t in data["learn"]})
-    print(
-        f"wrote {args.out}: {len(data['learn'])} learned, "
-        f"{len(data['heldout'])} held-out, {kinds} kinds"
-    )
+    write_domain(build(args.seed, cache=args.cache), args.out)
 
 
 if __name__ == "__main__":

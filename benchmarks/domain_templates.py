@@ -76,11 +76,14 @@ def run_cli(description: str, build: Callable[[int], dict[str, Any]], out: Path)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--out", type=Path, default=out)
     args = parser.parse_args()
-    data = build(args.seed)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1) + "\n")
+    write_domain(build(args.seed), args.out)
+
+
+def write_domain(data: dict[str, Any], out: Path) -> None:
+    """Write a built domain as the JSON the benchmark reads, and say what it holds."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=1) + "\n")
     kinds = len({item["type"] for item in data["learn"]})
     print(
-        f"wrote {args.out}: {len(data['learn'])} learned, {len(data['heldout'])} held-out, "
-        f"{kinds} kinds"
+        f"wrote {out}: {len(data['learn'])} learned, {len(data['heldout'])} held-out, {kinds} kinds"
     )
