@@ -373,7 +373,7 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
     print(f"  added per model call (recall once per run, spread over its calls): {per_call:.1f} ms")
     print(
         f"  added to the run's first model call (the recall itself): {first_call:.1f} ms "
-        f"= {first_call / encode_ms:.2f} encodes (notes + procedures: two queries embedded)"
+        f"= {first_call / encode_ms:.2f} encodes (notes and procedures share one query encode)"
     )
     print(
         f"  ... with procedures only (notes_k=0, one query embedded): "

@@ -157,18 +157,20 @@ def render_recall(
         ],
     )
     text = draft.render()
-    while text and count_tokens(text) > budget:
+    tokens = count_tokens(text) if text else 0
+    while text and tokens > budget:
         dropped = draft.drop_last()
         if dropped is not None and not draft.entries():
             _clip_to_fit(draft, dropped, budget, count_tokens)
         text = draft.render()
+        tokens = count_tokens(text) if text else 0
     if not text:
         return Recall()
     return Recall(
         text=text,
         procedure_ids=tuple(e.note_id for e in draft.procedures),
         note_ids=tuple(e.note_id for e in draft.memories),
-        tokens=count_tokens(text),
+        tokens=tokens,
     )
 
 

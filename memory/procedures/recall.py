@@ -38,7 +38,7 @@ from memory.model import Note
 from memory.procedures.coherence import learn_coherence
 from memory.procedures.draft import AVOID_TAG, distilled_metadata
 from memory.procedures.fusion import RRF_K, Mode, ranker_evidence
-from memory.procedures.memo import per_note
+from memory.procedures.memo import per_note, per_pool
 from memory.procedures.steps import unfold
 from memory.procedures.text import NO_HINTS, Hints, is_placeholder, segments, stem, words
 from memory.procedures.utility import utility_score
@@ -171,9 +171,16 @@ def _key_words(note: Note, hints: Hints) -> list[str]:
 
 
 def build_profile(notes: Iterable[Note], *, hints: Hints = NO_HINTS) -> ScopeProfile:
-    """Learn the word statistics of a scope from its procedures, concepts and avoid notes."""
-    profile = ScopeProfile()
+    """Learn the word statistics of a scope from its procedures, concepts and avoid notes.
+
+    The result is shared between calls over the same note versions: do not modify it.
+    """
     notes_list = list(notes)
+    return per_pool("profile", notes_list, hints, partial(_profile, notes_list, hints))
+
+
+def _profile(notes_list: list[Note], hints: Hints) -> ScopeProfile:
+    profile = ScopeProfile()
     for note in notes_list:
         doc = per_note("doc", note, hints, partial(_doc, note, hints))
         profile.docs[note.id] = doc

@@ -32,3 +32,29 @@ def test_a_value_is_computed_once_per_note_version() -> None:
     assert len(calls) == 6
     per_note("test-other", note, NO_HINTS, compute)  # another derivation, its own entry
     assert len(calls) == 7
+
+
+def test_a_pool_value_is_computed_once_per_set_of_note_versions() -> None:
+    from datetime import timedelta
+
+    from memory.procedures.memo import per_pool
+    from memory.procedures.recall import build_profile
+    from memory.procedures.text import NO_HINTS
+
+    first = Note(content="a", kind="procedure", when_to_use="deploy <arg1>", sources=["t1"])
+    second = Note(content="b", kind="procedure", when_to_use="rotate <arg1>", sources=["t2"])
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert per_pool("test-pool", [first, second], NO_HINTS, compute) == 1
+    assert per_pool("test-pool", [first, second], NO_HINTS, compute) == 1
+    assert per_pool("test-pool", [first], NO_HINTS, compute) == 2  # another pool
+    changed = second.model_copy(update={"updated_at": second.updated_at + timedelta(seconds=1)})
+    assert per_pool("test-pool", [first, changed], NO_HINTS, compute) == 3
+    assert per_pool("test-pool", [first, second], Hints(), compute) == 4  # hints: never kept
+    # A scope's statistics follow the same rule: shared while its notes are unchanged.
+    assert build_profile([first, second]) is build_profile([first, second])
+    assert build_profile([first, changed]) is not build_profile([first, second])
