@@ -34,6 +34,7 @@ __all__ = [
 
 PLACEHOLDER = re.compile(r"<arg\d+>")
 _TOKEN = re.compile(r"<arg\d+>|[a-z0-9]+")
+_ESCAPE = re.compile(r"\\[ntr]")
 _SEGMENT_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+|:\s+")
 _NUMBERED = re.compile(r"\b([a-z][a-z0-9_-]*)\s+\d+\b")
 
@@ -61,7 +62,9 @@ def words(text: str) -> list[str]:
         >>> words("Run tests/test_parser.py, then <arg1>!")
         ['run', 'tests', 'test', 'parser', 'py', 'then', '<arg1>']
     """
-    return _TOKEN.findall(text.lower())
+    # An escaped newline or tab inside a logged JSON argument ("...\\nname = ...") is a
+    # separator, not the letter n glued to the next word.
+    return _TOKEN.findall(_ESCAPE.sub(" ", text.lower()))
 
 
 def stem(word: str) -> str:

@@ -98,3 +98,10 @@ def test_bare_option_numbers_never_become_arguments_or_verbs() -> None:
     key = _key(TEXTGAME[0])
     assert key.arguments["<arg2>"] == "chest"
     assert all(not re.fullmatch(r"\d+", literal) for literal in key.arguments.values())
+
+
+def test_escaped_newlines_in_logged_json_arguments_separate_words() -> None:
+    import json
+
+    action = "write_file " + json.dumps({"content": "[project]\nname = 'demo'\n\tdeps"})
+    assert words(action) == ["write", "file", "content", "project", "name", "demo", "deps"]
