@@ -13,11 +13,10 @@ The default path knows no domain. What a household lexicon used to say ("put" an
 is read from the scope's own procedures: a word weighs as much as the procedures
 whose tasks use it agree on their steps (*coherence*): grammar and objects spread
 over unrelated tasks weigh little, a word that names a kind of task weighs fully.
-A long observation is split into sentences; each is scored against the key index
-(and by how task-like its words are: used by stored tasks, not by observations),
-and a word keeps the relative score of the best sentence it appears in, so a room
-listing or a welcome banner fades while the task sentence leads, with no pattern
-for either.
+A long observation is split into sentences; the one that states the task is found
+against the key index (:mod:`memory.procedures.statement`), and a word keeps the
+weight of the best sentence it appears in, so a room listing or a welcome banner
+fades while the task sentence leads, with no pattern for either.
 
 Measured on the development data (ALFWorld leave-one-out, tool-use, web, TextWorld):
 also multiplying the weight by the skill share (a word counted as argument vs skill
@@ -30,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -39,6 +38,7 @@ from memory.procedures.coherence import learn_coherence
 from memory.procedures.draft import AVOID_TAG, distilled_metadata
 from memory.procedures.fusion import RRF_K, Mode, ranker_evidence
 from memory.procedures.memo import per_note, per_pool
+from memory.procedures.statement import weigh_parts
 from memory.procedures.steps import unfold
 from memory.procedures.text import NO_HINTS, Hints, is_placeholder, segments, stem, words
 from memory.procedures.utility import utility_score
@@ -220,20 +220,6 @@ class RecallQuery:
     passage: str = ""
 
 
-def _vector(
-    stems: set[str], profile: ScopeProfile, weight: Callable[[str], float]
-) -> dict[str, float]:
-    return {w: profile.idf(w) * weight(w) for w in stems}
-
-
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    dot = sum(value * b[word] for word, value in a.items() if word in b)
-    if dot <= 0:
-        return 0.0
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norm
-
-
 def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -> RecallQuery:
     """Reduce a bare task or a whole observation to what the key index can match.
 
@@ -253,28 +239,22 @@ def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -
     def share(word: str) -> float:
         return profile.weight(word, hints)
 
-    doc_vectors = [_vector(set(key), profile, lambda w: 1.0) for key in profile.keys.values()]
-    scored: list[tuple[float, list[str], str]] = []
-    for part, stems in zip(parts, stemmed, strict=True):
-        vector = _vector(set(stems), profile, lambda w: share(w) * profile.task_likeness(w))
-        # The part's best cosine with one key: a task sentence matches one key
-        # well, a listing or a banner matches scattered words of many keys; and
-        # the share of its words the stored tasks use: a listing of files or
-        # things uses few of them, a task sentence most.
-        score = max((_cosine(vector, doc) for doc in doc_vectors), default=0.0)
-        if profile.task_vocabulary and stems:
-            score *= sum(w in profile.task_vocabulary for w in stems) / len(stems)
-        scored.append((score, stems, part))
-    best = max(score for score, _, _ in scored)
-    statement = max(scored, key=lambda item: item[0])[2]
+    at, relative = weigh_parts(
+        stemmed,
+        keys=profile.keys.values(),
+        idf=profile.idf,
+        weight=lambda w: share(w) * profile.task_likeness(w),
+        task_vocabulary=profile.task_vocabulary,
+    )
+    statement = parts[at]
     passage = next((line for line in text.splitlines() if statement in line), statement)
     weights: dict[str, float] = {}
-    for score, stems, part in scored:
+    for part, stems, part_weight in zip(parts, stemmed, relative, strict=True):
         # The parts of the statement's own line are one task ("X is a bad name;
         # call it Y"): they weigh fully. Other lines weigh as well as they match.
-        relative = 1.0 if part in passage or best <= 0 else score / best
+        factor = 1.0 if part in passage else part_weight
         for word in stems:
-            weights[word] = max(weights.get(word, 0.0), relative * share(word))
+            weights[word] = max(weights.get(word, 0.0), factor * share(word))
     key = " ".join(
         "<arg>" if profile.skill_share(hints.canonical(w), hints) < 0.5 else w
         for w in words(statement)

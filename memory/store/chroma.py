@@ -316,20 +316,11 @@ class ChromaNoteStore:
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
     ) -> set[str]:
-        """Ids of every note in ``scope`` that passes the kind and metadata filters.
-
-        Answered from the catalog when it is in step with the store and no metadata
-        filter applies (a recall lists its scope's learned notes on every call; the
-        ``where`` query costs a few ms), else by Chroma.
-        """
+        """Ids of every note in ``scope`` passing the filters (the catalog's when it can tell)."""
         where = build_where(scope, kinds=kinds, filters=filters)  # also checks the arguments
         self._catch_up_reads()
-        catalog = self._state.trusted_catalog()
-        if filters is None and catalog is not None:
-            members = catalog.members(scope, kinds=kinds)
-            if members is not None:
-                return set(members)
-        return self._records.ids_where(where)
+        members = self._state.members(scope, kinds) if filters is None else None
+        return set(members) if members is not None else self._records.ids_where(where)
 
     def scan(self, *, with_vectors: bool = False) -> Iterator[StoredNote]:
         """Every stored note, page by page (for index rebuilds and repair).

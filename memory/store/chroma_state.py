@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from memory.model import Note
+from memory.model import Note, Scope
 from memory.store.base import StoredNote, detached
 from memory.store.catalog import Catalog
 from memory.store.scope_vectors import ScopeVectors
@@ -38,6 +38,15 @@ class SingleWriterState:
         """The catalog, when it is complete and in step with the store (else ``None``)."""
         catalog = self.catalog
         return catalog if catalog is not None and catalog.complete else None
+
+    def members(self, scope: Scope, kinds: Sequence[str] | None) -> list[str] | None:
+        """The ids ``scope`` sees, of ``kinds``, from a trusted catalog (else ``None``).
+
+        A recall lists its scope's learned notes on every call; Chroma's ``where``
+        query for them costs a few milliseconds, the catalog's answer microseconds.
+        """
+        catalog = self.trusted_catalog()
+        return catalog.members(scope, kinds=kinds) if catalog is not None else None
 
     def distrust(self) -> None:
         """A write may or may not have landed: trust nothing until the next full scan."""

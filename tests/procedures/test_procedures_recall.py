@@ -178,3 +178,30 @@ def test_a_failed_trajectory_in_a_fresh_scope_with_a_cause_is_an_avoid_note(
     assert "avoid" in avoid.tags and '"turn heater on"' in avoid.content
     hits = mem.recall("heat the milk sample to 40 degrees", k=3, user_id="u1")
     assert {h.note.id for h in hits} >= {avoid.id}
+
+
+def test_a_short_fragment_does_not_pass_for_the_task_statement() -> None:
+    from memory.procedures.statement import weigh_parts
+
+    keys = [["store", "the", "in", "the", "pantry"], ["eat", "the"], ["go", "west", "then"]]
+    idf = {"store": 2.0, "the": 0.1, "in": 0.3, "pantry": 1.5, "eat": 2.0, "go": 1.8}
+    parts = [
+        ["pantry"],  # a room header: one word of a key, a perfect cosine
+        ["you", "see", "a", "box", "and", "a", "shelf"],  # a listing: no key word
+        ["store", "the", "hat", "in", "the", "box"],  # the task
+    ]
+    at, weights = weigh_parts(
+        parts,
+        keys=keys,
+        idf=lambda w: idf.get(w, 2.5),
+        weight=lambda w: 1.0,
+        task_vocabulary={w for key in keys for w in key},
+    )
+    assert at == 2
+    assert weights[2] == 1.0
+    assert weights[1] == 0.0  # matches no key
+    assert 0.0 < weights[0] < 1.0  # covers less of its key than the task does
+    # Nothing matches any key: nothing tells the parts apart, every part counts.
+    assert weigh_parts(
+        [["x"], ["y"]], keys=keys, idf=lambda w: 1.0, weight=lambda w: 1.0, task_vocabulary=set()
+    ) == (0, [1.0, 1.0])
