@@ -84,8 +84,9 @@ class HybridSearch:
         """The top ``k`` notes for ``query`` (embedded as ``vector``, one row) in ``scope``.
 
         A note a newer note updated (``superseded_by``) is ranked right below its
-        current version, which is pulled up beside it; ``include_superseded=False``
-        drops it (:mod:`memory.supersede`).
+        current version when the query ranks both in the top ``k`` (the current one
+        moves up beside it); ``include_superseded=False`` drops it and shows its
+        current version in its place (:mod:`memory.supersede`).
         """
         pool = max(50, 4 * k)
         dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
@@ -107,13 +108,17 @@ class HybridSearch:
                 fetched.update(self._store.fetch(missing, scope, kinds=kinds, filters=filters))
             return {nid: fetched[nid] for nid in ids if nid in fetched}
 
-        # Updated facts: the current version goes right above the one it replaces.
-        # The window is the top k, which is read anyway (successors cost a lookup
-        # only when a shown note is superseded).
+        # Updated facts: the current version goes right above the one it replaces
+        # when both are in the window (the top k, which is read anyway); a successor
+        # the query did not rank that high is not pulled in, since it would push a
+        # note the query is about out of the window (LoCoMo R@10 -0.014 with the
+        # episode list, benchmarks/README.md). Dropping superseded notes
+        # (``include_superseded=False``) puts the successor in the old note's place.
         reordered = current_first(
             direct[:k],
             lambda ids: {nid: stored.note.superseded_by for nid, stored in fetch(ids).items()},
             include_superseded=include_superseded,
+            relevant={nid for nid, _ in direct[:k]},
         )
         placed = {nid for nid, _ in reordered}
         direct = reordered + [item for item in direct[k:] if item[0] not in placed]
