@@ -255,8 +255,8 @@ ABLATIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("no thread context", {"thread_weights": (0.0, 0.0)}, {}),
     ("+ link expansion", {}, {"expand_links": True}),
     ("no time-question list", {"time_questions": False}, {}),
-    ("no episode list", {"episodes": False}, {}),
-    ("neither list (the previous defaults)", {"time_questions": False, "episodes": False}, {}),
+    ("no episode list (the previous defaults)", {"episodes": False}, {}),
+    ("neither list", {"time_questions": False, "episodes": False}, {}),
     ("lexical: content only", {"index_fields": ()}, {}),
 ]
 """Search settings switched one at a time on the same ingested memory (``--ablations``).

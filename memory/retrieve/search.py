@@ -6,8 +6,8 @@ A query is ranked in five steps, each a setting of :class:`SearchSettings`:
     2. lexical   BM25 over the same scope (:class:`~memory.retrieve.lexical.LexicalIndex`)
     3. fusion    reciprocal-rank fusion of the two lists (``rrf_k``); a question
                  asking for a time ("when ...?") fuses a third list: the same
-                 candidates that say when themselves (``time_questions``); and,
-                 optionally, the candidates ordered by their episode's relevance
+                 candidates that say when themselves (``time_questions``); and
+                 the candidates ordered by their episode's relevance
                  (``episodes``)
     4. speaker   optional boost for notes said by a person the query names
     5. thread    a note takes a share of its thread neighbours' relevance
@@ -52,7 +52,7 @@ class SearchSettings:
     link_expansion_weight: float
     speaker_boost: float
     time_questions: bool = True
-    episodes: bool = False
+    episodes: bool = True
 
 
 class HybridSearch:
