@@ -95,3 +95,25 @@ def test_episode_is_the_first_note_of_the_thread() -> None:
     assert index.episode(c.id) == other.id, "a re-linked thread follows its new start"
     index.remove([b.id])
     assert index.episode(c.id) == c.id, "a deleted note ends the thread"
+
+
+def test_episode_size_counts_the_notes_of_the_thread() -> None:
+    a = Note(content="first turn", user_id="u1")
+    b = Note(content="second turn", user_id="u1", follows=a.id)
+    c = Note(content="third turn", user_id="u1", follows=b.id)
+    other = Note(content="another day", user_id="u1")
+    index = LexicalIndex()
+    index.upsert_notes([c, b])  # out of order: a is not here yet
+    assert index.episode_size(index.episode(c.id)) == 2
+    index.upsert_notes([a, other])
+    assert index.episode_size(a.id) == 3, "the late start joins the thread"
+    assert index.episode_size(other.id) == 1
+    d = Note(content="fourth turn", user_id="u1", follows=c.id)
+    index.upsert_notes([d])
+    assert index.episode_size(index.episode(d.id)) == 4, "a new turn lengthens it"
+    index.upsert_notes([c.model_copy(update={"follows": other.id})])
+    assert index.episode_size(a.id) == 2
+    assert index.episode_size(other.id) == 3, "a re-linked note takes its followers along"
+    index.remove([c.id])
+    assert index.episode_size(other.id) == 1
+    assert index.episode_size(index.episode(d.id)) == 1, "a deleted note ends the thread"
