@@ -34,13 +34,17 @@ class Episodes:
     def arrived(self, note_id: str, follows: str | None) -> None:
         """``note_id`` was added or replaced; it follows ``follows`` (``None``: none).
 
-        Any arrival may lengthen an episode (or be the missing start of one), so
-        the size memo is dropped; the roots only when a known note is re-linked.
+        A new last turn (no followers yet) only lengthens its own episode by one,
+        so a conversation that grows note by note keeps its memos; any other
+        change of a thread drops the sizes, and the roots when a known note is
+        re-linked.
         """
-        self._sizes.clear()
         previous = self._follows.get(note_id)
         if previous == follows:
             return
+        appended = (
+            previous is None and note_id not in self._roots and not self._followers.get(note_id)
+        )
         if note_id in self._roots:
             self._roots.clear()
         if previous is not None:
@@ -50,6 +54,12 @@ class Episodes:
             self._followers.setdefault(follows, set()).add(note_id)
         else:
             self._follows.pop(note_id, None)
+        if not appended:
+            self._sizes.clear()
+            return
+        root = self.root(note_id)
+        if root != note_id and root in self._sizes:
+            self._sizes[root] += 1
 
     def left(self, note_id: str) -> None:
         """``note_id`` is gone: its episode ends before its followers."""
