@@ -180,8 +180,8 @@ class HybridSearch:
         The sum is divided by the square root of the episode's length: a long
         episode gathers more weak candidates by chance alone, and a sum of n
         chance scores spreads with the square root of n (LoCoMo R@10 0.748 ->
-        0.755, chosen by every leave-one-conversation-out rotation against the
-        plain sum, the mean and a log length; benchmarks/README.md).
+        0.755; every leave-one-conversation-out rotation chose it over the plain
+        sum; benchmarks/README.md).
         """
         sizes = self._index.episode_size if self.settings.episode_length_norm else None
         return by_episode(fused, self._index.episode, sizes)
