@@ -235,16 +235,21 @@ def run_engine(
 
 
 def current_setting(memory: Any, key: str) -> Any:
-    """A search setting's value; ``index_fields`` is the lexical index's (no facade attribute)."""
+    """A search setting's value; ``index_fields`` is the lexical index's, and a ranking
+    setting with no facade attribute is read from the search settings."""
     if key == "index_fields":
         return memory._search._index.fields  # noqa: SLF001
+    if not hasattr(memory, key):
+        return getattr(memory._search.settings, key)  # noqa: SLF001
     return getattr(memory, key)
 
 
 def configure(memory: Any, settings: dict[str, Any]) -> None:
     """Apply search settings; a changed ``index_fields`` rebuilds the lexical index."""
     for key, value in settings.items():
-        if key != "index_fields":
+        if key != "index_fields" and not hasattr(memory, key):
+            setattr(memory._search.settings, key, value)  # noqa: SLF001
+        elif key != "index_fields":
             setattr(memory, key, value)
         elif tuple(value) != current_setting(memory, key):
             memory._search._index.fields = tuple(value)  # noqa: SLF001
@@ -255,33 +260,41 @@ ABLATIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("no thread context", {"thread_weights": (0.0, 0.0)}, {}),
     ("+ link expansion", {}, {"expand_links": True}),
     ("no time-question list", {"time_questions": False}, {}),
-    ("no episode list", {"episodes": False}, {}),
-    ("neither list (the previous defaults)", {"time_questions": False, "episodes": False}, {}),
+    ("episode list: plain sum (no length norm)", {"episode_length_norm": False}, {}),
+    ("no episode list (the previous defaults)", {"episodes": False}, {}),
+    ("neither list", {"time_questions": False, "episodes": False}, {}),
     ("lexical: content only", {"index_fields": ()}, {}),
 ]
 """Search settings switched one at a time on the same ingested memory (``--ablations``).
 Rows measured in earlier rounds and unchanged since (RRF k = 60, speaker boost, keywords
 and tags in the lexical index) are in benchmarks/README.md's history."""
 
+EPISODE_CHOICES: dict[str, dict[str, bool]] = {
+    "off": {"episodes": False},
+    "plain sum": {"episodes": True, "episode_length_norm": False},
+    "sum / sqrt(length)": {"episodes": True, "episode_length_norm": True},
+}
+"""The episode list's three states in the grid."""
+
 LOO_GRID: list[tuple[str, dict[str, Any]]] = [
     (
         f"thread={weights}, lexical+{'+'.join(fields) or 'nothing'}, "
-        f"time list {'on' if time else 'off'}, episode list {'on' if episodes else 'off'}",
+        f"time list {'on' if time else 'off'}, episode list {episodes}",
         {
             "thread_weights": weights,
             "index_fields": fields,
             "time_questions": time,
-            "episodes": episodes,
+            **EPISODE_CHOICES[episodes],
         },
     )
     for weights in ((0.4, 0.3),)
     for fields in ((), ("context",))
     for time in (False, True)
-    for episodes in (False, True)
+    for episodes in EPISODE_CHOICES
 ]
-"""The declared grid ``--loo`` chooses from (8 settings; no finer search): the three
-choices issue 13 added. RRF k and the thread weights were chosen in earlier rounds
-(every rotation of the previous LOO kept k = 5 and (0.4, 0.3))."""
+"""The declared grid ``--loo`` chooses from (12 settings; no finer search): the choices
+issue 13 added. RRF k and the thread weights were chosen in earlier rounds (every
+rotation of the previous LOO kept k = 5 and (0.4, 0.3))."""
 GRID_PREFIX = "grid: "
 
 

@@ -27,7 +27,7 @@ any proposal against the candidates really shown, like evolution.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 
 from memory.mind.base import Candidate, NoteDraft, Supersession
 from memory.mind.linking import entities, keyword_stems
@@ -146,6 +146,7 @@ def current_first(
     *,
     include_superseded: bool = True,
     max_hops: int = 4,
+    relevant: Container[str] | None = None,
 ) -> list[tuple[str, float]]:
     """``ranked`` with every superseded note's current version placed right above it.
 
@@ -155,6 +156,9 @@ def current_first(
             it does not return (deleted, not visible) count as current.
         include_superseded: keep superseded notes (below their successor) or drop them.
         max_hops: longest chain of updates followed.
+        relevant: when given, a successor is pulled up above a superseded note
+            that stays only if it is one of these ids (a candidate of the query):
+            an update the query is not about would push a relevant note out.
 
     Returns:
         The reordered ``(id, score)`` list; a successor pulled up takes the score
@@ -180,6 +184,8 @@ def current_first(
     result: list[tuple[str, float]] = []
     for note_id, score in ranked:
         latest = current(note_id)
+        if include_superseded and relevant is not None and latest not in relevant:
+            latest = note_id
         if latest != note_id and latest not in placed:
             result.append((latest, score))
             placed.add(latest)

@@ -1,10 +1,16 @@
-"""Pure ranking functions: reciprocal-rank fusion and link expansion."""
+"""Pure ranking functions: reciprocal-rank fusion, episodes, thread context, link expansion."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["expand_by_links", "reciprocal_rank_fusion", "thread_context_scores"]
+__all__ = [
+    "by_episode",
+    "expand_by_links",
+    "reciprocal_rank_fusion",
+    "thread_context_scores",
+]
 
 
 def reciprocal_rank_fusion(
@@ -17,6 +23,32 @@ def reciprocal_rank_fusion(
         for rank, note_id in enumerate(ranking, start=1):
             fused[note_id] = fused.get(note_id, 0.0) + weight / (k + rank)
     return fused
+
+
+def by_episode(
+    scores: Mapping[str, float],
+    episode_of: Callable[[str], str],
+    size_of: Callable[[str], int] | None = None,
+) -> list[str]:
+    """The ids of ``scores`` ordered by their episode's relevance, then their own.
+
+    An episode's relevance is the sum of its members' scores, divided by the
+    square root of its length when ``size_of`` is given: a long episode gathers
+    more weak candidates by chance alone, and a sum of n chance scores spreads
+    with the square root of n.
+
+    Args:
+        scores: candidate scores by id.
+        episode_of: an id's episode (the first note of its thread).
+        size_of: an episode's length in notes; ``None``: the plain sum.
+    """
+    episode = {nid: episode_of(nid) for nid in scores}
+    totals: dict[str, float] = {}
+    for nid, score in scores.items():
+        totals[episode[nid]] = totals.get(episode[nid], 0.0) + score
+    if size_of is not None:
+        totals = {root: total / math.sqrt(max(1, size_of(root))) for root, total in totals.items()}
+    return sorted(scores, key=lambda nid: (-totals[episode[nid]], -scores[nid]))
 
 
 def expand_by_links(

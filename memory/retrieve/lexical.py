@@ -11,7 +11,8 @@ Beside the terms, the index remembers what the ranking asks of each note: who
 said it (a ``"Name: ..."`` note), whether its own text says when
 (:func:`~memory.text.dates.mentions_time`), and which thread it continues
 (``follows``), so that :meth:`LexicalIndex.episode` names the run of notes it
-belongs to.
+belongs to and :meth:`LexicalIndex.episode_size` its length
+(:mod:`memory.retrieve.episodes`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from memory.model import Note, Scope
+from memory.retrieve.episodes import Episodes
 from memory.retrieve.indexed import index_text, lexical_text, validate_index_fields
 from memory.text.dates import mentions_time
 from memory.text.dialogue import split_speaker
@@ -61,8 +63,7 @@ class LexicalIndex:
         self._labels: dict[str, tuple[int, int, int, int]] = {}
         self._speakers: dict[str, str] = {}
         self._dated: set[str] = set()
-        self._follows: dict[str, str] = {}
-        self._episodes: dict[str, str] = {}  # memo of episode(); cleared when threads change
+        self._episodes = Episodes(self._tokens.__contains__)
         self._codes: dict[str | None, int] = {None: 0}
         self._main_labels = np.zeros((0, 4), dtype=np.int32)
         self._main_ids: list[str] = []
@@ -101,14 +102,7 @@ class LexicalIndex:
         )
         with self._lock:
             for note in notes:
-                if self._follows.get(note.id) == note.follows:
-                    continue
-                if note.id in self._episodes:
-                    self._episodes.clear()  # a thread was re-linked: recompute
-                if note.follows:
-                    self._follows[note.id] = note.follows
-                else:
-                    self._follows.pop(note.id, None)
+                self._episodes.arrived(note.id, note.follows)
 
     def upsert(self, items: Iterable[tuple[str, str, Scope, str]]) -> None:
         """Add or replace ``(note_id, text, scope, kind)`` entries."""
@@ -160,9 +154,8 @@ class LexicalIndex:
     def remove(self, note_ids: Iterable[str]) -> None:
         """Forget notes (unknown ids are ignored)."""
         with self._lock:
-            self._episodes.clear()
             for note_id in note_ids:
-                self._follows.pop(note_id, None)
+                self._episodes.left(note_id)
                 self._retire_from_main(note_id)
                 self._leave_delta(note_id)
                 self._tokens.pop(note_id, None)
@@ -188,28 +181,15 @@ class LexicalIndex:
 
         Notes joined by ``follows`` links are one stretch of conversation; the
         thread stops at a predecessor this index does not hold (deleted, or not
-        loaded yet). Answers that reach a thread's first note are remembered, so a
-        new note costs one step.
+        loaded yet).
         """
         with self._lock:
-            path: list[str] = []
-            seen: set[str] = set()
-            current, complete = note_id, True
-            while current not in self._episodes:
-                previous = self._follows.get(current)
-                if previous is None:
-                    break
-                if previous not in self._tokens or previous in seen:
-                    complete = False  # may change when the predecessor arrives
-                    break
-                path.append(current)
-                seen.add(current)
-                current = previous
-            root = self._episodes.get(current, current)
-            if complete:
-                for member in [*path, current]:
-                    self._episodes[member] = root
-            return root
+            return self._episodes.root(note_id)
+
+    def episode_size(self, root: str) -> int:
+        """How many notes of this index the episode starting at ``root`` holds."""
+        with self._lock:
+            return self._episodes.size(root)
 
     def search(
         self,

@@ -6,8 +6,8 @@ A query is ranked in five steps, each a setting of :class:`SearchSettings`:
     2. lexical   BM25 over the same scope (:class:`~memory.retrieve.lexical.LexicalIndex`)
     3. fusion    reciprocal-rank fusion of the two lists (``rrf_k``); a question
                  asking for a time ("when ...?") fuses a third list: the same
-                 candidates that say when themselves (``time_questions``); and,
-                 optionally, the candidates ordered by their episode's relevance
+                 candidates that say when themselves (``time_questions``); and
+                 the candidates ordered by their episode's relevance
                  (``episodes``)
     4. speaker   optional boost for notes said by a person the query names
     5. thread    a note takes a share of its thread neighbours' relevance
@@ -30,6 +30,7 @@ import numpy as np
 
 from memory.model import Scope, SearchResult
 from memory.retrieve.fusion import (
+    by_episode,
     expand_by_links,
     reciprocal_rank_fusion,
     thread_context_scores,
@@ -45,14 +46,16 @@ __all__ = ["HybridSearch", "SearchSettings"]
 @dataclass
 class SearchSettings:
     """The ranking knobs; ``AgenticMemory``'s constructor holds their defaults and
-    exposes each as an attribute of its own."""
+    exposes each as an attribute of its own (``episode_length_norm`` excepted: it
+    is there for the benchmark's ablation of the episode list's normalisation)."""
 
     rrf_k: int
     thread_weights: tuple[float, float]
     link_expansion_weight: float
     speaker_boost: float
     time_questions: bool = True
-    episodes: bool = False
+    episodes: bool = True
+    episode_length_norm: bool = True
 
 
 class HybridSearch:
@@ -84,8 +87,9 @@ class HybridSearch:
         """The top ``k`` notes for ``query`` (embedded as ``vector``, one row) in ``scope``.
 
         A note a newer note updated (``superseded_by``) is ranked right below its
-        current version, which is pulled up beside it; ``include_superseded=False``
-        drops it (:mod:`memory.supersede`).
+        current version when the query ranks both in the top ``k`` (the current one
+        moves up beside it); ``include_superseded=False`` drops it and shows its
+        current version in its place (:mod:`memory.supersede`).
         """
         pool = max(50, 4 * k)
         dense = self._store.nearest(vector, scope, pool, kinds=kinds, filters=filters)[0]
@@ -107,13 +111,17 @@ class HybridSearch:
                 fetched.update(self._store.fetch(missing, scope, kinds=kinds, filters=filters))
             return {nid: fetched[nid] for nid in ids if nid in fetched}
 
-        # Updated facts: the current version goes right above the one it replaces.
-        # The window is the top k, which is read anyway (successors cost a lookup
-        # only when a shown note is superseded).
+        # Updated facts: the current version goes right above the one it replaces
+        # when both are in the window (the top k, which is read anyway); a successor
+        # the query did not rank that high is not pulled in, since it would push a
+        # note the query is about out of the window (LoCoMo R@10 -0.014 with the
+        # episode list, benchmarks/README.md). Dropping superseded notes
+        # (``include_superseded=False``) puts the successor in the old note's place.
         reordered = current_first(
             direct[:k],
             lambda ids: {nid: stored.note.superseded_by for nid, stored in fetch(ids).items()},
             include_superseded=include_superseded,
+            relevant={nid for nid, _ in direct[:k]},
         )
         placed = {nid for nid, _ in reordered}
         direct = reordered + [item for item in direct[k:] if item[0] not in placed]
@@ -160,20 +168,23 @@ class HybridSearch:
         return fused
 
     def _by_episode(self, fused: dict[str, float]) -> list[str]:
-        """The candidates ordered by their episode's summed relevance, then their own.
+        """The candidates ordered by their episode's relevance, then their own.
 
         A conversation about one event is a thread of notes (``follows``); a
         question about the event is answered inside it, often by a note that
-        shares few words with the question. Summing the candidates' scores per
-        thread finds the stretch of conversation the question is about; ranking
+        shares few words with the question. The candidates' scores summed per
+        thread find the stretch of conversation the question is about; ranking
         the candidates by it is one more fused list (no weight to choose), so
         nothing new enters and a lone strong hit elsewhere keeps its two lists.
+
+        The sum is divided by the square root of the episode's length: a long
+        episode gathers more weak candidates by chance alone, and a sum of n
+        chance scores spreads with the square root of n (LoCoMo R@10 0.748 ->
+        0.755; every leave-one-conversation-out rotation chose it over the plain
+        sum; benchmarks/README.md).
         """
-        episode = {nid: self._index.episode(nid) for nid in fused}
-        totals: dict[str, float] = {}
-        for nid, score in fused.items():
-            totals[episode[nid]] = totals.get(episode[nid], 0.0) + score
-        return sorted(fused, key=lambda nid: (-totals[episode[nid]], -fused[nid]))
+        sizes = self._index.episode_size if self.settings.episode_length_norm else None
+        return by_episode(fused, self._index.episode, sizes)
 
     def _expanded(
         self,

@@ -70,6 +70,28 @@ def test_current_first_pulls_the_successor_up() -> None:
     ]
 
 
+def test_current_first_pulls_up_only_relevant_successors() -> None:
+    table = {"old": "new", "new": None, "x": None, "y": None}
+    lookup = lambda ids: {i: table.get(i) for i in ids}  # noqa: E731
+    ranked = [("x", 3.0), ("old", 2.0), ("y", 1.0)]
+    # The query did not rank the successor: it does not push "y" out.
+    assert current_first(ranked, lookup, relevant={"x", "old", "y"}) == ranked
+    # Ranked with the old note: moved right above it, nothing leaves the list.
+    window = [*ranked, ("new", 0.5)]
+    assert current_first(window, lookup, relevant={nid for nid, _ in window}) == [
+        ("x", 3.0),
+        ("new", 2.0),
+        ("old", 2.0),
+        ("y", 1.0),
+    ]
+    # Dropping superseded notes still shows the current version in their place.
+    assert current_first(ranked, lookup, include_superseded=False, relevant={"x"}) == [
+        ("x", 3.0),
+        ("new", 2.0),
+        ("y", 1.0),
+    ]
+
+
 def test_supersession_in_the_memory(mem: AgenticMemory) -> None:
     old = mem.add("The team stand-up is at 9:30 every morning", user_id="u", timestamp=T0)
     mem.add("Lunch with the design team on Friday", user_id="u", timestamp=T0 + timedelta(hours=1))

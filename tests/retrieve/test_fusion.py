@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from memory.retrieve.fusion import (
+    by_episode,
     expand_by_links,
     reciprocal_rank_fusion,
     thread_context_scores,
@@ -40,3 +41,17 @@ def test_thread_context_lends_relevance_along_follows() -> None:
     # The middle of a matching thread takes the larger loan, not both.
     scores = thread_context_scores({"q": 1.0, "a": 0.5, "z": 1.0}, notes, before=0.3, after=0.3)
     assert scores["a"] == pytest.approx(0.8) and scores["q"] == pytest.approx(1.15)
+
+
+def test_episode_order_sums_per_episode_and_normalises_by_length() -> None:
+    # A short episode with two strong candidates, a long one (9 notes, 3 of them
+    # candidates) with weak ones, and a lone note.
+    scores = {"s1": 0.30, "s2": 0.25, "l1": 0.20, "l2": 0.19, "l3": 0.18, "lone": 0.28}
+    episode = {"s1": "S", "s2": "S", "l1": "L", "l2": "L", "l3": "L", "lone": "lone"}
+    size = {"S": 2, "L": 9, "lone": 1}
+    plain = by_episode(scores, episode.__getitem__)
+    assert plain == ["l1", "l2", "l3", "s1", "s2", "lone"], "the plain sum favours many members"
+    normed = by_episode(scores, episode.__getitem__, size.__getitem__)
+    # S: 0.55 / sqrt(2) = 0.39; lone: 0.28; L: 0.57 / 3 = 0.19
+    assert normed == ["s1", "s2", "lone", "l1", "l2", "l3"]
+    assert sorted(normed) == sorted(scores), "the same candidates, reordered"

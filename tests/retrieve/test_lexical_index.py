@@ -95,3 +95,59 @@ def test_episode_is_the_first_note_of_the_thread() -> None:
     assert index.episode(c.id) == other.id, "a re-linked thread follows its new start"
     index.remove([b.id])
     assert index.episode(c.id) == c.id, "a deleted note ends the thread"
+
+
+def test_episode_size_counts_the_notes_of_the_thread() -> None:
+    a = Note(content="first turn", user_id="u1")
+    b = Note(content="second turn", user_id="u1", follows=a.id)
+    c = Note(content="third turn", user_id="u1", follows=b.id)
+    other = Note(content="another day", user_id="u1")
+    index = LexicalIndex()
+    index.upsert_notes([c, b])  # out of order: a is not here yet
+    assert index.episode_size(index.episode(c.id)) == 2
+    index.upsert_notes([a, other])
+    assert index.episode_size(a.id) == 3, "the late start joins the thread"
+    assert index.episode_size(other.id) == 1
+    d = Note(content="fourth turn", user_id="u1", follows=c.id)
+    index.upsert_notes([d])
+    assert index.episode_size(index.episode(d.id)) == 4, "a new turn lengthens it"
+    index.upsert_notes([c.model_copy(update={"follows": other.id})])
+    assert index.episode_size(a.id) == 2
+    assert index.episode_size(other.id) == 3, "a re-linked note takes its followers along"
+    index.remove([c.id])
+    assert index.episode_size(other.id) == 1
+    assert index.episode_size(index.episode(d.id)) == 1, "a deleted note ends the thread"
+
+
+def test_episode_sizes_agree_with_a_recount_under_random_changes() -> None:
+    rng = random.Random(7)
+    index = LexicalIndex()
+    notes: dict[str, Note] = {}
+    held: set[str] = set()
+
+    def recount_root(note_id: str) -> str:
+        seen = {note_id}
+        while (before := notes[note_id].follows) in held and before not in seen:
+            seen.add(before)
+            note_id = before
+        return note_id
+
+    ids = [Note(content=f"turn {i}", user_id="u").id for i in range(40)]
+    for step in range(300):
+        note_id = rng.choice(ids)
+        if note_id in held and rng.random() < 0.2:
+            index.remove([note_id])
+            held.discard(note_id)
+        else:
+            earlier = ids[: ids.index(note_id)]
+            follows = rng.choice(earlier) if earlier and rng.random() < 0.8 else None
+            notes[note_id] = Note(id=note_id, content=f"turn {step}", user_id="u", follows=follows)
+            index.upsert_notes([notes[note_id]])
+            held.add(note_id)
+        if step % 3 == 0:  # ask sometimes, so the memos are exercised in between changes
+            roots = {recount_root(n) for n in held}
+            for n in held:
+                assert index.episode(n) == recount_root(n)
+            for root in roots:
+                expected = sum(recount_root(n) == root for n in held)
+                assert index.episode_size(root) == expected
