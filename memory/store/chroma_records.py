@@ -18,8 +18,9 @@ import numpy as np
 
 from memory.errors import StoreError, StoreUnavailable
 from memory.store.base import StoredNote
+from memory.store.chroma_collections import open_collections
 from memory.store.chroma_errors import translated
-from memory.store.chroma_layout import LAYOUT, assembled_links, check_layout, events_in_order
+from memory.store.chroma_layout import assembled_links, check_layout, events_in_order
 from memory.store.codec import decode_note, history_inline, is_legacy
 from memory.store.lock import PathLock
 
@@ -72,27 +73,8 @@ class ChromaRecords:
         Raises:
             StoreError: the store was written in a layout this release does not know.
         """
-
-        def open_all() -> tuple[Any, Any, Any, Any]:
-            notes = self.client.get_or_create_collection(
-                f"{self.prefix}_notes",
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine", "ef_search": 128}},
-            )
-            tombstones = self.client.get_or_create_collection(
-                f"{self.prefix}_tombstones", embedding_function=None
-            )
-            links = self.client.get_or_create_collection(
-                f"{self.prefix}_links", embedding_function=None
-            )
-            # The layout version lives on the events collection (set when it is created).
-            events = self.client.get_or_create_collection(
-                f"{self.prefix}_events", embedding_function=None, metadata={"layout": LAYOUT}
-            )
-            return notes, tombstones, links, events
-
         self.notes, self.tombstones, self.links, self.events = translated(
-            "opening collections", open_all
+            "opening collections", partial(open_collections, self.client, self.prefix)
         )
         check_layout((self.events.metadata or {}).get("layout"), f"store {self.prefix!r}")
 
