@@ -11,6 +11,7 @@ kind (CPU time, read from ``/proc``: little moved by other jobs on the machine).
 
 Usage:
     python benchmarks/server_calls.py [--notes 1000] [--queries 100] [--adds 50] [--server]
+                                      [--writers 1]
 """
 
 from __future__ import annotations
@@ -83,17 +84,22 @@ class Counting:
         return counted
 
 
-def measure(mem: AgenticMemory, args: argparse.Namespace, server_cpu: Callable[[], float]) -> None:
+def measure(
+    mems: list[AgenticMemory], args: argparse.Namespace, server_cpu: Callable[[], float]
+) -> None:
+    """Bulk-load ``--notes``, then count ``--adds`` single adds made by the memories in turn."""
+    mem = mems[0]
     items = texts(args.notes + args.adds, " (calls)")
     mem.add_many([{"content": t, "user_id": "shared"} for t in items[: args.notes]])
     calls: collections.Counter[str] = collections.Counter()
     cpu: collections.Counter[str] = collections.Counter()
-    records = mem._store._records  # type: ignore[attr-defined]
-    for name in ("notes", "links", "events", "tombstones"):
-        setattr(records, name, Counting(getattr(records, name), name, calls, cpu, server_cpu))
+    for each in mems:
+        records = each._store._records  # type: ignore[attr-defined]
+        for name in ("notes", "links", "events", "tombstones"):
+            setattr(records, name, Counting(getattr(records, name), name, calls, cpu, server_cpu))
     before = server_cpu()
-    for text in items[args.notes :]:
-        mem.add(text, user_id="shared")
+    for number, text in enumerate(items[args.notes :]):
+        mems[number % len(mems)].add(text, user_id="shared")
     add_cpu = (server_cpu() - before) / args.adds * 1000
     per_add = sum(calls.values()) / args.adds
     kinds = dict(sorted(calls.items()))
@@ -108,7 +114,7 @@ def measure(mem: AgenticMemory, args: argparse.Namespace, server_cpu: Callable[[
     took = (time.perf_counter() - started) / len(queries) * 1000
     per_search = sum(calls.values()) / len(queries)
     where = "local chroma run server" if args.server else "in-process client"
-    print(f"{args.notes} notes, then {args.adds} adds ({where}):")
+    print(f"{args.notes} notes, then {args.adds} adds by {len(mems)} writer(s) in turn ({where}):")
     print(f"  Chroma calls per add {per_add:.2f}, per search {per_search:.2f} ({dict(calls)})")
     for kind, count in kinds.items():
         line = f"    {kind:18s} {count / args.adds:5.2f} per add"
@@ -127,22 +133,30 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--adds", type=int, default=50, help="single adds counted")
     parser.add_argument("--server", action="store_true", help="through a local chroma run")
+    parser.add_argument(
+        "--writers", type=int, default=1, help="memories on the same store, adding in turn"
+    )
     args = parser.parse_args()
     prefix = f"calls-{uuid.uuid4().hex[:8]}"
     if not args.server:
         client = chromadb.EphemeralClient(settings=Settings(anonymized_telemetry=False))
-        mem = AgenticMemory(client=client, embedder=HashingEmbedder(), collection_prefix=prefix)
-        measure(mem, args, lambda: 0.0)
-        mem.close()
+        mems = [
+            AgenticMemory(client=client, embedder=HashingEmbedder(), collection_prefix=prefix)
+            for _ in range(args.writers)
+        ]
+        measure(mems, args, lambda: 0.0)
+        for mem in mems:
+            mem.close()
         for suffix in ("notes", "tombstones", "links", "events"):
             client.delete_collection(f"{prefix}_{suffix}")
         return
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp))
         try:
-            mem = server_memory(server.port, prefix)
-            measure(mem, args, cpu_of(server.process.pid))
-            mem.close()
+            mems = [server_memory(server.port, prefix) for _ in range(args.writers)]
+            measure(mems, args, cpu_of(server.process.pid))
+            for mem in mems:
+                mem.close()
         finally:
             server.stop()
 
