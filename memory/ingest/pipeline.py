@@ -29,7 +29,7 @@ from memory.ingest.candidates import (
     store_candidates,
 )
 from memory.ingest.sequence import SequencePolicy, sequence_link
-from memory.ingest.tails import Tails
+from memory.ingest.tails import Tail, Tails
 from memory.mind.apply import apply_decision
 from memory.mind.base import Candidate, Mind, MindDecision, NoteDraft, UsageMeter
 from memory.mind.heuristic import HeuristicMind, NoteDescription
@@ -286,7 +286,7 @@ class IngestPipeline:
                         base.previous,
                     )
                 if note.kind == "episodic":
-                    tails[note.scope] = (note.id, note.timestamp)
+                    tails[note.scope] = Tail(note.id, note.timestamp, vector, embedded_text(note))
             self._store.write(
                 [(p.note, p.vector, p.history) for p in pending.values()],
                 previous={nid: p.previous for nid, p in pending.items() if p.previous},
@@ -352,7 +352,7 @@ class IngestPipeline:
             by_id[note.id] = PendingNote(note, vector, History())
             provisional.add(index, by_id[note.id])
             if note.kind == "episodic":
-                tails[note.scope] = (note.id, note.timestamp)
+                tails[note.scope] = Tail(note.id, note.timestamp)
             shown = [Candidate(note=c.note, similarity=s) for s, c in candidates]
             jobs.append((draft_of(note, vector), shown))
         return jobs

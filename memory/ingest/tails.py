@@ -4,23 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
+
+import numpy as np
 
 from memory.model import Note, Scope
 
-__all__ = ["Tails"]
+__all__ = ["Tail", "Tails"]
+
+
+class Tail(NamedTuple):
+    """A scope's latest episodic note; ``vector`` is its embedding of ``text`` when this
+    process wrote it (the next note's link then needs no read of the vector)."""
+
+    id: str
+    timestamp: datetime
+    vector: np.ndarray | None = None
+    text: str | None = None
 
 
 class Tails:
-    """``scope -> (id, timestamp)`` of the scope's latest episodic note."""
+    """``scope -> Tail`` of the scope's latest episodic note."""
 
     def __init__(self) -> None:
-        self._tails: dict[Scope, tuple[str, datetime]] = {}
+        self._tails: dict[Scope, Tail] = {}
 
-    def snapshot(self) -> dict[Scope, tuple[str, datetime]]:
+    def snapshot(self) -> dict[Scope, Tail]:
         """A copy to extend while a batch is built (committed with :meth:`replace`)."""
         return dict(self._tails)
 
-    def replace(self, tails: dict[Scope, tuple[str, datetime]]) -> None:
+    def replace(self, tails: dict[Scope, Tail]) -> None:
         """Adopt the tails a written batch ended with."""
         self._tails = tails
 
@@ -29,12 +42,12 @@ class Tails:
         self._tails = {}
         for note in sorted(notes, key=lambda n: n.created_at):
             if note.kind == "episodic":
-                self._tails[note.scope] = (note.id, note.timestamp)
+                self._tails[note.scope] = Tail(note.id, note.timestamp)
 
     def forget_note(self, note: Note) -> None:
         """The note was deleted: its scope has no tail to follow any more."""
         tail = self._tails.get(note.scope)
-        if tail is not None and tail[0] == note.id:
+        if tail is not None and tail.id == note.id:
             del self._tails[note.scope]
 
     def forget_scope(self, scope: Scope) -> None:

@@ -371,7 +371,7 @@ class ChromaNoteStore:
     def changes_since(self, position: int, limit: int = 5000) -> tuple[list[tuple[str, str]], int]:
         """``([(note id, action), ...], new position)``: events stored after ``position``."""
         changes = self._records.events_after(position, limit)
-        return [(note_id, action) for note_id, action, _ in changes], position + len(changes)
+        return [(entry.note_id, entry.action) for entry in changes], position + len(changes)
 
     def follow(self, listener: Callable[[dict[str, StoredNote], list[str]], None]) -> None:
         """Call ``listener(changed notes, deleted ids)`` with other writers' changes."""

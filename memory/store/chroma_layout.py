@@ -17,7 +17,9 @@ In layout 3 nothing a concurrent writer adds is a field of a shared record:
                        ``(at, writer, seq)`` order, and appending costs one small
                        record whatever the note's history holds. The events are
                        also the change feed other processes catch up from
-                       (:meth:`~memory.store.chroma.ChromaNoteStore.changes_since`).
+                       (:meth:`~memory.store.chroma.ChromaNoteStore.changes_since`);
+                       an event appended by a write also carries ``write`` and
+                       ``done`` (see :func:`event_record`).
 
 The note record keeps its content, vector and fields; its ``links`` field and its
 ``history`` key hold :data:`LINKS_ELSEWHERE` / :data:`HISTORY_ELSEWHERE`, so a
@@ -107,10 +109,25 @@ def assembled_links(ids: Iterable[str], records: Iterable[Mapping[str, Any]]) ->
     return links
 
 
-def event_record(event: Event, writer: str, seq: int) -> tuple[str, str, dict[str, Any]]:
-    """``(id, document, metadata)`` of one history event."""
+def event_record(
+    event: Event, writer: str, seq: int, marks: tuple[int, int] | None = None
+) -> tuple[str, str, dict[str, Any]]:
+    """``(id, document, metadata)`` of one history event.
+
+    ``marks`` is ``(write, done)``: the number of the writer's write that appends
+    the event, and the lowest number among its writes not finished yet (every
+    earlier one has stored all its records), which tells followers when a change
+    they saw has landed (:mod:`~memory.store.follow`).
+    """
     document = json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
-    meta = {"note_id": event.note_id, "at": event.at.timestamp(), "writer": writer, "seq": seq}
+    meta: dict[str, Any] = {
+        "note_id": event.note_id,
+        "at": event.at.timestamp(),
+        "writer": writer,
+        "seq": seq,
+    }
+    if marks is not None:
+        meta["write"], meta["done"] = marks
     return event.id, document, meta
 
 

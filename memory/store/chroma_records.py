@@ -12,22 +12,34 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from memory.errors import StoreError, StoreUnavailable
 from memory.store.base import StoredNote
+from memory.store.chroma_collections import open_collections
 from memory.store.chroma_errors import translated
-from memory.store.chroma_layout import LAYOUT, assembled_links, check_layout, events_in_order
+from memory.store.chroma_layout import assembled_links, check_layout, events_in_order
 from memory.store.codec import decode_note, history_inline, is_legacy
 from memory.store.lock import PathLock
 
-__all__ = ["ChromaRecords", "translated"]
+__all__ = ["ChromaRecords", "FeedEntry", "translated"]
 
 logger = logging.getLogger(__name__)
 
 _SCAN_PAGE = 2000
+
+
+class FeedEntry(NamedTuple):
+    """One event of the change feed: whose note, what happened, which writer wrote it,
+    and its write marks (``None`` when the event has none; see ``event_record``)."""
+
+    note_id: str
+    action: str
+    writer: str
+    write: int | None = None
+    done: int | None = None
 
 
 def decoded(result: dict[str, Any], with_vectors: bool) -> dict[str, StoredNote]:
@@ -72,27 +84,8 @@ class ChromaRecords:
         Raises:
             StoreError: the store was written in a layout this release does not know.
         """
-
-        def open_all() -> tuple[Any, Any, Any, Any]:
-            notes = self.client.get_or_create_collection(
-                f"{self.prefix}_notes",
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine", "ef_search": 128}},
-            )
-            tombstones = self.client.get_or_create_collection(
-                f"{self.prefix}_tombstones", embedding_function=None
-            )
-            links = self.client.get_or_create_collection(
-                f"{self.prefix}_links", embedding_function=None
-            )
-            # The layout version lives on the events collection (set when it is created).
-            events = self.client.get_or_create_collection(
-                f"{self.prefix}_events", embedding_function=None, metadata={"layout": LAYOUT}
-            )
-            return notes, tombstones, links, events
-
         self.notes, self.tombstones, self.links, self.events = translated(
-            "opening collections", open_all
+            "opening collections", partial(open_collections, self.client, self.prefix)
         )
         check_layout((self.events.metadata or {}).get("layout"), f"store {self.prefix!r}")
 
@@ -363,8 +356,8 @@ class ChromaRecords:
         )
         return events_in_order(page["documents"], page["metadatas"])
 
-    def events_after(self, position: int, limit: int) -> list[tuple[str, str, str]]:
-        """``(note id, action, writer id)`` of up to ``limit`` events past the first ``position``.
+    def events_after(self, position: int, limit: int) -> list[FeedEntry]:
+        """Up to ``limit`` events past the first ``position``, as :class:`FeedEntry`.
 
         Chroma returns records in the order they were first stored (re-upserting
         an event keeps its place), so the events collection doubles as the change
@@ -377,13 +370,23 @@ class ChromaRecords:
             ),
         )
         return [
-            (str(meta["note_id"]), _action(document), str(meta.get("writer", "")))
+            FeedEntry(
+                str(meta["note_id"]),
+                _action(document),
+                str(meta.get("writer", "")),
+                _number(meta.get("write")),
+                _number(meta.get("done")),
+            )
             for meta, document in zip(page["metadatas"], page["documents"], strict=True)
         ]
 
     def event_count(self) -> int:
         """Number of event records (the change feed's end)."""
         return int(translated("event count", self.events.count))
+
+
+def _number(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
 
 
 def _action(document: str | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -71,6 +72,7 @@ class ChromaWriter:
         # Orders this instance's events among other writers' (see chroma_layout).
         self.writer_id = uuid.uuid4().hex[:12]
         self._seq = itertools.count()
+        self._marks = WriteMarks()
 
     def write(self, records: Sequence[NoteRecord], previous: dict[str, Note] | None = None) -> None:
         """Write notes with their full history: new vectors first, then metadata-only.
@@ -108,8 +110,9 @@ class ChromaWriter:
         # a note never stored and links to it, which repair() drops -- never a stored
         # note without its create event or its thread link.
         added: dict[str, dict[str, Any]] = {}
+        number = self._marks.start()
         steps = [
-            partial(self._append_events, records, previous),
+            partial(self._append_events, records, previous, number),
             partial(self._write_links, records, previous, added),
             *(partial(self._write_chunk, chunk, bases, call) for chunk, call in chunks),
         ]
@@ -117,18 +120,21 @@ class ChromaWriter:
             steps.append(partial(self._remember_linked, link_only, previous))
         if self._shared:
             steps.append(partial(self._drop_dangling, added))
-        for done, step in enumerate(steps):
-            try:
-                step()
-            except StoreError:
-                # Chroma may or may not have applied part of it: stop trusting the
-                # catalog until the next full scan (repair) rebuilds it.
-                self._state.distrust()
-                if done:
-                    # The caller is told the write failed: take back the notes it created,
-                    # or a retry would store them twice (with one-sided links).
-                    self._undo_created(with_vectors, previous)
-                raise
+        try:
+            for done, step in enumerate(steps):
+                try:
+                    step()
+                except StoreError:
+                    # Chroma may or may not have applied part of it: stop trusting the
+                    # catalog until the next full scan (repair) rebuilds it.
+                    self._state.distrust()
+                    if done:
+                        # The caller is told the write failed: take back the notes it
+                        # created, or a retry would store them twice (one-sided links).
+                        self._undo_created(with_vectors, previous)
+                    raise
+        finally:
+            self._marks.finish(number)
 
     def _remember_linked(self, records: Sequence[NoteRecord], previous: dict[str, Note]) -> None:
         """Cache link-only changes as stored: new links, the record's ``updated_at``."""
@@ -220,18 +226,18 @@ class ChromaWriter:
         if dangling:
             self._records.drop_links(dangling)
 
-    def _append_events(self, records: Sequence[NoteRecord], previous: dict[str, Note]) -> None:
+    def _append_events(
+        self, records: Sequence[NoteRecord], previous: dict[str, Note], number: int
+    ) -> None:
         """Store the events appended (every event of a note not stored before)."""
-        self._records.append_events(self._event_records(records, previous))
-
-    def _event_records(
-        self, records: Sequence[NoteRecord], previous: dict[str, Note]
-    ) -> list[tuple[str, str, dict[str, Any]]]:
+        marks = self._marks.marks(number)
         out: list[tuple[str, str, dict[str, Any]]] = []
         for note, _, history in records:
             events = history.added if note.id in previous else history.events()
-            out.extend(event_record(event, self.writer_id, next(self._seq)) for event in events)
-        return out
+            out.extend(
+                event_record(event, self.writer_id, next(self._seq), marks) for event in events
+            )
+        self._records.append_events(out)
 
     def _undo_created(self, written: Sequence[NoteRecord], previous: dict[str, Note]) -> None:
         created = [note.id for note, _, _ in written if note.id not in previous]
@@ -343,6 +349,38 @@ class ChromaWriter:
                 self._state.distrust()
                 raise
             self._state.forget(ids)
+
+
+class WriteMarks:
+    """Numbers a writer's writes and knows the lowest one not finished yet.
+
+    Its events carry both (:func:`~memory.store.chroma_layout.event_record`), so a
+    follower that has seen ``done`` past a write's number knows that write has
+    stored (or given up on) all its records.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0
+        self._open: set[int] = set()
+
+    def start(self) -> int:
+        """A new write's number."""
+        with self._lock:
+            number = self._next
+            self._next += 1
+            self._open.add(number)
+            return number
+
+    def finish(self, number: int) -> None:
+        """The write ``number`` has ended (stored or failed)."""
+        with self._lock:
+            self._open.discard(number)
+
+    def marks(self, number: int) -> tuple[int, int]:
+        """``(write, done)`` for the events of write ``number``."""
+        with self._lock:
+            return number, min(self._open, default=self._next)
 
 
 def _only_links_changed(note: Note, previous: dict[str, Note]) -> bool:

@@ -18,9 +18,12 @@ note without its history), so the feed can name a change whose record has not
 landed yet. Hence a followed change is read again at every poll until it has
 settled: a created note until its record exists, a deleted one until its record
 is gone (it is hidden from the first sight of its delete event), any other
-change for ``SETTLE_SECONDS`` after it was first seen -- a write whose records
-land later than that after its events (a stalled writer) is seen at the note's
-next change.
+change until its writer's events say the write that made it has ended (each
+event carries its write's number and the writer's lowest unfinished write,
+:func:`~memory.store.chroma_layout.event_record`) or, for a writer that says
+nothing more (events of older releases, a writer gone quiet), for
+``SETTLE_SECONDS`` after it was first seen -- a write whose records land later
+than that after its events (a stalled writer) is seen at the note's next change.
 """
 
 from __future__ import annotations
@@ -68,6 +71,9 @@ class FeedFollower:
         self._checked = time.monotonic()
         # id -> (what is awaited: "create" / "delete" / "change", when first seen)
         self._watch: dict[str, tuple[str, float]] = {}
+        # id -> the (writer, write) whose end settles its change (None: time only)
+        self._writes: dict[str, set[tuple[str, int]] | None] = {}
+        self._done: dict[str, int] = {}  # writer -> every write below this has ended
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` with every change applied from now on."""
@@ -99,6 +105,22 @@ class FeedFollower:
             self._checked = now
             return done
 
+    def _await_write(self, note_id: str, writer: str, write: int | None) -> None:
+        """Settle ``note_id``'s change once ``writer``'s write ``write`` has ended."""
+        pending = self._writes.setdefault(note_id, set())
+        if pending is None or write is None:  # a change without marks: settled by time
+            self._writes[note_id] = None
+        else:
+            pending.add((writer, write))
+
+    def _landed(self, note_id: str) -> bool:
+        """Whether every write that changed ``note_id`` is known to have ended (its
+        records were stored before this poll read the note)."""
+        writes = self._writes.get(note_id)
+        if not writes:
+            return False
+        return all(self._done.get(writer, 0) > write for writer, write in writes)
+
     def _poll(self, now: float) -> int:
         position = self.position
         # A count first: a read past an offset may cost the server a walk over the events
@@ -106,9 +128,13 @@ class FeedFollower:
         while self._records.event_count() > position:
             changes = self._records.events_after(position, _FEED_PAGE)
             position += len(changes)
-            for note_id, action, writer in changes:
-                if writer == self._writer_id:
+            for entry in changes:
+                if entry.writer == self._writer_id:
                     continue
+                if entry.done is not None:
+                    done = self._done.get(entry.writer, 0)
+                    self._done[entry.writer] = max(done, entry.done)
+                note_id, action = entry.note_id, entry.action
                 awaited = self._watch.get(note_id, ("", 0.0))[0]
                 if action == "delete" or awaited == "delete":
                     self._watch[note_id] = ("delete", now)
@@ -116,6 +142,7 @@ class FeedFollower:
                     self._watch[note_id] = ("create", now)
                 else:  # a later change may land after the create is visible
                     self._watch[note_id] = ("change", now)
+                    self._await_write(note_id, entry.writer, entry.write)
             if len(changes) < _FEED_PAGE:
                 break
         if not self._watch:
@@ -135,8 +162,10 @@ class FeedFollower:
             else:
                 changed[note_id] = stored
                 settled = awaited == "create" or now - seen >= SETTLE_SECONDS
+                settled = settled or self._landed(note_id)
             if settled or now - seen >= _PENDING_SECONDS:
                 del self._watch[note_id]
+                self._writes.pop(note_id, None)
         for listener in self._listeners:
             listener(changed, removed)
         return len(changed) + len(removed)

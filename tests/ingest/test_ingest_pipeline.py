@@ -5,15 +5,18 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import numpy as np
+import pytest
+
 from memory.embed import HashingEmbedder
 from memory.ingest.pipeline import IngestPipeline, IngestSettings
-from memory.ingest.sequence import SequencePolicy
-from memory.ingest.tails import Tails
+from memory.ingest.sequence import SequencePolicy, sequence_link
+from memory.ingest.tails import Tail, Tails
 from memory.mind.base import UsageMeter
 from memory.mind.heuristic import HeuristicMind
-from memory.model import Scope
+from memory.model import Note, Scope
 from memory.retrieve.lexical import LexicalIndex
-from memory.store import InMemoryNoteStore
+from memory.store import History, InMemoryNoteStore
 from memory.validate import note_input
 
 TURNS = [
@@ -92,3 +95,47 @@ def test_ingest_many_equals_one_batch() -> None:
     assert [(n.keywords, n.tags, n.content) for n in a] == [
         (n.keywords, n.tags, n.content) for n in b
     ]
+
+
+class FetchLog(InMemoryNoteStore):
+    """An in-memory store that records whether each fetch asked for vectors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[bool] = []
+
+    def fetch(self, ids, scope, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.asked.append(bool(kwargs.get("with_vectors")))
+        return super().fetch(ids, scope, **kwargs)
+
+
+def test_the_tail_vector_this_process_wrote_spares_a_read_until_its_text_changes() -> None:
+    store = FetchLog()
+    embed = HashingEmbedder().embed
+    scope = Scope(user_id="u")
+    tail_note = Note(content="Melanie: pottery class", user_id="u")
+    stored_vector = embed(["Melanie: pottery class"])[0]
+    store.write([(tail_note, stored_vector, History())])
+    new = Note(content="Caroline: what are you making?", user_id="u")
+    query = embed([new.content])[0]
+    policy = SequencePolicy(enabled=True, gap=timedelta(hours=6), strength=0.5)
+    kept = np.ones_like(stored_vector) / np.sqrt(len(stored_vector))  # not the stored one
+    assert float(np.dot(kept, query)) != pytest.approx(float(np.dot(stored_vector, query)))
+
+    def linked(tail: Tail) -> float:
+        candidates: list = []
+        links = sequence_link(store, policy, new, query, {scope: tail}, candidates, {})
+        assert links == {tail_note.id: (0.5, "follows the previous turn")}
+        assert candidates[0][1].note.id == tail_note.id
+        return float(candidates[0][0])
+
+    same_text = Tail(tail_note.id, tail_note.timestamp, kept, tail_note.content)
+    assert linked(same_text) == pytest.approx(float(np.dot(kept, query))) and store.asked == [False]
+    store.asked.clear()
+    other_text = Tail(tail_note.id, tail_note.timestamp, kept, "what it said before an update")
+    assert linked(other_text) == pytest.approx(float(np.dot(stored_vector, query)))
+    assert True in store.asked
+    store.asked.clear()
+    rebuilt = Tail(tail_note.id, tail_note.timestamp)  # found on open: no vector known
+    assert linked(rebuilt) == pytest.approx(float(np.dot(stored_vector, query)))
+    assert store.asked == [True]
