@@ -80,11 +80,16 @@ def test_whether_a_note_says_when_follows_its_own_text() -> None:
     assert not index.dated(undated.id)
 
 
-def test_episode_is_the_first_note_of_the_thread() -> None:
+def _thread_and_another_note() -> tuple[Note, Note, Note, Note]:
+    """Three turns of one thread (a <- b <- c) and an unrelated note."""
     a = Note(content="first turn", user_id="u1")
     b = Note(content="second turn", user_id="u1", follows=a.id)
     c = Note(content="third turn", user_id="u1", follows=b.id)
-    other = Note(content="another day", user_id="u1")
+    return a, b, c, Note(content="another day", user_id="u1")
+
+
+def test_episode_is_the_first_note_of_the_thread() -> None:
+    a, b, c, other = _thread_and_another_note()
     index = LexicalIndex()
     index.upsert_notes([c, b])  # out of order: a is not here yet
     assert index.episode(c.id) == b.id
@@ -98,10 +103,7 @@ def test_episode_is_the_first_note_of_the_thread() -> None:
 
 
 def test_episode_size_counts_the_notes_of_the_thread() -> None:
-    a = Note(content="first turn", user_id="u1")
-    b = Note(content="second turn", user_id="u1", follows=a.id)
-    c = Note(content="third turn", user_id="u1", follows=b.id)
-    other = Note(content="another day", user_id="u1")
+    a, b, c, other = _thread_and_another_note()
     index = LexicalIndex()
     index.upsert_notes([c, b])  # out of order: a is not here yet
     assert index.episode_size(index.episode(c.id)) == 2
