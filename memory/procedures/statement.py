@@ -72,6 +72,8 @@ def weigh_parts(
         The index of the statement and one weight per part (1 for the statement;
         every part weighs 1 when no part matches any key: nothing tells them apart).
     """
+    if not parts:
+        return 0, []
     key_vectors = [_vector(key, idf, lambda w: 1.0) for key in keys]
     cosines: list[float] = []
     coverages: list[float] = []
@@ -83,8 +85,6 @@ def weigh_parts(
             familiar = sum(w in task_vocabulary for w in stems) / len(stems)
         cosines.append(familiar * max((_cosine(vector, k) for k in key_vectors), default=0.0))
         coverages.append(familiar * max((_coverage(vector, k) for k in key_vectors), default=0.0))
-    if not parts:
-        return 0, []
     at = max(range(len(parts)), key=lambda i: (coverages[i], cosines[i]))
     if coverages[at] <= 0:
         return at, [1.0] * len(parts)
