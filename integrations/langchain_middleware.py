@@ -1,8 +1,8 @@
 """Zettelmem as LangChain agent middleware: agents that learn from their own runs.
 
     AgentMiddleware (langchain.agents.middleware)
-    └── ZettelmemMiddleware   before_agent   marks the run (id, the user's request)
-                              before_model   recalls once per run (procedures + notes)
+    └── ZettelmemMiddleware   before_agent   marks the run (id, the user's request) and
+                                             recalls for it, once (procedures + notes)
                               wrap_model_call  the recall as a delimited system section
                               after_agent    the exchange -> notes; the tool calls ->
                                              a Trajectory -> learn(); outcome -> feedback
@@ -118,8 +118,8 @@ def _configurable() -> dict[str, Any]:
 class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
     """Memory for a LangChain agent: recall before the model, learning after the run.
 
-    Before the first model call of a run, the procedures recalled for the user's
-    request and the notes searched for it are rendered as one ``<zettelmem-memory>``
+    When a run starts (before its first model call), the procedures recalled for the
+    user's request and the notes searched for it are rendered as one ``<zettelmem-memory>``
     section of at most ``token_budget`` tokens and appended to the system message;
     later model calls of the run reuse it (one recall per run). After the run, the
     request and the final answer become notes, the tool calls a ``Trajectory``
@@ -208,8 +208,7 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
     def _run_scope(self, runtime: Runtime[Any]) -> Scope:
         return self.scope(getattr(runtime, "context", None), _configurable())
 
-    def before_agent(self, state: ZettelmemAgentState, runtime: Runtime[Any]) -> dict[str, Any]:
-        """Mark the run: its id and the user's request."""
+    def _run_marks(self, state: ZettelmemAgentState, runtime: Runtime[Any]) -> dict[str, Any]:
         info = getattr(runtime, "execution_info", None)
         run_id = str(getattr(info, "run_id", None) or new_run_id())
         task: dict[str, Any] = {"id": None, "text": ""}
@@ -219,39 +218,26 @@ class ZettelmemMiddleware(AgentMiddleware[ZettelmemAgentState, Any]):
                 break
         return {"zettelmem_run_id": run_id, "zettelmem_task": task}
 
+    # The recall happens here, once per run, rather than in a before_model hook: a
+    # hook there is one more graph step before every model call of the run, which
+    # costs more than the recall it would guard.
+    def before_agent(self, state: ZettelmemAgentState, runtime: Runtime[Any]) -> dict[str, Any]:
+        """Mark the run (its id and the user's request) and recall for the request."""
+        marks = self._run_marks(state, runtime)
+        recall = self.learning.recall(marks["zettelmem_task"]["text"], self._run_scope(runtime))
+        return {**marks, "zettelmem_recall": _recall_state(marks["zettelmem_run_id"], recall)}
+
     async def abefore_agent(
         self, state: ZettelmemAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any]:
         """Async :meth:`before_agent`."""
-        return self.before_agent(state, runtime)
+        marks = self._run_marks(state, runtime)
+        recall = await self.learning.arecall(
+            marks["zettelmem_task"]["text"], self._run_scope(runtime)
+        )
+        return {**marks, "zettelmem_recall": _recall_state(marks["zettelmem_run_id"], recall)}
 
     # ---- recall -----------------------------------------------------------------------------
-
-    def _needs_recall(self, state: ZettelmemAgentState) -> str | None:
-        stored = state.get("zettelmem_recall")
-        if stored and stored.get("run_id") == state.get("zettelmem_run_id"):
-            return None  # this run already recalled: later model calls reuse it
-        return str((state.get("zettelmem_task") or {}).get("text") or "")
-
-    def before_model(
-        self, state: ZettelmemAgentState, runtime: Runtime[Any]
-    ) -> dict[str, Any] | None:
-        """Recall for the run's request, once per run."""
-        task = self._needs_recall(state)
-        if task is None:
-            return None
-        recall = self.learning.recall(task, self._run_scope(runtime))
-        return {"zettelmem_recall": _recall_state(state.get("zettelmem_run_id", ""), recall)}
-
-    async def abefore_model(
-        self, state: ZettelmemAgentState, runtime: Runtime[Any]
-    ) -> dict[str, Any] | None:
-        """Async :meth:`before_model`."""
-        task = self._needs_recall(state)
-        if task is None:
-            return None
-        recall = await self.learning.arecall(task, self._run_scope(runtime))
-        return {"zettelmem_recall": _recall_state(state.get("zettelmem_run_id", ""), recall)}
 
     def _with_recall(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
         recall = _recall_of(request.state)
