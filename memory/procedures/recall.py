@@ -21,7 +21,9 @@ fades while the task sentence leads, with no pattern for either.
 Measured on the development data (ALFWorld leave-one-out, tool-use, web, TextWorld):
 also multiplying the weight by the skill share (a word counted as argument vs skill
 in the stored keys) lost 0.00-0.10 top-1 against coherence alone, so the skill share
-only decides which query words the dense key writes as ``<arg>``.
+decides which query words the dense key writes as ``<arg>``, and weighs only the
+words a query spells inside an identifier (a path, an address, a dotted name),
+which name its entities whatever the domain.
 """
 
 from __future__ import annotations
@@ -40,7 +42,15 @@ from memory.procedures.fusion import RRF_K, Mode, ranker_evidence
 from memory.procedures.memo import per_note, per_pool
 from memory.procedures.statement import weigh_parts
 from memory.procedures.steps import unfold
-from memory.procedures.text import NO_HINTS, Hints, is_placeholder, segments, stem, words
+from memory.procedures.text import (
+    NO_HINTS,
+    Hints,
+    identifier_words,
+    is_placeholder,
+    segments,
+    stem,
+    words,
+)
 from memory.procedures.utility import utility_score
 
 __all__ = [
@@ -255,6 +265,12 @@ def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -
         factor = 1.0 if part in passage else part_weight
         for word in stems:
             weights[word] = max(weights.get(word, 0.0), factor * share(word))
+    # A word spelt inside a path, address or dotted name of the query names one of
+    # its entities ("tests/test_billing.py ... the billing code"): that another kind's
+    # run touched the same file says little about the kind of task. Such a word
+    # counts as much as the stored keys used it to name a skill (its skill share).
+    for word in {hints.canonical(w) for w in identifier_words(text)} & weights.keys():
+        weights[word] *= profile.skill_share(word, hints)
     key = " ".join(
         "<arg>" if profile.skill_share(hints.canonical(w), hints) < 0.5 else w
         for w in words(statement)

@@ -4,6 +4,7 @@
     words(text)              lowercase alphanumeric tokens
     stem(word)               a light English suffix fold, for matching only
     segments(text)           the sentences / lines / colon-separated parts of a text
+    identifier_words(text)   words written inside paths, addresses, dotted or snake names
     instance_words(texts)    words the environment numbers ("cabinet 3"), learned from text
 
 Nothing here knows any domain: every list a domain would need is either learned
@@ -23,6 +24,7 @@ __all__ = [
     "NO_HINTS",
     "Hints",
     "anonymous",
+    "identifier_words",
     "instance_words",
     "is_placeholder",
     "placeholder",
@@ -36,6 +38,7 @@ PLACEHOLDER = re.compile(r"<arg\d+>")
 _TOKEN = re.compile(r"<arg\d+>|[a-z0-9]+")
 _ESCAPE = re.compile(r"\\[ntr]")
 _SEGMENT_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+|:\s+")
+_IDENTIFIER = re.compile(r"[^\s\"'`()\[\]{},;]*[a-z0-9][/._@:\\][a-z0-9][^\s\"'`()\[\]{},;]*")
 _NUMBERED = re.compile(r"\b([a-z][a-z0-9_-]*)\s+\d+\b")
 
 
@@ -96,6 +99,20 @@ def segments(text: str) -> list[str]:
     """
     parts = (p.strip() for p in _SEGMENT_BREAK.split(text))
     return [p for p in parts if words(p)]
+
+
+def identifier_words(text: str) -> set[str]:
+    """The words of ``text`` written inside an identifier: a path, an address, a URL,
+    a dotted or snake_case name (two word characters joined by ``/ . _ @ : \\``).
+
+    Such tokens name the things a task is about, whatever the domain; the words they
+    are spelt with are the task's entities, not what kind of task it is.
+
+    Example:
+        >>> sorted(identifier_words("Make tests/test_billing.py pass. Mail bo@x.org"))
+        ['billing', 'bo', 'org', 'py', 'test', 'tests', 'x']
+    """
+    return {w for token in _IDENTIFIER.findall(text.lower()) for w in words(token)}
 
 
 def instance_words(texts: Iterable[str]) -> frozenset[str]:

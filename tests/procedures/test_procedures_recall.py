@@ -205,3 +205,41 @@ def test_a_short_fragment_does_not_pass_for_the_task_statement() -> None:
     assert weigh_parts(
         [["x"], ["y"]], keys=keys, idf=lambda w: 1.0, weight=lambda w: 1.0, task_vocabulary=set()
     ) == (0, [1.0, 1.0])
+
+
+def test_words_spelt_inside_a_path_count_as_entities_not_as_the_kind(
+    mem: AgenticMemory,
+) -> None:
+    from memory.procedures.recall import relevance
+
+    rename = trajectory(
+        "rename_billing",
+        "Rename the function calc to compute_total everywhere in the codebase",
+        [
+            ("grep -rn calc src", "src/billing.py:3: def calc(items):"),
+            ("sed -i s/calc/compute_total/g src/billing.py", "edited"),
+        ],
+    )
+    failing = trajectory(
+        "failing_cart",
+        "The tests in tests/test_cart.py are failing, make them pass",
+        [
+            ("pytest tests/test_cart.py -q", "2 failed"),
+            ("sed -n 1,40p src/cart.py", "def total(items): ..."),
+            ("pytest tests/test_cart.py -q", "2 passed"),
+        ],
+    )
+    for run in (rename, failing):
+        mem.learn(run, user_id="u1")
+    notes = mem._procedural.learned_notes(mem_scope())
+    profile = build_profile(notes)
+    query = recall_query(
+        "Make tests/test_billing.py pass again; something in the billing code broke.", profile
+    )
+    # "billing" only ever named an argument (the file the rename edited): as a word of
+    # the query's path it weighs its skill share; "pass" is not inside an identifier.
+    assert query.weights["billing"] == pytest.approx(profile.skill_share("billing"))
+    assert query.weights["billing"] < query.weights["pass"]
+    scores = relevance(query, profile)
+    by_source = {note.sources[0]: scores[note.id] for note in notes}
+    assert by_source["failing_cart"] > by_source["rename_billing"]
