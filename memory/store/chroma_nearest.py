@@ -24,7 +24,7 @@ import numpy as np
 from memory.model import Scope
 from memory.store.chroma_records import ChromaRecords
 from memory.store.chroma_state import SingleWriterState
-from memory.store.routing import NOTHING, USE_WHERE, exact_scan_fits, fanout
+from memory.store.routing import LOCAL_SCAN_MAX, NOTHING, USE_WHERE, exact_scan_fits, fanout
 from memory.store.where import build_where
 
 __all__ = ["routed_nearest"]
@@ -65,19 +65,30 @@ def routed_nearest(
     if where is None or state is None:
         return records.query(queries, n, where)
     catalog = state.trusted_catalog()
-    if shared and catalog is not None and filters is None:
-        key = (scope, tuple(kinds) if kinds is not None else None, exact_scope, catalog.version)
-        members: list[str] | None = []
-        if not state.scope_vectors.stacked(key):
-            members = catalog.members(scope, kinds=kinds, exact_scope=exact_scope)
-        if exact_scan_fits(members):
-            return state.scope_vectors.nearest(
-                queries, n, members or [], scope_of=catalog.scope_of, fetch=records.vectors, key=key
-            )
-    total = len(catalog) if catalog is not None else records.count()
     seen = None
     if catalog is not None and filters is None:
-        seen = catalog.count_visible(scope, kinds=kinds, exact_scope=exact_scope)
+        if not shared:
+            seen = catalog.count_visible(scope, kinds=kinds, exact_scope=exact_scope)
+        # A shared store scans every scope that fits (each server round trip costs
+        # more than the scan); a single writer the scopes below the measured
+        # crossover with Chroma's own query (routing.LOCAL_SCAN_MAX).
+        if shared or (seen is not None and 0 < seen <= LOCAL_SCAN_MAX):
+            key = (scope, tuple(kinds) if kinds is not None else None, exact_scope, catalog.version)
+            members: list[str] | None = []
+            if not state.scope_vectors.stacked(key):
+                members = catalog.members(scope, kinds=kinds, exact_scope=exact_scope)
+            if exact_scan_fits(members):
+                return state.scope_vectors.nearest(
+                    queries,
+                    n,
+                    members or [],
+                    scope_of=catalog.scope_of,
+                    fetch=records.vectors,
+                    key=key,
+                )
+        if shared:
+            seen = catalog.count_visible(scope, kinds=kinds, exact_scope=exact_scope)
+    total = len(catalog) if catalog is not None else records.count()
     width = fanout(n, total, seen)
     if width == NOTHING:
         return [[] for _ in range(len(queries))]
