@@ -40,7 +40,7 @@ from memory.procedures.coherence import learn_coherence
 from memory.procedures.draft import AVOID_TAG, distilled_metadata
 from memory.procedures.fusion import RRF_K, Mode, ranker_evidence
 from memory.procedures.memo import per_note, per_pool
-from memory.procedures.statement import weigh_parts
+from memory.procedures.statement import KeyIndex, weigh_parts
 from memory.procedures.steps import unfold
 from memory.procedures.text import (
     NO_HINTS,
@@ -105,6 +105,13 @@ class ScopeProfile:
     task_vocabulary: set[str] = field(default_factory=set)
     task_df: Counter[str] = field(default_factory=Counter)
     observed_df: Counter[str] = field(default_factory=Counter)
+    _key_index: KeyIndex | None = field(default=None, repr=False, compare=False)
+
+    def key_index(self) -> KeyIndex:
+        """The keys as idf vectors, built on first use and kept with the profile."""
+        if self._key_index is None:
+            self._key_index = KeyIndex.build(self.keys.values(), self.idf)
+        return self._key_index
 
     @property
     def average_length(self) -> float:
@@ -255,6 +262,7 @@ def recall_query(text: str, profile: ScopeProfile, *, hints: Hints = NO_HINTS) -
         idf=profile.idf,
         weight=lambda w: share(w) * profile.task_likeness(w),
         task_vocabulary=profile.task_vocabulary,
+        index=profile.key_index(),
     )
     statement = parts[at]
     passage = next((line for line in text.splitlines() if statement in line), statement)

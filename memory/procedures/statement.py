@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 
-__all__ = ["weigh_parts"]
+__all__ = ["KeyIndex", "weigh_parts"]
 
 Vector = dict[str, float]
 
@@ -33,18 +34,36 @@ def _vector(
     return {w: idf(w) * weight(w) for w in set(stems)}
 
 
-def _cosine(a: Vector, b: Vector) -> float:
-    dot = sum(value * b[word] for word, value in a.items() if word in b)
-    if dot <= 0:
-        return 0.0
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norm
+@dataclass(frozen=True)
+class KeyIndex:
+    """The stored keys as idf vectors with their squared norms, built once per scope.
 
+    Recall compares every part of a query with every key; building the key vectors
+    and norms anew for each query cost about as much as the comparisons.
+    """
 
-def _coverage(a: Vector, b: Vector) -> float:
-    """How much of ``b`` (a key) ``a`` matches, by weight: not normalised by ``a``."""
-    dot = sum(value * b[word] for word, value in a.items() if word in b)
-    return dot / sum(v * v for v in b.values()) if dot > 0 else 0.0
+    vectors: tuple[tuple[Vector, float], ...]
+
+    @classmethod
+    def build(cls, keys: Iterable[Sequence[str]], idf: Callable[[str], float]) -> KeyIndex:
+        """Index ``keys`` (stems of each *when to use* key) by ``idf``."""
+        built = []
+        for key in keys:
+            vector = _vector(key, idf, lambda w: 1.0)
+            built.append((vector, sum(v * v for v in vector.values())))
+        return cls(tuple(built))
+
+    def best(self, part: Vector) -> tuple[float, float]:
+        """The best cosine and the best coverage (see the module doc) of ``part``."""
+        part_norm = math.sqrt(sum(v * v for v in part.values()))
+        cosine = coverage = 0.0
+        for key, squared in self.vectors:
+            dot = sum(value * key[word] for word, value in part.items() if word in key)
+            if dot <= 0:
+                continue
+            cosine = max(cosine, dot / (part_norm * math.sqrt(squared)))
+            coverage = max(coverage, dot / squared)
+        return cosine, coverage
 
 
 def _ratio(value: float, best: float) -> float:
@@ -58,6 +77,7 @@ def weigh_parts(
     idf: Callable[[str], float],
     weight: Callable[[str], float],
     task_vocabulary: Collection[str],
+    index: KeyIndex | None = None,
 ) -> tuple[int, list[float]]:
     """The statement among ``parts`` and how much each part counts.
 
@@ -67,6 +87,8 @@ def weigh_parts(
         idf: A stem's inverse document frequency in the scope.
         weight: How much a query stem counts (how much it names a kind of task).
         task_vocabulary: Every stem of the stored task statements.
+        index: ``KeyIndex.build(keys, idf)`` when the caller keeps it (``keys`` is
+            then not read).
 
     Returns:
         The index of the statement and one weight per part (1 for the statement;
@@ -74,17 +96,17 @@ def weigh_parts(
     """
     if not parts:
         return 0, []
-    key_vectors = [_vector(key, idf, lambda w: 1.0) for key in keys]
+    index = KeyIndex.build(keys, idf) if index is None else index
     cosines: list[float] = []
     coverages: list[float] = []
     for stems in parts:
-        vector = _vector(stems, idf, weight)
         # A listing of files or things uses few of the stored tasks' words, a task most.
         familiar = 1.0
         if task_vocabulary and stems:
             familiar = sum(w in task_vocabulary for w in stems) / len(stems)
-        cosines.append(familiar * max((_cosine(vector, k) for k in key_vectors), default=0.0))
-        coverages.append(familiar * max((_coverage(vector, k) for k in key_vectors), default=0.0))
+        cosine, coverage = index.best(_vector(stems, idf, weight))
+        cosines.append(familiar * cosine)
+        coverages.append(familiar * coverage)
     at = max(range(len(parts)), key=lambda i: (coverages[i], cosines[i]))
     if coverages[at] <= 0:
         return at, [1.0] * len(parts)
