@@ -29,8 +29,14 @@ def items(total: int, small: int) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def pair() -> Iterator[tuple[AgenticMemory, AgenticMemory]]:
-    """The same 300 notes in a catalogued memory and in one that always asks Chroma."""
+def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[AgenticMemory, AgenticMemory]]:
+    """The same 300 notes in a catalogued memory and in one that always asks Chroma.
+
+    Only the small share's rule is on: a single writer's scopes below
+    ``LOCAL_SCAN_MAX`` notes are scanned too (see the last test), which would scan
+    the big scope of these small stores as well.
+    """
+    monkeypatch.setattr("memory.store.chroma_nearest.LOCAL_SCAN_MAX", 0)
     memories = [
         AgenticMemory(embedder=HashingEmbedder(), read_cache_size=size) for size in (20_000, 0)
     ]
@@ -118,3 +124,25 @@ def test_ties_are_settled_by_order() -> None:
         fetch=lambda missing: {note_id: vectors[0] for note_id in missing},
     )
     assert [note_id for note_id, _ in rows[0]] == ["t0", "t1", "t2"]
+
+
+def test_a_single_writers_scope_below_the_local_limit_is_scanned_exactly() -> None:
+    exact, chroma = (
+        AgenticMemory(embedder=HashingEmbedder(), read_cache_size=size) for size in (20_000, 0)
+    )
+    try:
+        for memory in (exact, chroma):
+            memory.add_many(items(300, 12))
+        big = Scope(user_id="big")
+        for query in QUERIES:
+            vector = exact.embedder.embed([query])
+            scanned = exact._store.nearest(vector, big, 10)[0]
+            asked = chroma._store.nearest(vector, big, 10)[0]
+            # Chroma's HNSW is approximate: the exact scan finds every note it finds
+            # at least as similar, and the best one is the same.
+            assert scanned[0][1] == pytest.approx(asked[0][1])
+            assert [round(s, 5) for _, s in scanned] >= [round(s, 5) for _, s in asked]
+        assert len(exact._store._scope_vectors) == 288  # the big scope, held in memory
+    finally:
+        exact.close()
+        chroma.close()

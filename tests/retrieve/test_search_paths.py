@@ -115,11 +115,16 @@ def test_reopened_store_ranks_like_the_one_that_wrote_it(tmp_path) -> None:  # t
 
 
 @pytest.mark.parametrize("small_share", [0.3, 0.6])
-def test_dense_fan_out_sized_by_the_scope_share_finds_the_same_notes(small_share: float) -> None:
+def test_dense_fan_out_sized_by_the_scope_share_finds_the_same_notes(
+    small_share: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Scopes seeing 30 % or 60 % of the store: unfiltered fan-out sized by the share.
 
-    (Smaller scopes are searched exactly in memory: ``tests/test_scope_vectors.py``.)
+    (Smaller shares, and a single writer's scopes of up to ``LOCAL_SCAN_MAX`` notes,
+    are searched exactly in memory: ``tests/test_scope_vectors.py``; the limit is
+    lifted here so that these small stores take the fan-out path.)
     """
+    monkeypatch.setattr("memory.store.chroma_nearest.LOCAL_SCAN_MAX", 0)
     total = 300
     small = int(total * small_share)
     memories = [
