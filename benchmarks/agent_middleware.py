@@ -13,8 +13,9 @@ same process, so a loaded machine shifts both sides):
    those runs were shown (and nothing that kept working).
 2. Overhead per model call: the same agent and tasks without the middleware, with it in
    recall-only mode, and with it fully on (notes + learning after the run), runs
-   interleaved. Added latency per model call against one query encode of the same
-   embedder timed in the same run (target <= one encode + 10 ms), and the tokens the
+   interleaved. Added latency (the median of the per-round differences with the agent
+   without memory) per model call against one query encode of the same embedder
+   timed in the same run (target <= one encode + 10 ms), and the tokens the
    recall section adds to each prompt (cl100k_base) against the budget.
 
 Run from the repository root (MiniLM by default; ``--embedder hashing`` for a quick look):
@@ -351,12 +352,19 @@ def overhead(harness: Harness, runs: int, filler: int) -> dict[str, Any]:
     mean = {name: statistics.mean(values) for name, values in seconds.items()}
     median = {name: statistics.median(values) for name, values in seconds.items()}
     encode_ms = statistics.median(encode) * 1000
-    base = median["without"]
-    per_call = (median["recall only"] - base) / model_calls * 1000
-    first_call = (median["recall only"] - base) * 1000
-    first_call_procedures = (median["procedures only"] - base) * 1000
-    after_run = (median["full"] - median["recall only"]) * 1000
-    after_run_background = (median["full, background"] - median["recall only"]) * 1000
+
+    def added(variant: str, baseline: str) -> float:
+        # Each round ran every variant on the same task, one after the other: the
+        # median of the per-round differences cancels the machine's slow drifts,
+        # which a difference of two medians over the whole run does not.
+        pairs = zip(seconds[variant], seconds[baseline], strict=True)
+        return statistics.median(a - b for a, b in pairs) * 1000
+
+    first_call = added("recall only", "without")
+    per_call = first_call / model_calls
+    first_call_procedures = added("procedures only", "without")
+    after_run = added("full", "recall only")
+    after_run_background = added("full, background", "recall only")
     print(
         f"\noverhead: {runs} runs per variant, interleaved, {model_calls:.1f} model calls a run, "
         f"{memory.count(user_id=USER)} notes in the user's scope"
