@@ -35,6 +35,7 @@ from memory.procedures import (
 from memory.procedures.fusion import with_check
 from memory.reading import NoteReader
 from memory.retrieve.search import HybridSearch
+from memory.store.base import detached
 from memory.validate import NoteInput
 from memory.writer import NoteWriter
 
@@ -351,7 +352,9 @@ class ProceduralMemory:
         hints = self.hints if hints is None else hints
         with self._lock:
             self._check_open()
-            pool = self._reader.notes(scope, kinds=list(kinds))
+            # Ranking only reads the pool: the store's cached notes, uncopied; the
+            # few returned are copied below, so a caller cannot change the cache.
+            pool = self._reader.notes(scope, kinds=list(kinds), read_only=True)
         if not pool:
             return []
         profile = build_profile(pool, hints=hints)
@@ -361,7 +364,7 @@ class ProceduralMemory:
             self._check_open()
             dense = self._search.nearest_ids(vector, len(pool), scope, kinds=kinds)
         ranked = rank_recalled(task, pool, dense=dense, hints=hints, profile=profile, query=query)
-        return [SearchResult(note=note, score=score) for note, score in ranked[:k]]
+        return [SearchResult(note=detached(note), score=score) for note, score in ranked[:k]]
 
     @staticmethod
     def render(hits: Sequence[SearchResult], max_chars: int) -> str:

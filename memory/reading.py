@@ -76,8 +76,15 @@ class NoteReader:
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
         exact_scope: bool = False,
+        read_only: bool = False,
     ) -> list[Note]:
-        """Every note visible in the scope (of ``kinds``, matching ``filters``), oldest first."""
+        """Every note visible in the scope (of ``kinds``, matching ``filters``), oldest first.
+
+        ``read_only``: the caller will not change the notes (the store may share its
+        cached objects instead of copying them).
+        """
         ids = self._store.matching_ids(scope, kinds=kinds, filters=filters)
-        found = self._store.fetch(sorted(ids), scope, exact_scope=exact_scope)
+        found = self._store.fetch(
+            sorted(ids), scope, exact_scope=exact_scope, read_only=read_only
+        )
         return sorted((s.note for s in found.values()), key=lambda n: n.created_at)

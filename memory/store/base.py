@@ -156,8 +156,13 @@ class NoteStore(Protocol):
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
         exact_scope: bool = False,
+        read_only: bool = False,
     ) -> dict[str, StoredNote]:
-        """The notes among ``ids`` that exist, are visible in ``scope`` and pass the filters."""
+        """The notes among ``ids`` that exist, are visible in ``scope`` and pass the filters.
+
+        ``read_only``: the caller promises not to change the notes, so a store may
+        return the objects it caches instead of copies.
+        """
         ...
 
     def visible_ids(

@@ -161,11 +161,12 @@ class ChromaNoteStore:
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
         exact_scope: bool = False,
+        read_only: bool = False,
     ) -> dict[str, StoredNote]:
-        """The notes among ``ids`` that exist, are visible in ``scope`` and pass the filters.
+        """The visible notes among ``ids`` (``read_only``: the cached objects, uncopied).
 
-        Fetched by id (Chroma's ``where`` makes a lookup by id several times
-        slower) and filtered here, in Python, with the same rules.
+        Fetched by id (Chroma's ``where`` makes a lookup by id several times slower)
+        and filtered here, in Python, with the same rules.
         """
         if not ids:
             return {}
@@ -179,7 +180,7 @@ class ChromaNoteStore:
                 continue
             # Cached notes never leave: a caller mutating a returned note (its metadata,
             # links, ...) would otherwise change the cache, and the next write of it.
-            note = detached(stored.note) if self._cache_size else stored.note
+            note = stored.note if read_only or not self._cache_size else detached(stored.note)
             history = stored.history_raw if with_history else None
             load = None
             if with_history and history is None:

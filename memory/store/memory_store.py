@@ -120,8 +120,12 @@ class InMemoryNoteStore:
         kinds: Sequence[str] | None = None,
         filters: dict[str, Any] | None = None,
         exact_scope: bool = False,
+        read_only: bool = False,
     ) -> dict[str, StoredNote]:
-        """The notes among ``ids`` that exist, are visible in ``scope`` and pass the filters."""
+        """The notes among ``ids`` that exist, are visible in ``scope`` and pass the filters.
+
+        Notes are decoded afresh on every read, so ``read_only`` changes nothing here.
+        """
         build_where(scope, kinds=kinds, filters=filters)  # the same argument checks as Chroma
         out: dict[str, StoredNote] = {}
         for note_id in dict.fromkeys(ids):

@@ -243,3 +243,14 @@ def test_words_spelt_inside_a_path_count_as_entities_not_as_the_kind(
     scores = relevance(query, profile)
     by_source = {note.sources[0]: scores[note.id] for note in notes}
     assert by_source["failing_cart"] > by_source["rename_billing"]
+
+
+def test_recalled_notes_are_copies_the_caller_may_change(mem: AgenticMemory) -> None:
+    _learn_all(mem)
+    query = "Fix the failing test test_io in tests/test_disk.py"
+    first = mem.recall(query, k=1, user_id="u1")[0].note
+    first.metadata["distilled"]["steps"].clear()
+    first.tags.append("scribbled")
+    again = mem.recall(query, k=1, user_id="u1")[0].note
+    assert again.id == first.id
+    assert again.metadata["distilled"]["steps"] and "scribbled" not in again.tags
