@@ -146,3 +146,16 @@ def test_a_single_writers_scope_below_the_local_limit_is_scanned_exactly() -> No
     finally:
         exact.close()
         chroma.close()
+
+
+def test_a_scope_grown_past_the_local_limit_is_let_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("memory.store.chroma_nearest.LOCAL_SCAN_MAX", 50)
+    with AgenticMemory(embedder=HashingEmbedder()) as memory:
+        memory.add_many(items(40, 0))
+        assert memory.search("entry 5", k=3, user_id="big")
+        held = len(memory._store._scope_vectors)
+        assert held == 40  # scanned in memory, and kept in step with the next writes
+        memory.add_many(items(20, 0))
+        assert memory.search("entry 5", k=3, user_id="big")
+        # 60 notes: asked of Chroma now, so their vectors are no longer kept here.
+        assert len(memory._store._scope_vectors) == 0

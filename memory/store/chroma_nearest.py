@@ -101,6 +101,8 @@ def routed_nearest(
         return state.scope_vectors.nearest(
             queries, n, members, scope_of=catalog.scope_of, fetch=records.vectors
         )
+    if not shared:
+        state.scope_vectors.release(scope, exact=exact_scope)  # grown past the local scan
     rows = records.query(queries, width, None)
     hit_ids = {note_id for row in rows for note_id, _ in row}
     visible = visible_ids(

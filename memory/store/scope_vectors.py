@@ -43,6 +43,7 @@ class ScopeVectors:
         self._free: list[int] = []  # rows of forgotten notes, reused first
         self._used = 0  # rows ever handed out (the matrix's filled prefix)
         self._scopes: set[Scope] = set()
+        self._note_scopes: dict[str, Scope | None] = {}  # the scope of each row's note
         # key -> (the ids present, their stacked vectors); emptied by every change
         self._stacked: dict[Hashable, tuple[list[str], np.ndarray]] = {}
 
@@ -56,13 +57,14 @@ class ScopeVectors:
         self._free.clear()
         self._used = 0
         self._scopes.clear()
+        self._note_scopes.clear()
 
     def record(self, written: Iterable[tuple[str, Scope, np.ndarray]]) -> None:
         """Keep the new vectors of notes in scopes held here; others are fetched when needed."""
         self._stacked.clear()
         for note_id, scope, vector in written:
             if scope in self._scopes:
-                self._put(note_id, vector)
+                self._put(note_id, vector, scope)
             else:
                 self._drop(note_id)
 
@@ -72,7 +74,24 @@ class ScopeVectors:
         for note_id in note_ids:
             self._drop(note_id)
 
-    def _put(self, note_id: str, vector: np.ndarray) -> None:
+    def release(self, scope: Scope, *, exact: bool = False) -> None:
+        """Stop holding the notes a read in ``scope`` sees (it is searched elsewhere now).
+
+        A single writer scans a scope in memory only while it is small; once it has
+        grown past that, keeping its vectors in step with every write would only
+        cost memory.
+        """
+        released = {held for held in self._scopes if held == scope or (
+            not exact and scope.admits(held)
+        )}
+        if not released:
+            return
+        self._stacked.clear()
+        self._scopes -= released
+        for note_id in [i for i, held in self._note_scopes.items() if held in released]:
+            self._drop(note_id)
+
+    def _put(self, note_id: str, vector: np.ndarray, scope: Scope | None) -> None:
         row = _normalised(vector).reshape(-1)
         if self._matrix.shape[1] != row.shape[0]:
             if self._rows:  # another dimension: the vectors held so far are not comparable
@@ -90,9 +109,11 @@ class ScopeVectors:
                 at, self._used = self._used, self._used + 1
             self._rows[note_id] = at
         self._matrix[at] = row
+        self._note_scopes[note_id] = scope
 
     def _drop(self, note_id: str) -> None:
         at = self._rows.pop(note_id, None)
+        self._note_scopes.pop(note_id, None)
         if at is not None:
             self._free.append(at)
 
@@ -139,10 +160,10 @@ class ScopeVectors:
         missing = [note_id for note_id in ids if note_id not in self._rows]
         if missing:
             for note_id, vector in fetch(missing).items():
-                self._put(note_id, vector)
-            self._scopes.update(
-                scope for scope in (scope_of(note_id) for note_id in missing) if scope
-            )
+                scope = scope_of(note_id)
+                self._put(note_id, vector, scope)
+                if scope is not None:
+                    self._scopes.add(scope)
         present = [note_id for note_id in ids if note_id in self._rows]
         if not present:
             return present, np.zeros((0, 0), dtype=np.float32)
