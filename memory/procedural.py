@@ -32,7 +32,9 @@ from memory.procedures import (
     recall_query,
     same_kind,
 )
+from memory.procedures.boilerplate import RecurringParts, boilerplate_parts
 from memory.procedures.fusion import with_check
+from memory.procedures.profile import ScopeProfile
 from memory.reading import NoteReader
 from memory.retrieve.search import HybridSearch
 from memory.store.base import detached
@@ -92,6 +94,7 @@ class ProceduralMemory:
         hints: Hints = NO_HINTS,
     ) -> None:
         self.hints = hints
+        self._recurring = RecurringParts()  # observation boilerplate, per scope
         self._reader = reader
         self._writer = writer
         self._ingest = ingest
@@ -358,13 +361,18 @@ class ProceduralMemory:
         if not pool:
             return []
         profile = build_profile(pool, hints=hints)
-        query = recall_query(task, profile, hints=hints)
+        boilerplate = self.boilerplate(task, scope, profile)
+        query = recall_query(task, profile, hints=hints, boilerplate=boilerplate)
         vector = embed([query.passage or task])
         with self._lock:
             self._check_open()
             dense = self._search.nearest_ids(vector, len(pool), scope, kinds=kinds)
         ranked = rank_recalled(task, pool, dense=dense, hints=hints, profile=profile, query=query)
         return [SearchResult(note=detached(note), score=score) for note, score in ranked[:k]]
+
+    def boilerplate(self, observation: str, scope: Scope, profile: ScopeProfile) -> set[int]:
+        """Count ``observation`` for ``scope``; the indexes of its boilerplate parts."""
+        return boilerplate_parts(observation, self._recurring, scope, profile.task_parts)
 
     @staticmethod
     def render(hits: Sequence[SearchResult], max_chars: int) -> str:

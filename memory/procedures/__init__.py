@@ -8,7 +8,9 @@
     merging      same_kind, merged_procedure_fields  trajectories of one kind -> one procedure
     concepts     extract_concepts, distill_batch     step runs shared by different kinds
     recall       rank_recalled, recall_query, ...    which notes fit a new task or observation
+    profile      ScopeProfile, build_profile         what a scope's notes teach about words
     statement    weigh_parts                         which sentence of an observation is the task
+    boilerplate  RecurringParts                      parts recurring in a scope's observations
     utility      prune_decisions, near_duplicates,   feedback-driven pruning and merging
                  dedup_signature, merge_notes,
                  utility_score
