@@ -84,7 +84,5 @@ class NoteReader:
         cached objects instead of copying them).
         """
         ids = self._store.matching_ids(scope, kinds=kinds, filters=filters)
-        found = self._store.fetch(
-            sorted(ids), scope, exact_scope=exact_scope, read_only=read_only
-        )
+        found = self._store.fetch(sorted(ids), scope, exact_scope=exact_scope, read_only=read_only)
         return sorted((s.note for s in found.values()), key=lambda n: n.created_at)

@@ -81,9 +81,9 @@ class ScopeVectors:
         grown past that, keeping its vectors in step with every write would only
         cost memory.
         """
-        released = {held for held in self._scopes if held == scope or (
-            not exact and scope.admits(held)
-        )}
+        released = {
+            held for held in self._scopes if held == scope or (not exact and scope.admits(held))
+        }
         if not released:
             return
         self._stacked.clear()
