@@ -15,23 +15,25 @@ __all__ = ["SYNC_THRESHOLD", "open_collections"]
 
 logger = logging.getLogger(__name__)
 
-SYNC_THRESHOLD = 100
-"""Records a collection takes before Chroma persists its HNSW index (Chroma's default: 1000).
+SYNC_THRESHOLD = 1000
+"""Records a collection takes before Chroma persists its HNSW index (Chroma's default).
 
 Chroma keeps a collection's write log until its index is persisted, and each
-write costs it in proportion to the log kept: with the default, one ``add``
-through a server cost the server about 117 ms of CPU after 200 notes (23-28 ms
-per write call), with 100 about 32 ms (``benchmarks/server_calls.py --server``).
-Persisting more often rewrites the index file more often (a note's vector and
-graph, about 1.6 KB, every 100 writes), which cost less than the log kept at
-5,000 notes too.
+write costs it in proportion to the log kept, so persisting every 100 records
+cut a server's CPU per ``add`` about threefold (``benchmarks/server_calls.py
+--server``). It was tried and taken back: Chroma writes the index's metadata
+file (``index_metadata.pickle``) in place, and a process killed while writing it
+leaves a collection that no longer opens ("Error deserializing pickle file"). The
+kill-point test (``tests/reliability/test_crash_safety.py``) hit that at 100;
+persisting ten times less often makes such a kill ten times rarer.
 """
 
 
 def open_collections(client: Any, prefix: str) -> tuple[Any, Any, Any, Any]:
     """``(notes, tombstones, links, events)`` of ``prefix`` on ``client``, created if missing.
 
-    Collections made before :data:`SYNC_THRESHOLD` was set get it now.
+    Collections made with another sync threshold (100, by the release that tried
+    it) get :data:`SYNC_THRESHOLD` now.
     """
     notes = client.get_or_create_collection(
         f"{prefix}_notes",
@@ -52,7 +54,7 @@ def open_collections(client: Any, prefix: str) -> tuple[Any, Any, Any, Any]:
         configuration=_hnsw(),
     )
     for collection in (notes, tombstones, links, events):
-        _persist_often(collection)
+        _at_sync_threshold(collection)
     return notes, tombstones, links, events
 
 
@@ -61,16 +63,16 @@ def _hnsw(**settings: Any) -> dict[str, Any]:
     return {"hnsw": {"sync_threshold": SYNC_THRESHOLD, **settings}}
 
 
-def _persist_often(collection: Any) -> None:
-    """Lower an existing collection's sync threshold to :data:`SYNC_THRESHOLD`.
+def _at_sync_threshold(collection: Any) -> None:
+    """Set an existing collection's sync threshold to :data:`SYNC_THRESHOLD`.
 
-    A failure only costs speed, so it is logged, not raised.
+    A failure is logged, not raised: the store works with any threshold.
     """
     configuration = getattr(collection, "configuration", None) or {}
     found = (configuration.get("hnsw") or {}).get("sync_threshold")
-    if not isinstance(found, int) or found <= SYNC_THRESHOLD:
+    if not isinstance(found, int) or found == SYNC_THRESHOLD:
         return
     try:
         collection.modify(configuration=_hnsw())
     except Exception:  # a client or server that refuses it: the store works as before
-        logger.warning("could not lower %s's sync threshold", collection.name, exc_info=True)
+        logger.warning("could not set %s's sync threshold", collection.name, exc_info=True)

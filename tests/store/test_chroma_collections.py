@@ -1,4 +1,4 @@
-"""How the Chroma store's collections are made: a sync threshold that keeps writes cheap."""
+"""How the Chroma store's collections are made: Chroma's own sync threshold, kept on open."""
 
 from __future__ import annotations
 
@@ -29,24 +29,27 @@ def thresholds(chroma: chromadb.api.ClientAPI, prefix: str) -> list[int]:
 def test_new_collections_persist_every_sync_threshold_records() -> None:
     chroma, prefix = client(), f"c-{uuid.uuid4().hex[:10]}"
     store = ChromaNoteStore(client=chroma, prefix=prefix, owns_collections=True)
-    assert SYNC_THRESHOLD < 1000
+    assert SYNC_THRESHOLD == 1000  # Chroma's default (see chroma_collections: crash safety)
     assert thresholds(chroma, prefix) == [SYNC_THRESHOLD] * 4
     notes = chroma.get_collection(f"{prefix}_notes").configuration["hnsw"]
     assert notes["space"] == "cosine" and notes["ef_search"] == 128
     store.close()
 
 
-def test_collections_made_with_chroma_defaults_are_lowered_on_open_and_keep_their_notes() -> None:
+def test_collections_made_persisting_every_100_are_reset_on_open_and_keep_their_notes() -> None:
     chroma, prefix = client(), f"c-{uuid.uuid4().hex[:10]}"
-    for suffix in SUFFIXES:  # as a release before the threshold made them
-        configuration = {"hnsw": {"space": "cosine"}} if suffix == "notes" else None
+    for suffix in SUFFIXES:  # as the release that persisted every 100 records made them
+        hnsw: dict[str, object] = {"sync_threshold": 100}
+        if suffix == "notes":
+            hnsw["space"] = "cosine"
+        configuration = {"hnsw": hnsw}
         chroma.create_collection(
             f"{prefix}_{suffix}",
             embedding_function=None,
             configuration=configuration,
             metadata={"layout": 3} if suffix == "events" else None,
         )
-    assert thresholds(chroma, prefix) == [1000] * 4
+    assert thresholds(chroma, prefix) == [100] * 4
     first = ChromaNoteStore(client=chroma, prefix=prefix)
     note = Note(content="kept across the change", user_id="u1")
     vector = np.ones(8, dtype=np.float32) / np.sqrt(8)
