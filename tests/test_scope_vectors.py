@@ -148,8 +148,10 @@ def test_a_single_writers_scope_below_the_local_limit_is_scanned_exactly() -> No
         chroma.close()
 
 
-def test_a_scope_grown_past_the_local_limit_is_let_go(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_scope_grown_past_every_exact_scan_is_let_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both limits at 50: past them, no read scans the scope in memory any more.
     monkeypatch.setattr("memory.store.chroma_nearest.LOCAL_SCAN_MAX", 50)
+    monkeypatch.setattr("memory.store.chroma_nearest.EXACT_SCAN_MAX", 50)
     with AgenticMemory(embedder=HashingEmbedder()) as memory:
         memory.add_many(items(40, 0))
         assert memory.search("entry 5", k=3, user_id="big")
@@ -159,3 +161,17 @@ def test_a_scope_grown_past_the_local_limit_is_let_go(monkeypatch: pytest.Monkey
         assert memory.search("entry 5", k=3, user_id="big")
         # 60 notes: asked of Chroma now, so their vectors are no longer kept here.
         assert len(memory._store._scope_vectors) == 0
+
+
+def test_a_small_scope_stays_held_when_a_wider_read_goes_to_chroma(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("memory.store.chroma_nearest.LOCAL_SCAN_MAX", 50)
+    with AgenticMemory(embedder=HashingEmbedder()) as memory:
+        for agent in ("a", "b"):
+            memory.add_many([{**item, "agent_id": agent, "user_id": "u"} for item in items(40, 0)])
+        assert memory.search("entry 5", k=3, user_id="u", agent_id="a")  # 40: in memory
+        assert len(memory._store._scope_vectors) == 40
+        assert memory.search("entry 5", k=3, user_id="u")  # 80: asked of Chroma
+        # The agent's scope may still be scanned: its vectors stay, not refetched.
+        assert len(memory._store._scope_vectors) == 40

@@ -25,6 +25,7 @@ from memory.model import Scope
 from memory.store.chroma_records import ChromaRecords
 from memory.store.chroma_state import SingleWriterState
 from memory.store.routing import LOCAL_SCAN_MAX, NOTHING, USE_WHERE, exact_scan_fits, fanout
+from memory.store.scope_vectors import EXACT_SCAN_MAX
 from memory.store.where import build_where
 
 __all__ = ["routed_nearest"]
@@ -101,8 +102,12 @@ def routed_nearest(
         return state.scope_vectors.nearest(
             queries, n, members, scope_of=catalog.scope_of, fetch=records.vectors
         )
-    if not shared:
-        state.scope_vectors.release(scope, exact=exact_scope)  # grown past the local scan
+    if not shared and catalog is not None:
+
+        def too_big(held: Scope) -> bool:
+            return (catalog.count_visible(held, exact_scope=True) or 0) > EXACT_SCAN_MAX
+
+        state.scope_vectors.release(scope, exact=exact_scope, too_big=too_big)
     rows = records.query(queries, width, None)
     hit_ids = {note_id for row in rows for note_id, _ in row}
     visible = visible_ids(

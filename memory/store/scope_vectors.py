@@ -74,15 +74,25 @@ class ScopeVectors:
         for note_id in note_ids:
             self._drop(note_id)
 
-    def release(self, scope: Scope, *, exact: bool = False) -> None:
-        """Stop holding the notes a read in ``scope`` sees (it is searched elsewhere now).
+    def release(
+        self, scope: Scope, *, exact: bool = False, too_big: Callable[[Scope], bool]
+    ) -> None:
+        """Stop holding the notes of the held scopes ``scope`` sees that are ``too_big``.
 
-        A single writer scans a scope in memory only while it is small; once it has
-        grown past that, keeping its vectors in step with every write would only
-        cost memory.
+        A single writer scans a scope in memory only while it is small; once one of
+        its scopes has grown past every exact scan, keeping its vectors in step with
+        every write would only cost memory. A held scope that some read may still
+        scan stays (letting it go would refetch its vectors at that read).
+
+        Args:
+            scope: the read that went to Chroma.
+            exact: ``scope`` was read exactly (only an equal scope is seen).
+            too_big: whether a held scope has grown past any exact scan.
         """
         released = {
-            held for held in self._scopes if held == scope or (not exact and scope.admits(held))
+            held
+            for held in self._scopes
+            if (held == scope or (not exact and scope.admits(held))) and too_big(held)
         }
         if not released:
             return
