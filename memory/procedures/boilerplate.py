@@ -104,16 +104,14 @@ def boilerplate_parts(
         scope: whose observation it is.
         task_parts: ``part_key`` of every part of the scope's stored tasks.
     """
-    placed = [(line, part) for line in observation.splitlines() for part in segments(line)]
-    if len(placed) != len(segments(observation)):
+    lines = [(part_key(line), segments(line)) for line in observation.splitlines()]
+    line_of_part = [number for number, (_, parts) in enumerate(lines) for _ in parts]
+    if len(line_of_part) != len(segments(observation)):
         return set()  # parts that span lines: nothing is judged
-    lines = list(dict.fromkeys(line for line, _ in placed))
-    found = recurring.observe(scope, [part_key(line) for line in lines])
-    stated = {
-        line for line in lines if any(part_key(part) in task_parts for part in segments(line))
+    found = recurring.observe(scope, [key for key, _ in lines])
+    boilerplate_lines = {
+        number
+        for number, (key, parts) in enumerate(lines)
+        if key in found and not any(part_key(part) in task_parts for part in parts)
     }
-    return {
-        index
-        for index, (line, _) in enumerate(placed)
-        if part_key(line) in found and line not in stated
-    }
+    return {index for index, number in enumerate(line_of_part) if number in boilerplate_lines}
