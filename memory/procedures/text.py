@@ -4,6 +4,7 @@
     words(text)              lowercase alphanumeric tokens
     stem(word)               a light English suffix fold, for matching only
     segments(text)           the sentences / lines / colon-separated parts of a text
+    labelled_segments(text)  the same, a ``label: value`` kept whole
     identifier_words(text)   words written inside paths, addresses, dotted or snake names
     instance_words(texts)    words the environment numbers ("cabinet 3"), learned from text
 
@@ -38,6 +39,7 @@ PLACEHOLDER = re.compile(r"<arg\d+>")
 _TOKEN = re.compile(r"<arg\d+>|[a-z0-9]+")
 _ESCAPE = re.compile(r"\\[ntr]")
 _SEGMENT_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+|:\s+")
+_LABELLED_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _IDENTIFIER = re.compile(r"[^\s\"'`()\[\]{},;]*[a-z0-9][/._@:\\][a-z0-9][^\s\"'`()\[\]{},;]*")
 _NUMBERED = re.compile(r"\b([a-z][a-z0-9_-]*)\s+\d+\b")
 
@@ -98,6 +100,13 @@ def segments(text: str) -> list[str]:
     ("Your task is to: ..."); whatever the label says, the value becomes its own part.
     """
     parts = (p.strip() for p in _SEGMENT_BREAK.split(text))
+    return [p for p in parts if words(p)]
+
+
+def labelled_segments(text: str) -> list[str]:
+    """:func:`segments` with each ``label: value`` kept whole ("Find something to eat:
+    the muffin", "Tidy the repo: merged branches can go")."""
+    parts = (p.strip() for p in _LABELLED_BREAK.split(text))
     return [p for p in parts if words(p)]
 
 

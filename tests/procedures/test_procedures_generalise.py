@@ -78,8 +78,23 @@ def test_the_task_inside_a_long_text_is_the_part_the_actions_use() -> None:
         "sample to 60 degrees."
     )
     statement = task_statement(text, _actions(LAB[0]))
-    assert statement == "heat the water sample to 60 degrees."
+    # The banner's sentences go; the goal keeps its label (one statement).
+    assert statement == "Your goal: heat the water sample to 60 degrees."
     assert task_statement("just one sentence", ["act"]) == "just one sentence"
+
+
+def test_a_label_the_actions_never_use_stays_in_the_key() -> None:
+    key = task_key(
+        "Find something to eat: the red muffin. Enjoy!",
+        ["take red muffin from table", "eat red muffin"],
+    )
+    assert key.task == "Find something to eat: the red muffin."
+    assert key.phrase == "find something to eat the <arg1>"
+    assert {"find", "eat"} <= set(key.skill)
+    tidy = task_key(
+        "Tidy the repo: merged branches can go. Thanks", ["git branch --merged", "git branch -d x"]
+    )
+    assert tidy.task.startswith("Tidy the repo:")
 
 
 def test_hints_force_arguments_and_skill_words_and_fold_synonyms() -> None:
