@@ -26,8 +26,8 @@ from memory.procedures.text import (
     NO_HINTS,
     Hints,
     is_placeholder,
-    placeholder,
     labelled_segments,
+    placeholder,
     stem,
     words,
 )
