@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from memory.errors import InvalidInput
@@ -33,6 +34,7 @@ from memory.procedures import (
     same_kind,
 )
 from memory.procedures.boilerplate import RecurringParts, boilerplate_parts
+from memory.procedures.dense_statement import candidate_parts, part_similarity
 from memory.procedures.fusion import with_check
 from memory.procedures.profile import ScopeProfile
 from memory.reading import NoteReader
@@ -362,13 +364,24 @@ class ProceduralMemory:
             return []
         profile = build_profile(pool, hints=hints)
         boilerplate = self.boilerplate(task, scope, profile)
-        query = recall_query(task, profile, hints=hints, boilerplate=boilerplate)
-        vector = embed([query.passage or task])
+        similarity, vectors = part_similarity(
+            candidate_parts(task, boilerplate), embed, partial(self._best_similarity, scope)
+        )
+        query = recall_query(
+            task, profile, hints=hints, boilerplate=boilerplate, similarity=similarity or None
+        )
+        passage = query.passage or task
+        vector = vectors[passage] if passage in vectors else embed([passage])
         with self._lock:
             self._check_open()
             dense = self._search.nearest_ids(vector, len(pool), scope, kinds=kinds)
         ranked = rank_recalled(task, pool, dense=dense, hints=hints, profile=profile, query=query)
         return [SearchResult(note=detached(note), score=score) for note, score in ranked[:k]]
+
+    def _best_similarity(self, scope: Scope, vectors: Any) -> list[float]:
+        with self._lock:
+            self._check_open()
+            return self._search.best_similarity(vectors, scope, kinds=["procedure"])
 
     def boilerplate(self, observation: str, scope: Scope, profile: ScopeProfile) -> set[int]:
         """Count ``observation`` for ``scope``; the indexes of its boilerplate parts."""

@@ -28,7 +28,7 @@ which name its entities whatever the domain.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from memory.model import Note
@@ -77,6 +77,7 @@ def recall_query(
     *,
     hints: Hints = NO_HINTS,
     boilerplate: Collection[int] = (),
+    similarity: Mapping[int, float] | None = None,
 ) -> RecallQuery:
     """Reduce a bare task or a whole observation to what the key index can match.
 
@@ -88,6 +89,10 @@ def recall_query(
         boilerplate: Indexes (among ``segments(text)``) of the parts known to recur
             in the scope's observations (:mod:`memory.procedures.boilerplate`): they
             neither state the task nor weigh, unless every part is boilerplate.
+        similarity: Optional index (among ``segments(text)``) -> how close a
+            sentence embedding of the part comes to a stored task
+            (:func:`memory.procedures.dense_statement.part_similarity`): a third view
+            the statement must agree with.
 
     Returns:
         The :class:`RecallQuery`.
@@ -107,6 +112,7 @@ def recall_query(
         weight=lambda w: share(w) * profile.task_likeness(w),
         task_vocabulary=profile.task_vocabulary,
         index=profile.key_index(),
+        similarity=None if similarity is None else [similarity.get(i, 0.0) for i in kept],
     )
     at = kept[at_kept]
     relative = [0.0] * len(parts)

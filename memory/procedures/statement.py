@@ -78,6 +78,7 @@ def weigh_parts(
     weight: Callable[[str], float],
     task_vocabulary: Collection[str],
     index: KeyIndex | None = None,
+    similarity: Sequence[float] | None = None,
 ) -> tuple[int, list[float]]:
     """The statement among ``parts`` and how much each part counts.
 
@@ -89,6 +90,9 @@ def weigh_parts(
         task_vocabulary: Every stem of the stored task statements.
         index: ``KeyIndex.build(keys, idf)`` when the caller keeps it (``keys`` is
             then not read).
+        similarity: Optional third view, one value per part: how close a sentence
+            embedding of the part comes to a stored task. A part is the statement
+            as far as all the views agree (each as a ratio to its best part).
 
     Returns:
         The index of the statement and one weight per part (1 for the statement;
@@ -110,7 +114,17 @@ def weigh_parts(
     at = max(range(len(parts)), key=lambda i: (coverages[i], cosines[i]))
     if coverages[at] <= 0:
         return at, [1.0] * len(parts)
-    return at, [
+    weights = [
         _ratio(coverage, coverages[at]) * _ratio(cosine, cosines[at])
         for coverage, cosine in zip(coverages, cosines, strict=True)
     ]
+    if similarity is None or len(similarity) != len(parts) or max(similarity) <= 0:
+        return at, weights
+    # The embedding reads a paraphrase the keys' words miss, and a page header
+    # whose words a stored task happens to use (a site's "Account", "Help") as
+    # what it is: the statement is the part all three views agree on. (Counting
+    # the embedding twice, as much as both word views, lost tool-use 0.02.)
+    best = max(similarity)
+    agreed = [w * _ratio(s, best) for w, s in zip(weights, similarity, strict=True)]
+    at = max(range(len(parts)), key=lambda i: (agreed[i], weights[i]))
+    return at, [_ratio(a, agreed[at]) for a in agreed]

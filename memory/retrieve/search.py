@@ -147,6 +147,13 @@ class HybridSearch:
         """The ids of the ``k`` notes nearest ``vector`` (one row) in ``scope``, nearest first."""
         return [nid for nid, _ in self._store.nearest(vector, scope, k, kinds=kinds)[0]]
 
+    def best_similarity(
+        self, vectors: np.ndarray, scope: Scope, *, kinds: Sequence[str] | None = None
+    ) -> list[float]:
+        """For each row of ``vectors``, the cosine of its nearest note in ``scope`` (0 if none)."""
+        found = self._store.nearest(vectors, scope, 1, kinds=kinds)
+        return [hits[0][1] if hits else 0.0 for hits in found]
+
     def _fuse(self, query: str, rankings: list[list[str]]) -> dict[str, float]:
         """RRF of the dense and lexical rankings, and of the dated ones for a time question.
 

@@ -157,7 +157,7 @@ def test_package_exports_exactly_its_public_api() -> None:
     exported = {name for name in dir(procedures) if not name.startswith("_")}
     modules = {"concepts", "distill", "draft", "generalise", "merging", "recall", "steps", "text"}
     modules |= {"utility", "variants", "fusion", "coherence", "memo", "statement"}
-    modules |= {"profile", "boilerplate"}
+    modules |= {"profile", "boilerplate", "dense_statement"}
     modules |= {"llm_distill", "llm_drafts", "llm_prompts"}
     assert exported - modules - {"annotations"} == set(procedures.__all__)
     for name in modules:
