@@ -14,7 +14,7 @@ part both views agree on.
 Measured on the development domains (benchmarks/README.md, round 7), top-1 with the
 observation as query: tool-use 0.900 -> 0.920, 27 kinds mixed 0.730 -> 0.738, web,
 TextWorld and ALFWorld unchanged. Counting the embedding as much as both word views
-together lost the tool-use gain. A bare task (one part) is embedded once, as before.
+together lost the tool-use gain. A task on one line is embedded once, as before.
 """
 
 from __future__ import annotations
@@ -30,11 +30,16 @@ __all__ = ["candidate_parts", "part_similarity"]
 def candidate_parts(text: str, boilerplate: Collection[int]) -> dict[int, str]:
     """Index -> part (``segments(text)``) of the parts that may state the task.
 
-    Empty when there is nothing to choose between (one part, or one not boilerplate).
+    Empty when there is nothing to choose between: the parts not boilerplate all
+    sit on one line, and the parts of the statement's line weigh as one task
+    whichever of them states it (a bare task of two sentences is not embedded
+    part by part).
     """
     parts = segments(text)
     kept = {i: part for i, part in enumerate(parts) if i not in boilerplate}
-    return kept if len(kept) > 1 else {}
+    lines = [line for line in text.splitlines() if line.strip()]
+    on_lines = {next((n for n, line in enumerate(lines) if p in line), -1) for p in kept.values()}
+    return kept if len(on_lines) > 1 else {}
 
 
 def part_similarity(

@@ -49,6 +49,7 @@ def test_without_a_usable_embedding_view_the_words_decide() -> None:
 
 def test_only_an_observation_with_parts_to_choose_between_is_embedded() -> None:
     assert candidate_parts("Buy two running shoes.", ()) == {}
+    assert candidate_parts("Buy two running shoes. Size 11; in black.", ()) == {}  # one line
     observation = "Shop - Home\n[Account] [Help]\nBuy two running shoes."
     assert candidate_parts(observation, {0, 1}) == {}  # one part left: nothing to choose
     assert candidate_parts(observation, {0}) == {1: "[Account] [Help]", 2: "Buy two running shoes."}
