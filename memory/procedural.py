@@ -30,13 +30,13 @@ from memory.procedures import (
     extract_concepts,
     merged_procedure_fields,
     rank_recalled,
-    recall_query,
     same_kind,
 )
 from memory.procedures.boilerplate import RecurringParts, boilerplate_parts
-from memory.procedures.dense_statement import candidate_parts, part_similarity
+from memory.procedures.dense_statement import query_and_vector
 from memory.procedures.fusion import with_check
 from memory.procedures.profile import ScopeProfile
+from memory.procedures.recall import RecallQuery
 from memory.reading import NoteReader
 from memory.retrieve.search import HybridSearch
 from memory.store.base import detached
@@ -241,15 +241,13 @@ class ProceduralMemory:
         procedures = {n.id for n in learned if n.kind == "procedure" and AVOID_TAG not in n.tags}
         if not isinstance(task, str) or not task.strip() or len(procedures) < 2:
             return None
-        profile = build_profile(learned, hints=hints)
-        query = recall_query(task, profile, hints=hints)
+        profile, query, nearest = self._rankings(
+            task, learned, scope, ["procedure"], self._ingest.embed, hints, observed=False
+        )
         ranked = rank_recalled(
             task, learned, hints=hints, mode="lexical", profile=profile, query=query
         )
         lexical = next((n.id for n, score in ranked if n.id in procedures and score > 0), None)
-        nearest = self._search.nearest_ids(
-            self._ingest.embed([query.passage or task]), len(learned), scope, kinds=["procedure"]
-        )
         dense = next((i for i in nearest if i in procedures), None)
         return {"lexical": lexical == kin.id, "dense": dense == kin.id}
 
@@ -362,21 +360,31 @@ class ProceduralMemory:
             pool = self._reader.notes(scope, kinds=list(kinds), read_only=True)
         if not pool:
             return []
+        profile, query, dense = self._rankings(task, pool, scope, kinds, embed, hints)
+        ranked = rank_recalled(task, pool, dense=dense, hints=hints, profile=profile, query=query)
+        return [SearchResult(note=detached(note), score=score) for note, score in ranked[:k]]
+
+    def _rankings(
+        self,
+        task: str,
+        pool: list[Note],
+        scope: Scope,
+        kinds: Sequence[str],
+        embed: Callable[[Sequence[str]], Any],
+        hints: Hints,
+        *,
+        observed: bool = True,
+    ) -> tuple[ScopeProfile, RecallQuery, list[str]]:
+        """The scope's profile, the lexical query and the dense ranking of ``pool``;
+        ``observed``: ``task`` is an agent's observation, not a stored task checked."""
         profile = build_profile(pool, hints=hints)
-        boilerplate = self.boilerplate(task, scope, profile)
-        similarity, vectors = part_similarity(
-            candidate_parts(task, boilerplate), embed, partial(self._best_similarity, scope)
-        )
-        query = recall_query(
-            task, profile, hints=hints, boilerplate=boilerplate, similarity=similarity or None
-        )
-        passage = query.passage or task
-        vector = vectors[passage] if passage in vectors else embed([passage])
+        boilerplate = self.boilerplate(task, scope, profile) if observed else set()
+        similar = partial(self._best_similarity, scope) if observed else None
+        query, vector = query_and_vector(task, profile, boilerplate, embed, similar, hints=hints)
         with self._lock:
             self._check_open()
             dense = self._search.nearest_ids(vector, len(pool), scope, kinds=kinds)
-        ranked = rank_recalled(task, pool, dense=dense, hints=hints, profile=profile, query=query)
-        return [SearchResult(note=detached(note), score=score) for note, score in ranked[:k]]
+        return profile, query, dense
 
     def _best_similarity(self, scope: Scope, vectors: Any) -> list[float]:
         with self._lock:
@@ -386,15 +394,3 @@ class ProceduralMemory:
     def boilerplate(self, observation: str, scope: Scope, profile: ScopeProfile) -> set[int]:
         """Count ``observation`` for ``scope``; the indexes of its boilerplate parts."""
         return boilerplate_parts(observation, self._recurring, scope, profile.task_parts)
-
-    @staticmethod
-    def render(hits: Sequence[SearchResult], max_chars: int) -> str:
-        """Recalled notes as prompt text: short, most useful first."""
-        if not hits:
-            return ""
-        lines = ["Lessons from past tasks (most useful first):"]
-        for number, hit in enumerate(hits, start=1):
-            label = "avoid" if AVOID_TAG in hit.note.tags else hit.note.kind
-            lines.append(f"{number}. [{label}] {hit.note.content.strip()}")
-        text = "\n".join(lines)
-        return text if len(text) <= max_chars else text[: max_chars - 3].rstrip() + "..."

@@ -14,12 +14,24 @@ from memory.errors import InvalidInput
 from memory.ingest.pipeline import IngestPipeline
 from memory.model import Note, SearchResult, Trajectory
 from memory.procedural import LEARNED_KINDS, ProceduralMemory
-from memory.procedures import Hints
+from memory.procedures import AVOID_TAG, Hints
 from memory.query_cache import QueryVectors
 from memory.utility_ledger import Removal, UtilityLedger
 from memory.validate import validate_content, validate_k, validate_note_ids, validate_scope
 
-__all__ = ["ProceduralApi"]
+__all__ = ["ProceduralApi", "render_recalled"]
+
+
+def render_recalled(hits: Sequence[SearchResult], max_chars: int) -> str:
+    """Recalled notes as prompt text: short, most useful first ("" for no hits)."""
+    if not hits:
+        return ""
+    lines = ["Lessons from past tasks (most useful first):"]
+    for number, hit in enumerate(hits, start=1):
+        label = "avoid" if AVOID_TAG in hit.note.tags else hit.note.kind
+        lines.append(f"{number}. [{label}] {hit.note.content.strip()}")
+    text = "\n".join(lines)
+    return text if len(text) <= max_chars else text[: max_chars - 3].rstrip() + "..."
 
 
 class ProceduralApi:
@@ -148,7 +160,7 @@ class ProceduralApi:
             The text ("" when nothing was recalled).
         """
         hits = self.recall(task, k, user_id=user_id, agent_id=agent_id, run_id=run_id)
-        return ProceduralMemory.render(hits, max_chars)
+        return render_recalled(hits, max_chars)
 
     def feedback(
         self,

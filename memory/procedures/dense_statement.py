@@ -2,6 +2,7 @@
 
     candidate_parts(text, boilerplate)   the parts worth embedding: none for a bare task
     part_similarity(parts, embed, best)  part index -> best cosine with a stored task
+    query_and_vector(text, profile, ...) the recall query and its passage's vector
 
 The statement finder of :mod:`memory.procedures.statement` reads words: a part whose
 words the stored keys use looks like a task. A page header can use a stored task's
@@ -22,9 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from memory.procedures.text import segments
+from memory.procedures.profile import ScopeProfile
+from memory.procedures.recall import RecallQuery, recall_query
+from memory.procedures.text import NO_HINTS, Hints, segments
 
-__all__ = ["candidate_parts", "part_similarity"]
+__all__ = ["candidate_parts", "part_similarity", "query_and_vector"]
 
 
 def candidate_parts(text: str, boilerplate: Collection[int]) -> dict[int, str]:
@@ -65,3 +68,32 @@ def part_similarity(
     scores = dict(zip(texts, best_similarity(vectors), strict=True))
     by_text = {text: vectors[row : row + 1] for row, text in enumerate(texts)}
     return {i: float(scores[part]) for i, part in parts.items()}, by_text
+
+
+def query_and_vector(
+    text: str,
+    profile: ScopeProfile,
+    boilerplate: Collection[int],
+    embed: Callable[[Sequence[str]], Any],
+    best_similarity: Callable[[Any], Sequence[float]] | None,
+    *,
+    hints: Hints = NO_HINTS,
+) -> tuple[RecallQuery, Any]:
+    """The recall query of ``text`` and the vector of its passage (for the dense ranking).
+
+    Args:
+        text: A bare task or an observation.
+        profile: The scope's word statistics.
+        boilerplate: The indexes of ``text``'s boilerplate parts.
+        embed: The memory's embedder.
+        best_similarity: rows -> each row's cosine with its nearest stored task;
+            ``None`` reads the statement from the words alone.
+        hints: Optional user vocabulary.
+    """
+    parts = candidate_parts(text, boilerplate) if best_similarity is not None else {}
+    similarity, vectors = part_similarity(parts, embed, best_similarity or (lambda rows: []))
+    query = recall_query(
+        text, profile, hints=hints, boilerplate=boilerplate, similarity=similarity or None
+    )
+    passage = query.passage or text
+    return query, vectors[passage] if passage in vectors else embed([passage])

@@ -117,3 +117,19 @@ def test_recall_of_an_observation_embeds_its_parts_and_reuses_the_statements_vec
         "Buy a brown teapot and check out.",
     ]
     mem.close()
+
+
+def test_a_checked_stored_task_is_read_from_its_words_and_embedded_once() -> None:
+    from memory.procedures import build_profile
+    from memory.procedures.dense_statement import query_and_vector
+
+    calls: list[list[str]] = []
+
+    def embed(texts: Any) -> np.ndarray:
+        calls.append(list(texts))
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    text = "Shop - Home\nBuy a brown teapot and check out."
+    query, vector = query_and_vector(text, build_profile([]), (), embed, None)
+    assert calls == [[query.passage]]  # no part-by-part embedding without the view
+    assert vector.shape == (1, 4)
