@@ -158,6 +158,26 @@ def test_scopes_are_isolated_on_the_server(remote: AgenticMemory) -> None:
     COUNTERS.add("server", runs=1, leaks=0)
 
 
+def test_procedures_are_learned_and_recalled_from_an_observation_on_the_server(
+    remote: AgenticMemory,
+) -> None:
+    runs = [
+        ("Buy a red kettle and check out.", ["search[red kettle]", "click[Buy now]"]),
+        ("Help ana@mail.com get back into their account.", ["click[Forgot]", "type[ana]"]),
+        ("Buy a blue lamp and check out.", ["search[blue lamp]", "click[Buy now]"]),
+    ]
+    for number, (task, actions) in enumerate(runs):
+        steps = [{"action": a, "observation": "ok"} for a in actions]
+        remote.learn(
+            {"id": f"run{number}", "task": task, "steps": steps, "success": True}, user_id="u1"
+        )
+    # The observation's parts are embedded and compared with the server's stored tasks.
+    observation = "Shop - Home\n[Search box] [Account] [Help]\nBuy a brown teapot and check out."
+    hits = remote.recall(observation, user_id="u1", k=1)
+    assert hits and hits[0].note.metadata["distilled"]["task"].startswith("Buy a")
+    assert remote.recall(observation, user_id="u2", k=3) == []
+
+
 def test_a_second_instance_sees_the_data(chroma_server: ChromaServer) -> None:
     """Persistence and sharing: a new client and instance on the same collections."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
