@@ -96,7 +96,8 @@ def weigh_parts(
 
     Returns:
         The index of the statement and one weight per part (1 for the statement;
-        every part weighs 1 when no part matches any key: nothing tells them apart).
+        every part weighs 1 when no part matches any key: nothing lexical tells them
+        apart, and the statement is then the part the embedding view prefers, if given).
     """
     if not parts:
         return 0, []
@@ -112,19 +113,27 @@ def weigh_parts(
         cosines.append(familiar * cosine)
         coverages.append(familiar * coverage)
     at = max(range(len(parts)), key=lambda i: (coverages[i], cosines[i]))
+    views = similarity if similarity and len(similarity) == len(parts) else None
+    if views is None or max(views) <= 0:
+        views = None
     if coverages[at] <= 0:
+        # No part uses a key's words: the embedding alone can tell which part is
+        # the task (whose line the dense ranking then reads); the words of every
+        # part still count, as nothing lexical tells them apart.
+        if views is not None:
+            at = max(range(len(parts)), key=lambda i: views[i])
         return at, [1.0] * len(parts)
     weights = [
         _ratio(coverage, coverages[at]) * _ratio(cosine, cosines[at])
         for coverage, cosine in zip(coverages, cosines, strict=True)
     ]
-    if similarity is None or len(similarity) != len(parts) or max(similarity) <= 0:
+    if views is None:
         return at, weights
     # The embedding reads a paraphrase the keys' words miss, and a page header
     # whose words a stored task happens to use (a site's "Account", "Help") as
     # what it is: the statement is the part all three views agree on. (Counting
     # the embedding twice, as much as both word views, lost tool-use 0.02.)
-    best = max(similarity)
-    agreed = [w * _ratio(s, best) for w, s in zip(weights, similarity, strict=True)]
+    best = max(views)
+    agreed = [w * _ratio(s, best) for w, s in zip(weights, views, strict=True)]
     at = max(range(len(parts)), key=lambda i: (agreed[i], weights[i]))
     return at, [_ratio(a, agreed[at]) for a in agreed]

@@ -133,3 +133,9 @@ def test_a_checked_stored_task_is_read_from_its_words_and_embedded_once() -> Non
     query, vector = query_and_vector(text, build_profile([]), (), embed, None)
     assert calls == [[query.passage]]  # no part-by-part embedding without the view
     assert vector.shape == (1, 4)
+
+
+def test_when_no_part_uses_a_keys_words_the_embedding_alone_finds_the_statement() -> None:
+    parts = [["shop", "home"], ["search", "box"], ["purchase", "trail", "shoes"]]
+    assert _weigh(parts, None) == (0, [1.0, 1.0, 1.0])  # the words cannot tell
+    assert _weigh(parts, [0.3, 0.35, 0.7]) == (2, [1.0, 1.0, 1.0])
