@@ -28,7 +28,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Collection, Hashable, Sequence
 
-from memory.procedures.text import segments, words
+from memory.procedures.text import part_lines, segments, words
 
 __all__ = ["RecurringParts", "boilerplate_parts", "part_key"]
 
@@ -104,10 +104,10 @@ def boilerplate_parts(
         scope: whose observation it is.
         task_parts: ``part_key`` of every part of the scope's stored tasks.
     """
-    lines = [(part_key(line), segments(line)) for line in observation.splitlines()]
-    line_of_part = [number for number, (_, parts) in enumerate(lines) for _ in parts]
-    if len(line_of_part) != len(segments(observation)):
+    line_of_part = part_lines(observation)
+    if line_of_part is None:
         return set()  # parts that span lines: nothing is judged
+    lines = [(part_key(line), segments(line)) for line in observation.splitlines()]
     found = recurring.observe(scope, [key for key, _ in lines])
     boilerplate_lines = {
         number

@@ -25,7 +25,7 @@ from typing import Any
 
 from memory.procedures.profile import ScopeProfile
 from memory.procedures.recall import RecallQuery, recall_query
-from memory.procedures.text import NO_HINTS, Hints, segments
+from memory.procedures.text import NO_HINTS, Hints, part_lines, segments
 
 __all__ = ["candidate_parts", "part_similarity", "query_and_vector"]
 
@@ -38,11 +38,11 @@ def candidate_parts(text: str, boilerplate: Collection[int]) -> dict[int, str]:
     whichever of them states it (a bare task of two sentences is not embedded
     part by part).
     """
-    parts = segments(text)
-    kept = {i: part for i, part in enumerate(parts) if i not in boilerplate}
-    lines = [line for line in text.splitlines() if line.strip()]
-    on_lines = {next((n for n, line in enumerate(lines) if p in line), -1) for p in kept.values()}
-    return kept if len(on_lines) > 1 else {}
+    line_of_part = part_lines(text)
+    if line_of_part is None:  # parts that span lines: the words alone decide
+        return {}
+    kept = {i: part for i, part in enumerate(segments(text)) if i not in boilerplate}
+    return kept if len({line_of_part[i] for i in kept}) > 1 else {}
 
 
 def part_similarity(
@@ -90,8 +90,11 @@ def query_and_vector(
             ``None`` reads the statement from the words alone.
         hints: Optional user vocabulary.
     """
-    parts = candidate_parts(text, boilerplate) if best_similarity is not None else {}
-    similarity, vectors = part_similarity(parts, embed, best_similarity or (lambda rows: []))
+    similarity: dict[int, float] = {}
+    vectors: dict[str, Any] = {}
+    if best_similarity is not None:
+        parts = candidate_parts(text, boilerplate)
+        similarity, vectors = part_similarity(parts, embed, best_similarity)
     query = recall_query(
         text, profile, hints=hints, boilerplate=boilerplate, similarity=similarity or None
     )

@@ -113,9 +113,8 @@ def weigh_parts(
         cosines.append(familiar * cosine)
         coverages.append(familiar * coverage)
     at = max(range(len(parts)), key=lambda i: (coverages[i], cosines[i]))
-    views = similarity if similarity and len(similarity) == len(parts) else None
-    if views is None or max(views) <= 0:
-        views = None
+    usable = similarity is not None and len(similarity) == len(parts) and max(similarity) > 0
+    views = similarity if usable else None
     if coverages[at] <= 0:
         # No part uses a key's words: the embedding alone can tell which part is
         # the task (whose line the dense ranking then reads); the words of every

@@ -5,6 +5,7 @@
     stem(word)               a light English suffix fold, for matching only
     segments(text)           the sentences / lines / colon-separated parts of a text
     labelled_segments(text)  the same, a ``label: value`` kept whole
+    part_lines(text)         the line each of those parts is on
     identifier_words(text)   words written inside paths, addresses, dotted or snake names
     instance_words(texts)    words the environment numbers ("cabinet 3"), learned from text
 
@@ -28,6 +29,8 @@ __all__ = [
     "identifier_words",
     "instance_words",
     "is_placeholder",
+    "labelled_segments",
+    "part_lines",
     "placeholder",
     "segments",
     "stem",
@@ -99,15 +102,25 @@ def segments(text: str) -> list[str]:
     A colon splits because observations often frame the task as a labelled field
     ("Your task is to: ..."); whatever the label says, the value becomes its own part.
     """
-    parts = (p.strip() for p in _SEGMENT_BREAK.split(text))
-    return [p for p in parts if words(p)]
+    return _split(text, _SEGMENT_BREAK)
 
 
 def labelled_segments(text: str) -> list[str]:
     """:func:`segments` with each ``label: value`` kept whole ("Find something to eat:
     the muffin", "Tidy the repo: merged branches can go")."""
-    parts = (p.strip() for p in _LABELLED_BREAK.split(text))
+    return _split(text, _LABELLED_BREAK)
+
+
+def _split(text: str, breaks: re.Pattern[str]) -> list[str]:
+    parts = (p.strip() for p in breaks.split(text))
     return [p for p in parts if words(p)]
+
+
+def part_lines(text: str) -> list[int] | None:
+    """The line number of each part of ``segments(text)``, or ``None`` when the parts
+    of the lines taken one by one are not the parts of the whole text."""
+    numbers = [n for n, line in enumerate(text.splitlines()) for _ in segments(line)]
+    return numbers if len(numbers) == len(segments(text)) else None
 
 
 def identifier_words(text: str) -> set[str]:

@@ -139,3 +139,11 @@ def test_when_no_part_uses_a_keys_words_the_embedding_alone_finds_the_statement(
     parts = [["shop", "home"], ["search", "box"], ["purchase", "trail", "shoes"]]
     assert _weigh(parts, None) == (0, [1.0, 1.0, 1.0])  # the words cannot tell
     assert _weigh(parts, [0.3, 0.35, 0.7]) == (2, [1.0, 1.0, 1.0])
+
+
+def test_part_lines_maps_each_part_to_its_line() -> None:
+    from memory.procedures.text import part_lines, segments
+
+    text = "Shop - Home\n\nYour task is to: buy a mug. Then check out."
+    assert segments(text) == ["Shop - Home", "Your task is to", "buy a mug.", "Then check out."]
+    assert part_lines(text) == [0, 2, 2, 2]
