@@ -56,7 +56,8 @@ class RecurringParts:
         """Count one observation (given as its parts) and return its boilerplate parts.
 
         A part recurs when it appeared in at least :data:`MIN_OBSERVATIONS` distinct
-        earlier observations of the scope. An observation of a single
+        other observations of the scope, counted before this one (the same
+        observation given again gets the same answer). An observation of a single
         part is never counted (a bare task is not an observation with boilerplate).
 
         Args:
@@ -72,8 +73,14 @@ class RecurringParts:
             self._scopes[scope] = counts  # most recently used last
             if len(self._scopes) > _MAX_SCOPES:
                 self._scopes.popitem(last=False)
-            recurring = {part for part in unique if counts.parts[part] >= MIN_OBSERVATIONS}
-            if fingerprint not in counts.seen:
+            # Counted in *other* observations: asked again with an observation it
+            # has seen, recall must answer as it did the first time, so the
+            # observation's own earlier count does not make its lines recur.
+            seen_before = int(fingerprint in counts.seen)
+            recurring = {
+                part for part in unique if counts.parts[part] - seen_before >= MIN_OBSERVATIONS
+            }
+            if not seen_before:
                 counts.seen[fingerprint] = None
                 if len(counts.seen) > _MAX_SEEN:
                     counts.seen.popitem(last=False)

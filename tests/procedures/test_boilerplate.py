@@ -31,6 +31,19 @@ def test_the_same_observation_again_and_bare_tasks_are_not_counted() -> None:
     assert parts.observe("agent", ["nav", "other"]) == set()  # seen in 1 distinct observation
 
 
+def test_the_same_observation_again_gets_the_same_answer() -> None:
+    # Its own first count is not another observation: an agent that recalls twice
+    # with one page must get one answer, not a page whose lines turned boilerplate.
+    parts = RecurringParts()
+    for number in range(MIN_OBSERVATIONS - 1):
+        parts.observe("agent", ["nav", f"task {number}"])
+    first = parts.observe("agent", ["nav", "the task"])
+    assert first == set()
+    assert parts.observe("agent", ["nav", "the task"]) == first
+    assert parts.observe("agent", ["nav", "a new task"]) == {"nav"}
+    assert parts.observe("agent", ["nav", "the task"]) == {"nav"}  # now seen elsewhere too
+
+
 def test_part_key_ignores_case_punctuation_and_numbers() -> None:
     assert part_key("[Cart (2)] [Checkout]") == part_key("[cart (0)] [checkout]") == "cart checkout"
 
