@@ -57,7 +57,7 @@ Action coverage, domain-neutral definition (see :func:`coverage`):
 Run from the repository root (the machine's load affects only the run time):
 
     python benchmarks/procedural_domains.py [--domains tooluse,alfworld] [--json out.json]
-        [--markdown] [--embedder hashing]
+        [--markdown] [--embedder hashing] [--runs-per-kind N]
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -327,6 +328,22 @@ def load_domain(name: str) -> Domain:
     return Domain(name, [(data["learn"], data["heldout"])], native=False)
 
 
+def with_runs_per_kind(domain: Domain, runs: int) -> Domain:
+    """``domain`` learning only the first ``runs`` successful runs of each kind (failures kept)."""
+    folds = []
+    for learned, heldout in domain.folds:
+        seen: Counter[str] = Counter()
+        kept = []
+        for item in learned:
+            if item["success"]:
+                seen[item["type"]] += 1
+                if seen[item["type"]] > runs:
+                    continue
+            kept.append(item)
+        folds.append((kept, heldout))
+    return Domain(domain.name, folds, domain.native_task_line, domain.paraphrases)
+
+
 # ---- rankers -------------------------------------------------------------------------------
 
 
@@ -541,6 +558,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         default="minilm",
         help="AgenticMemory's embedder (default MiniLM; the dense baseline always uses MiniLM)",
     )
+    parser.add_argument(
+        "--runs-per-kind",
+        type=int,
+        help="learn only the first N successful runs of each kind (how recall grows with runs)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--markdown", action="store_true", help="also print one Markdown table")
     args = parser.parse_args(argv)
@@ -556,6 +578,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(f"memory package: {memory.__file__}; embedder: {args.embedder}")
     runner = Runner(embedder, dense)
     domains = [load_domain(d.strip()) for d in args.domains.split(",") if d.strip()]
+    if args.runs_per_kind:
+        domains = [with_runs_per_kind(d, args.runs_per_kind) for d in domains]
     results = {}
     for domain in domains:
         results[domain.name] = runner.run(domain)
