@@ -12,14 +12,15 @@ or fusing those two rankings could reach on the development domains of
 * ``lexical`` / ``dense`` / ``fused``: one ranking alone, or reciprocal-rank fusion
   on equal terms, through the public ``rank_recalled(mode=...)``;
 * ``either top-1``: the query counts when the lexical *or* the dense ranking puts a
-  procedure of the right kind first. No choice between the two rankings, however
-  informed, can score more;
+  procedure of the right kind first. No per-query choice between the two rankings,
+  however informed, can score more (a fusion may also promote a note both rank
+  lower: the next column bounds that);
 * ``either top-3``: the right kind is among the first three of either ranking: the
-  reach of any re-ranker over the two candidate lists' heads.
+  reach of any re-ranker or fusion that picks among the two candidate lists' heads.
 
-When ``either top-1`` is below a target, the target needs a third view of the task
+When ``either top-3`` is below a target, the target needs a third view of the task
 (one that recognises a paraphrase sharing no words with any learned run of its
-kind), not a better fusion. The two rankings are read from inside the library
+kind), not a better choice or fusion of these two. The two rankings are read from inside the library
 (``ProceduralMemory._rankings``, the same call ``recall`` makes), so the figures are
 the product's own.
 
