@@ -56,6 +56,7 @@ from procedural_domains import (  # noqa: E402
     _kind_of,
     available_domains,
     is_action,
+    is_recipe,
     load_domain,
     task_arguments,
     tokens,
@@ -88,8 +89,7 @@ def _right_kind(note: Any, *, kinds: dict[str, str], want: str) -> bool:
 
 
 def _first_procedures(ranked: Sequence[tuple[Any, float]], n: int) -> list[Any]:
-    procedures = [note for note, _ in ranked if note.kind == "procedure"]
-    return [note for note in procedures if "avoid" not in note.tags][:n]
+    return [note for note, _ in ranked if is_recipe(note)][:n]
 
 
 def measure(domain: Domain, runner: Runner) -> dict[str, dict[str, float]]:

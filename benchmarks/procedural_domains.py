@@ -394,8 +394,13 @@ def _kind_of(sources: Sequence[str], kinds: dict[str, str], want: str) -> bool:
     return bool(known) and sum(k == want for k in known) * 2 > len(known)
 
 
+def is_recipe(note: Any) -> bool:
+    """A procedure that is not an avoid note: what top-1 / top-3 count."""
+    return bool(note.kind == "procedure" and "avoid" not in note.tags)
+
+
 def _procedures(hits: Sequence[Any]) -> list[Any]:
-    return [h.note for h in hits if h.note.kind == "procedure" and "avoid" not in h.note.tags]
+    return [h.note for h in hits if is_recipe(h.note)]
 
 
 class Runner:

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from domains_data import trajectory
 
 from memory import AgenticMemory
 from memory.embed import HashingEmbedder
-from memory.model import Trajectory
 from memory.procedures.dense_statement import candidate_parts, part_similarity
 from memory.procedures.statement import weigh_parts
 
@@ -96,10 +96,7 @@ def test_recall_of_an_observation_embeds_its_parts_and_reuses_the_statements_vec
             ("Buy a blue lamp and check out.", ["search[blue lamp]", "click[Buy now]"]),
         ]
     ):
-        steps = [{"action": a, "observation": "ok"} for a in actions]
-        mem.learn(
-            Trajectory(id=f"run{number}", task=task, steps=steps, success=True), user_id="shopper"
-        )
+        mem.learn(trajectory(f"run{number}", task, [(a, "ok") for a in actions]), user_id="shopper")
     embedded.clear()
     hits = mem.recall("Buy a green mug and check out.", user_id="shopper", k=1)
     assert hits and embedded == [["Buy a green mug and check out."]]  # a bare task: one encode
